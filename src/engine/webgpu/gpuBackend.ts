@@ -1,0 +1,81 @@
+import type { Backend, DType, Ops, Program, Tensor } from '../backend.ts';
+import * as k from '../kernels/index.ts';
+import { acquireGpu, describeAdapter, type AdapterSummary, type GpuHandle } from './device.ts';
+import { GpuContext, type GpuTensor } from './context.ts';
+
+/** The WebGPU backend: every op is a hand-written WGSL kernel. */
+export class GpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly ctx: GpuContext;
+  readonly ops: Ops;
+  readonly description: string;
+
+  constructor(readonly handle: GpuHandle) {
+    this.ctx = new GpuContext(handle.device);
+    this.description = describeAdapter(handle.summary);
+    const c = this.ctx;
+    this.ops = {
+      matmul: (out, a, b, p, bias) => k.matmul(c, out, a, b, p, bias),
+      sumRows: (out, x, rows, cols, acc) => k.sumRows(c, out, x, rows, cols, acc),
+      silu: (out, x, n) => k.silu(c, out, x, n),
+      siluBackward: (dx, x, dy, n, acc) => k.siluBackward(c, dx, x, dy, n, acc),
+      gelu: (out, x, n, approx) => k.gelu(c, out, x, n, approx),
+      geluBackward: (dx, x, dy, n, approx, acc) => k.geluBackward(c, dx, x, dy, n, approx, acc),
+      timeEmbedding: (out, t, batch, dim) => k.timeEmbedding(c, out, t, batch, dim),
+      lnModulate: (out, mean, rstd, x, w, mod, p) => k.lnModulate(c, out, mean, rstd, x, w, mod, p),
+      lnModulateBackward: (dx, dw, dmod, dout, x, mean, rstd, w, mod, p) =>
+        k.lnModulateBackward(c, dx, dw, dmod, dout, x, mean, rstd, w, mod, p),
+      gateResidual: (h, y, mod, p) => k.gateResidual(c, h, y, mod, p),
+      gateResidualBackward: (dy, dmod, dh, y, mod, p) => k.gateResidualBackward(c, dy, dmod, dh, y, mod, p),
+      rope: (q, kk, v, qkv, p) => k.rope(c, q, kk, v, qkv, p),
+      ropeBackward: (dqkv, dq, dk, dv, p) => k.ropeBackward(c, dqkv, dq, dk, dv, p),
+      attention: (o, att, q, kk, v, p) => k.attention(c, o, att, q, kk, v, p),
+      attentionBackward: (dq, dk, dv, scratch, dout, att, q, kk, v, o, p) =>
+        k.attentionBackward(c, dq, dk, dv, scratch, dout, att, q, kk, v, o, p),
+      softmax: (out, x, rows, cols) => k.softmax(c, out, x, rows, cols),
+      logSoftmax: (out, x, rows, cols) => k.logSoftmax(c, out, x, rows, cols),
+      crossEntropy: (ce, logits, targets, rows, cols) => k.crossEntropy(c, ce, logits, targets, rows, cols),
+      crossEntropyBackward: (dl, logits, targets, dce, rows, cols) => k.crossEntropyBackward(c, dl, logits, targets, dce, rows, cols),
+      weightedLoss: (perToken, loss, dce, dw, ce, w, batch, length) => k.weightedLoss(c, perToken, loss, dce, dw, ce, w, batch, length),
+      gaussian: (out, n, seed, counter) => k.gaussian(c, out, n, seed, counter),
+      axpby: (out, a, x, b, y, n) => k.axpby(c, out, a, x, b, y, n),
+      fill: (out, value, n) => k.fill(c, out, value, n),
+    };
+  }
+
+  /** Acquire an adapter and device (pass Node's `GPU` from nodeGpu(); browsers use navigator.gpu). */
+  static async create(gpu?: GPU): Promise<GpuBackend> {
+    return new GpuBackend(await acquireGpu(gpu));
+  }
+
+  get summary(): AdapterSummary { return this.handle.summary; }
+
+  tensor(size: number, label = 'tensor', dtype: DType = 'f32'): Tensor {
+    return this.ctx.tensor(size, label, dtype);
+  }
+  view(t: Tensor, offset: number, size: number, label?: string): Tensor {
+    return this.ctx.view(t as GpuTensor, offset, size, label);
+  }
+  write(t: Tensor, data: Float32Array | Uint32Array, offset = 0): void {
+    this.ctx.write(t as GpuTensor, data, offset);
+  }
+  async read(t: Tensor): Promise<Float32Array> {
+    const bytes = await this.ctx.readBytes(t as GpuTensor);
+    return t.dtype === 'f32' ? new Float32Array(bytes, 0, t.size) : Float32Array.from(new Uint32Array(bytes, 0, t.size));
+  }
+  async readU32(t: Tensor): Promise<Uint32Array> {
+    return new Uint32Array(await this.ctx.readBytes(t as GpuTensor), 0, t.size);
+  }
+  compile(fn: () => void): Program {
+    return this.ctx.compile(fn);
+  }
+  sync(): Promise<void> {
+    return this.ctx.sync();
+  }
+  release(t: Tensor): void {
+    this.ctx.release(t as GpuTensor);
+  }
+  destroy(): void {
+    this.handle.device.destroy();
+  }
+}

@@ -1,0 +1,78 @@
+/** Shape of a DiT backbone (spec section 3). Names follow the official code. */
+export interface DiTConfig {
+  /** V, vocabulary size (the width of the noisy one-hot input and the logits). */
+  vocab: number;
+  /** L, sequence length. */
+  length: number;
+  /** D, hidden size. */
+  hidden: number;
+  /** H, attention heads (head size D/H, even). */
+  heads: number;
+  /** Number of DiT blocks. */
+  blocks: number;
+  /** C, conditioning size. */
+  cond: number;
+  /** Two-time flow-map model: adds `sigma_map_prime` on t'. */
+  twoTime: boolean;
+  /** The optional learnable loss weighting head. */
+  lossWeighting: boolean;
+  /** Attention softcap c (scores → c·tanh(scores/c)); 0 disables it. */
+  softcap: number;
+  /** MLP expansion (hidden 4D in the reference). */
+  mlpRatio: number;
+}
+
+export const TIME_FEATURES = 256;
+export const LOSS_WEIGHT_HIDDEN = 128;
+export const LN_EPS = 1e-5;
+
+export function defaultConfig(partial: Partial<DiTConfig> & Pick<DiTConfig, 'vocab'>): DiTConfig {
+  return {
+    length: 64, hidden: 64, heads: 4, blocks: 4, cond: 32,
+    twoTime: false, lossWeighting: false, softcap: 50, mlpRatio: 4,
+    ...partial,
+  };
+}
+
+export function validateConfig(c: DiTConfig): void {
+  const ints: (keyof DiTConfig)[] = ['vocab', 'length', 'hidden', 'heads', 'blocks', 'cond', 'mlpRatio'];
+  for (const k of ints) {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`DiT config: ${k} must be a positive integer, got ${v}`);
+  }
+  if (c.vocab < 2) throw new RangeError(`DiT config: vocab must be at least 2, got ${c.vocab}`);
+  if (c.hidden % c.heads !== 0) throw new RangeError(`DiT config: hidden (${c.hidden}) must be divisible by heads (${c.heads})`);
+  if ((c.hidden / c.heads) % 2 !== 0) throw new RangeError(`DiT config: head size ${c.hidden / c.heads} must be even (rotary)`);
+  if (c.hidden / c.heads > 128) throw new RangeError(`DiT config: head size ${c.hidden / c.heads} above 128 is not supported`);
+}
+
+/** The official safetensors `__metadata__` keys for a config (and back). */
+export function configToMetadata(c: DiTConfig): Record<string, string> {
+  return {
+    vocab: String(c.vocab), length: String(c.length), hidden_size: String(c.hidden),
+    cond_dim: String(c.cond), n_heads: String(c.heads), n_blocks: String(c.blocks),
+    double_temb: c.twoTime ? 'True' : 'False',
+    learnable_loss_weighting: c.lossWeighting ? 'True' : 'False',
+    softcap: String(c.softcap), mlp_ratio: String(c.mlpRatio),
+  };
+}
+
+export function configFromMetadata(m: Record<string, string>): DiTConfig {
+  const need = (k: string): number => {
+    const v = m[k];
+    if (v === undefined) throw new Error(`model metadata lacks "${k}"`);
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`model metadata "${k}" is not a number: ${v}`);
+    return n;
+  };
+  const bool = (k: string): boolean => (m[k] ?? 'False').toLowerCase() === 'true';
+  const cfg: DiTConfig = {
+    vocab: need('vocab'), length: need('length'), hidden: need('hidden_size'), cond: need('cond_dim'),
+    heads: need('n_heads'), blocks: need('n_blocks'),
+    twoTime: bool('double_temb'), lossWeighting: bool('learnable_loss_weighting'),
+    softcap: m.softcap !== undefined ? Number(m.softcap) : 50,
+    mlpRatio: m.mlp_ratio !== undefined ? Number(m.mlp_ratio) : 4,
+  };
+  validateConfig(cfg);
+  return cfg;
+}

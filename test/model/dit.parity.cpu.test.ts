@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
+import { runDitParity, TOLERANCES } from '../../src/model/parity.ts';
+import { fixtureBytes } from '../helpers.ts';
+
+describe('DiT parity with the official fixtures (CPU reference backend)', () => {
+  for (const name of ['dit_flm', 'dit_flowmap', 'dit_softcap']) {
+    it(`${name}: logits, losses and every gradient`, async () => {
+      const r = await runDitParity(new CpuBackend(), fixtureBytes(`${name}.safetensors`), name);
+      const tol = TOLERANCES.cpu;
+      const bad = r.rows.filter((row) => !(row.relErr <= tol[row.kind]));
+      expect(bad, JSON.stringify(bad)).toEqual([]);
+      expect(r.rows.filter((x) => x.kind === 'grads').length).toBeGreaterThan(20);
+    });
+  }
+});
