@@ -1,0 +1,73 @@
+/**
+ * `flm parity <dir> [--backend cpu|webgpu]`: run every fixture recognised in
+ * <dir> and compare with the official implementation's numbers.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runTimeMapParity, TIME_MAP_TOLERANCE } from '../flm/timeMapParity.ts';
+import { isDitFixture, runDitParity, TOLERANCES } from '../model/parity.ts';
+import { readSafetensors } from '../io/safetensors.ts';
+import { createBackend, type BackendName } from './backend.ts';
+
+export interface ParitySummary {
+  backend: BackendName;
+  files: number;
+  max_rel_err: { logits: number; loss: number; grads: number; time_map: number };
+  pass: boolean;
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
+
+export async function parityCommand(dir: string, backendName: BackendName, log: (s: string) => void): Promise<ParitySummary> {
+  const backend = await createBackend(backendName);
+  const tol = TOLERANCES[backendName];
+  const summary: ParitySummary = { backend: backendName, files: 0, max_rel_err: { logits: 0, loss: 0, grads: 0, time_map: 0 }, pass: true };
+  const names = readdirSync(dir).sort();
+  log(`parity on ${backend.description}, fixtures in ${dir}`);
+  log('file                              | quantity                                     | rel. L2 err | tolerance | ok');
+  log('----------------------------------|----------------------------------------------|-------------|-----------|---');
+  const line = (file: string, what: string, err: number, t: number) => {
+    const ok = err <= t;
+    if (!ok) summary.pass = false;
+    log(`${file.padEnd(34)}| ${what.padEnd(45)}| ${fmt(err).padStart(11)} | ${fmt(t).padStart(9)} | ${ok ? 'yes' : 'NO'}`);
+  };
+  for (const name of names) {
+    const path = join(dir, name);
+    if (name === 'time_map.json') {
+      const rows = runTimeMapParity(JSON.parse(readFileSync(path, 'utf8')));
+      for (const r of rows) {
+        line(name, `K=${r.K} |α(γ) − α*| (abs)`, r.alphaErr, TIME_MAP_TOLERANCE.alpha);
+        line(name, `K=${r.K} |γ(α) − γ*| (abs)`, r.gammaErr, TIME_MAP_TOLERANCE.gamma);
+        summary.max_rel_err.time_map = Math.max(summary.max_rel_err.time_map, r.alphaErr, r.gammaErr);
+      }
+      summary.files++;
+      continue;
+    }
+    if (!name.endsWith('.safetensors')) continue;
+    const bytes = new Uint8Array(readFileSync(path));
+    let file;
+    try {
+      file = readSafetensors(bytes);
+    } catch (e) {
+      log(`${name.padEnd(34)}| skipped: ${(e as Error).message}`);
+      continue;
+    }
+    if (!name.startsWith('dit_') || !isDitFixture(file)) continue;
+    const r = await runDitParity(backend, bytes, name);
+    for (const row of r.rows) {
+      const t = tol[row.kind];
+      // Print the headline rows and any failing gradient; the summary keeps all.
+      if (row.kind !== 'grads' || row.relErr > t) line(name, row.name, row.relErr, t);
+    }
+    const worst = r.rows.filter((x) => x.kind === 'grads').reduce((a, b) => (b.relErr > a.relErr ? b : a));
+    line(name, `max over ${r.rows.filter((x) => x.kind === 'grads').length} grads (${worst.name.replace('grad.', '')})`, worst.relErr, tol.grads);
+    for (const k of ['logits', 'loss', 'grads'] as const) summary.max_rel_err[k] = Math.max(summary.max_rel_err[k], r.max[k]);
+    summary.files++;
+  }
+  if (summary.files === 0) {
+    summary.pass = false;
+    log(`no fixtures recognised in ${dir}`);
+  }
+  backend.destroy();
+  return summary;
+}
