@@ -16,6 +16,18 @@
 
 export type DType = 'f32' | 'u32';
 
+/**
+ * A scalar argument that may change between runs of a compiled program:
+ * a number, or a function read at every run (e.g. the learning rate of the
+ * current step). The CPU backend reads it when the op runs; the WebGPU
+ * backend re-uploads the kernel's uniforms before each run.
+ */
+export type Scalar = number | (() => number);
+
+export function scalar(s: Scalar): number {
+  return typeof s === 'function' ? s() : s;
+}
+
 export interface Tensor {
   readonly size: number;
   readonly dtype: DType;
@@ -123,7 +135,7 @@ export interface Ops {
    * at position l with inv_freq_i = 10000^(−2i/d).
    */
   rope(q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, p: AttentionParams): void;
-  /** Inverse of rope's data movement for gradients: dqkv [B, L, 3D] = . */
+  /** Transpose of rope for gradients: writes (overwrites) dqkv [B, L, 3D]. */
   ropeBackward(dqkv: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, p: AttentionParams): void;
 
   /**
@@ -131,7 +143,7 @@ export interface Ops {
    * probabilities for backward; o [B, L, D] has the heads concatenated.
    */
   attention(o: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): void;
-  /** dq, dk, dv [B, H, L, d] = ; scratch [B, H, L, L] is overwritten. */
+  /** Writes (overwrites) dq, dk, dv [B, H, L, d]; scratch [B, H, L, L] is overwritten. */
   attentionBackward(
     dq: Tensor, dk: Tensor, dv: Tensor, scratch: Tensor,
     dout: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Tensor,

@@ -32,7 +32,7 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
   return [c0, c1, c2, c3];
 }
 
-/** A u32 to a uniform in (0, 1): 24 significant bits, exactly representable in f32. */
+/** A u32 to a uniform in (0, 1) from its top 24 bits: (2N+1)/2^25 (the WGSL kernel reproduces it exactly). */
 export function toUnit(x: number): number {
   return ((x >>> 8) + 0.5) / 16777216;
 }

@@ -40,7 +40,16 @@ interface Recorded {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
+  /** Uniforms that change between runs: re-evaluated and uploaded before each run. */
+  dynamic?: { buffer: GPUBuffer; get: () => Uint8Array; last: Uint8Array };
 }
+
+/**
+ * Uniform data for a dispatch: fixed bytes, or a function evaluated again at
+ * every run of a compiled program (per-step values such as the learning rate
+ * or a noise counter), so programs never need re-recording.
+ */
+export type UniformSource = Uint8Array | (() => Uint8Array);
 
 // GPUBufferUsage flag values (the spec's constants, so this module needs no globals at load).
 const STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -55,6 +64,12 @@ export function packUniforms(u32: number[], f32: number[] = []): Uint8Array {
   u32.forEach((v, i) => dv.setUint32(i * 4, v >>> 0, true));
   f32.forEach((v, i) => dv.setFloat32((u32.length + i) * 4, v, true));
   return new Uint8Array(buf);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export const MAX_WORKGROUPS_PER_DIM = 65535;
@@ -87,7 +102,8 @@ export class GpuContext {
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       const msg = err.message;
-      this.uncaptured = err.constructor.name === 'GPUOutOfMemoryError' || /out of memory/i.test(msg)
+      // Keep the first error: later ones are usually its consequences.
+      this.uncaptured ??= err.constructor.name === 'GPUOutOfMemoryError' || /out of memory/i.test(msg)
         ? new GpuOutOfMemoryError(msg) : new GpuValidationError(msg);
     });
   }
@@ -205,13 +221,14 @@ export class GpuContext {
     def: KernelDef,
     constants: Record<string, number>,
     tensors: Tensor[],
-    uniforms: Uint8Array | null,
+    uniformSource: UniformSource | null,
     workgroups: [number, number, number],
   ): void {
     this.check();
     const { pipeline, layout } = this.pipelineFor(def, constants);
     let ti = 0;
     let uniformBuffer: GPUBuffer | null = null;
+    const uniforms = typeof uniformSource === 'function' ? uniformSource() : uniformSource;
     const entries: GPUBindGroupEntry[] = def.bindings.map((kind, binding) => {
       if (kind === 'uniform') {
         if (!uniforms) throw new Error(`${def.name}: uniforms missing`);
@@ -226,6 +243,9 @@ export class GpuContext {
     if (ti !== tensors.length) throw new Error(`${def.name}: ${tensors.length} tensors for ${ti} bindings`);
     const bindGroup = this.device.createBindGroup({ layout, entries, label: def.name });
     const rec: Recorded = { pipeline, bindGroup, workgroups };
+    if (typeof uniformSource === 'function' && uniformBuffer && uniforms) {
+      rec.dynamic = { buffer: uniformBuffer, get: uniformSource, last: uniforms };
+    }
     if (this.recording) {
       this.recording.push(rec);
       if (uniformBuffer) this.recordedUniforms!.push(uniformBuffer);
@@ -239,6 +259,14 @@ export class GpuContext {
   }
 
   private submit(list: Recorded[]): void {
+    for (const r of list) {
+      if (!r.dynamic) continue;
+      const now = r.dynamic.get();
+      if (!sameBytes(now, r.dynamic.last)) {
+        this.device.queue.writeBuffer(r.dynamic.buffer, 0, now.buffer, now.byteOffset, now.byteLength);
+        r.dynamic.last = now;
+      }
+    }
     const enc = this.device.createCommandEncoder();
     const pass = enc.beginComputePass();
     for (const r of list) {

@@ -1,0 +1,205 @@
+// Backward of the softcapped attention (see attention.wgsl), two dispatches,
+// no atomics. With P = att, dO = dout [B, L, D], o the forward output:
+//   delta_i = dO_i·o_i,  dP_ij = dO_i·v_j,  dS_ij = P_ij (dP_ij − delta_i),
+//   dR_ij = dS_ij (1 − tanh²(r_ij/c)) / √d   (r_ij = q_i·k_j/√d; no factor when c = 0)
+//   dq_i = Σ_j dR_ij k_j,  dk_j = Σ_i dR_ij q_i,  dv_j = Σ_i P_ij dO_i.
+//
+// rows (pass A): one workgroup of 64 threads per (b, h, block of 64 queries),
+//   one query per thread (dO_i, q_i and the dq_i accumulator in registers).
+//   K and V tiles of KT keys and the matching [64 × KT] tile of P are staged
+//   through workgroup memory (P read in row runs: coalesced); dR goes back
+//   through the same padded tile to `scratch` in row runs.
+// cols (pass B): one workgroup of 64 threads per (b, h, block of 64 keys), one
+//   key per thread (dk_j, dv_j accumulators in registers). Q and dO tiles of
+//   KT queries are staged through workgroup memory; each thread reads its
+//   column of scratch and att, so a warp reads 64 contiguous floats per row.
+
+override HEAD_DIM: u32 = 64u;
+override KT: u32 = 16u;
+const BLK: u32 = 64u;
+const MAXD: u32 = 128u;
+
+struct Params {
+  L: u32,
+  H: u32,
+  // 64-row blocks per (b, h) and total workgroups (B·H·nblk)
+  nblk: u32,
+  groups: u32,
+  scale: f32,
+  cap: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dout: array<f32>;
+@group(0) @binding(2) var<storage, read> att: array<f32>;
+@group(0) @binding(3) var<storage, read> q: array<f32>;
+
+// ---- rows (pass A)
+@group(0) @binding(4) var<storage, read> k: array<f32>;
+@group(0) @binding(5) var<storage, read> v: array<f32>;
+@group(0) @binding(6) var<storage, read> o: array<f32>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dq: array<f32>;
+
+// ---- cols (pass B; a separate pipeline, so these may reuse binding numbers)
+@group(0) @binding(4) var<storage, read> dR: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dk: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dv: array<f32>;
+
+var<workgroup> tileA: array<f32, KT * HEAD_DIM>; // K (rows) or Q (cols)
+var<workgroup> tileB: array<f32, KT * HEAD_DIM>; // V (rows) or dO (cols)
+var<workgroup> pt: array<f32, BLK * (KT + 1u)>;  // P in, dR out (rows)
+
+/**
+ * 1 − tanh²(x) = sech²(x) to ~1e-7 relative on every driver (see tanhAccurate
+ * in attention.wgsl): 1 − t² from the odd Taylor polynomial t for |x| < 1/4,
+ * else 4e/(1 + e)² with e = exp(−2|x|), free of the cancellation 1 − t²
+ * suffers once tanh saturates.
+ */
+fn sech2(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.25) {
+    let x2 = x * x;
+    let t = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
+    return 1.0 - t * t;
+  }
+  let e = exp(-2.0 * min(a, 40.0));
+  let d = 1.0 + e;
+  return 4.0 * e / (d * d);
+}
+
+@compute @workgroup_size(64)
+fn rows(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) t: u32,
+) {
+  let flat = wg.y * nwg.x + wg.x;
+  if (flat >= p.groups) { return; } // whole workgroup: uniform
+  let L = p.L;
+  let bh = flat / p.nblk;
+  let i0 = (flat % p.nblk) * BLK;
+  let b = bh / p.H;
+  let h = bh % p.H;
+  let base = bh * L;
+  let i = i0 + t;
+  let valid = i < L;
+  let nrows = min(BLK, L - i0);
+  let hasCap = p.cap > 0.0;
+
+  var g: array<f32, MAXD>;   // dO_i
+  var qr: array<f32, MAXD>;  // q_i (softcap only)
+  var acc: array<f32, MAXD>; // dq_i
+  var delta = 0.0;
+  for (var c = 0u; c < HEAD_DIM; c++) { g[c] = 0.0; qr[c] = 0.0; acc[c] = 0.0; }
+  if (valid) {
+    let oo = (b * L + i) * p.H * HEAD_DIM + h * HEAD_DIM;
+    for (var c = 0u; c < HEAD_DIM; c++) {
+      g[c] = dout[oo + c];
+      delta = fma(g[c], o[oo + c], delta);
+    }
+    if (hasCap) {
+      let qo = (base + i) * HEAD_DIM;
+      for (var c = 0u; c < HEAD_DIM; c++) { qr[c] = q[qo + c]; }
+    }
+  }
+
+  for (var j0 = 0u; j0 < L; j0 += KT) {
+    let nk = min(KT, L - j0);
+    let src = (base + j0) * HEAD_DIM;
+    for (var e = t; e < nk * HEAD_DIM; e += BLK) {
+      tileA[e] = k[src + e];
+      tileB[e] = v[src + e];
+    }
+    for (var e = t; e < nrows * nk; e += BLK) {
+      let r = e / nk;
+      let c = e % nk;
+      pt[r * (KT + 1u) + c] = att[(base + i0 + r) * L + j0 + c];
+    }
+    workgroupBarrier();
+    if (valid) {
+      for (var jj = 0u; jj < nk; jj++) {
+        let kj = jj * HEAD_DIM;
+        var dp = 0.0;
+        for (var c = 0u; c < HEAD_DIM; c++) { dp = fma(g[c], tileB[kj + c], dp); }
+        var ds = pt[t * (KT + 1u) + jj] * (dp - delta);
+        if (hasCap) {
+          var r = 0.0;
+          for (var c = 0u; c < HEAD_DIM; c++) { r = fma(qr[c], tileA[kj + c], r); }
+          ds *= sech2((r * p.scale) / p.cap);
+        }
+        let dr = ds * p.scale;
+        pt[t * (KT + 1u) + jj] = dr;
+        for (var c = 0u; c < HEAD_DIM; c++) { acc[c] = fma(dr, tileA[kj + c], acc[c]); }
+      }
+    }
+    workgroupBarrier();
+    for (var e = t; e < nrows * nk; e += BLK) {
+      let r = e / nk;
+      let c = e % nk;
+      scratch[(base + i0 + r) * L + j0 + c] = pt[r * (KT + 1u) + c];
+    }
+    workgroupBarrier(); // pt is restaged by the next tile
+  }
+
+  if (valid) {
+    let qo = (base + i) * HEAD_DIM;
+    for (var c = 0u; c < HEAD_DIM; c++) { dq[qo + c] = acc[c]; }
+  }
+}
+
+@compute @workgroup_size(64)
+fn cols(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) t: u32,
+) {
+  let flat = wg.y * nwg.x + wg.x;
+  if (flat >= p.groups) { return; } // whole workgroup: uniform
+  let L = p.L;
+  let bh = flat / p.nblk;
+  let j0 = (flat % p.nblk) * BLK;
+  let b = bh / p.H;
+  let h = bh % p.H;
+  let base = bh * L;
+  let j = j0 + t;
+  let valid = j < L;
+  let D = p.H * HEAD_DIM;
+
+  var ak: array<f32, MAXD>; // dk_j
+  var av: array<f32, MAXD>; // dv_j
+  for (var c = 0u; c < HEAD_DIM; c++) { ak[c] = 0.0; av[c] = 0.0; }
+
+  for (var i0 = 0u; i0 < L; i0 += KT) {
+    let nq = min(KT, L - i0);
+    let src = (base + i0) * HEAD_DIM;
+    for (var e = t; e < nq * HEAD_DIM; e += BLK) {
+      tileA[e] = q[src + e];
+      let r = e / HEAD_DIM;
+      let c = e % HEAD_DIM;
+      tileB[e] = dout[(b * L + i0 + r) * D + h * HEAD_DIM + c];
+    }
+    workgroupBarrier();
+    if (valid) {
+      for (var ii = 0u; ii < nq; ii++) {
+        let a = (base + i0 + ii) * L + j;
+        let sr = dR[a];
+        let pr = att[a];
+        let qi = ii * HEAD_DIM;
+        for (var c = 0u; c < HEAD_DIM; c++) {
+          ak[c] = fma(sr, tileA[qi + c], ak[c]);
+          av[c] = fma(pr, tileB[qi + c], av[c]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  if (valid) {
+    let ko = (base + j) * HEAD_DIM;
+    for (var c = 0u; c < HEAD_DIM; c++) {
+      dk[ko + c] = ak[c];
+      dv[ko + c] = av[c];
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// GELU and its gradient, elementwise over n floats; ERF selects the exact
+// form, otherwise the tanh approximation.
+//
+// gelu_forward:  out[i] = gelu(x)
+// gelu_backward: dx[i] (+)= dy·gelu'(x)   (ACCUMULATE: +=)
+//
+// tanh form: 0.5·(1 + tanh(u)) = σ(2u), u = √(2/π)(x + 0.044715x³), so
+//   gelu = x·σ(2u),  gelu' = σ(2u) + 2x·σ(2u)(1 − σ(2u))·du/dx,
+// which needs no tanh (the built-in returns NaN for large |u| on some drivers)
+// and never overflows. erf form: Φ(x) = 0.5(1 + erf(x/√2)) comes straight from
+// erfc (Numerical Recipes' Chebyshev fit, |error| < 1.2e-7, the reference's
+// erf) as 1 − erfc/2 or erfc/2, so negative x loses nothing to cancellation:
+//   gelu = x·Φ(x),  gelu' = Φ(x) + x·φ(x).
+//
+// One thread per element, 256 per workgroup, 1-D index over a 2-D grid.
+
+override ERF: bool = false;
+override ACCUMULATE: bool = false;
+
+struct Params { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// ---- forward bindings
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+// ---- backward bindings (a separate entry point; the two never share a pipeline)
+@group(0) @binding(1) var<storage, read> bx: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+const WG: u32 = 256u;
+const LOG2E: f32 = 1.4426950408889634;
+// ln 2 = LN2_HI + LN2_LO; LN2_HI has 16 significant bits, so k·LN2_HI is exact for |k| < 256.
+const LN2_HI: f32 = 0.693145751953125;
+const LN2_LO: f32 = 1.4286068202862268e-06;
+const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+const INV_SQRT_2: f32 = 0.7071067811865476;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+
+/** e^v for v ∈ [−87, 88]: v = k·ln2 + r, |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial. */
+fn exp_acc(v: f32) -> f32 {
+  let k = round(v * LOG2E);
+  let r = (v - k * LN2_HI) - k * LN2_LO;
+  let q = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 +
+    r * (0.008333333333333333 + r * (0.001388888888888889 + r * 0.0001984126984126984))))));
+  return ldexp(q, i32(k));
+}
+
+/** (σ(v), 1 − σ(v)), both without overflow or cancellation (exactly 1 and 0 once e^−|v| < 2e-35). */
+fn sigmoid2(v: f32) -> vec2<f32> {
+  let e = select(exp_acc(-min(abs(v), 80.0)), 0.0, abs(v) > 80.0);
+  let a = 1.0 / (1.0 + e);
+  let b = e * a;
+  if (v >= 0.0) { return vec2<f32>(a, b); }
+  return vec2<f32>(b, a);
+}
+
+/** erfc(z) for z ≥ 0 (0 from z = 9 on, where erfc < 5e-37). */
+fn erfc_pos(zin: f32) -> f32 {
+  if (zin >= 9.0) { return 0.0; }
+  let z = zin;
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277))))))));
+  return t * exp_acc(poly - z * z);
+}
+
+/** Φ(v) = 0.5·(1 + erf(v/√2)). */
+fn phi_cdf(v: f32) -> f32 {
+  let r = 0.5 * erfc_pos(abs(v) * INV_SQRT_2);
+  if (v >= 0.0) { return 1.0 - r; }
+  return r;
+}
+
+/** (σ(2u), 1 − σ(2u), du/dx) of the tanh form; the cubic is clamped where σ is already saturated. */
+fn tanh_form(v: f32) -> vec3<f32> {
+  let c = clamp(v, -20.0, 20.0);
+  let u = SQRT_2_OVER_PI * (c + 0.044715 * c * c * c);
+  let du = SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * c * c);
+  let s = sigmoid2(2.0 * u);
+  return vec3<f32>(s, du);
+}
+
+fn gelu(v: f32) -> f32 {
+  if (ERF) { return v * phi_cdf(v); }
+  return v * tanh_form(v).x;
+}
+
+fn gelu_grad(v: f32) -> f32 {
+  if (ERF) {
+    let c = clamp(v, -12.0, 12.0);
+    return phi_cdf(v) + c * INV_SQRT_2PI * exp_acc(-0.5 * c * c);
+  }
+  let s = tanh_form(v);
+  let c = clamp(v, -20.0, 20.0);
+  return s.x + 2.0 * c * s.x * s.y * s.z;
+}
+
+fn index(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
+  return (wg.x + wg.y * nwg.x) * WG + lid.x;
+}
+
+@compute @workgroup_size(256)
+fn gelu_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = index(wg, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = gelu(x[i]);
+}
+
+@compute @workgroup_size(256)
+fn gelu_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = index(wg, nwg, lid);
+  if (i >= p.n) { return; }
+  var g = dy[i] * gelu_grad(bx[i]);
+  if (ACCUMULATE) { g += dx[i]; }
+  dx[i] = g;
+}

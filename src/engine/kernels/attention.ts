@@ -1,0 +1,63 @@
+import source from '../../../shaders/attention.wgsl?raw';
+import backwardSource from '../../../shaders/attention_backward.wgsl?raw';
+import type { AttentionParams, Tensor } from '../backend.ts';
+import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+
+const ATTENTION: KernelDef = {
+  name: 'attention', source, entry: 'main',
+  // q, k, v, o, att
+  bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'],
+};
+const ATTENTION_ROWS: KernelDef = {
+  name: 'attention_backward', source: backwardSource, entry: 'rows',
+  // dout, att, q, k, v, o, scratch, dq
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+};
+const ATTENTION_COLS: KernelDef = {
+  name: 'attention_backward', source: backwardSource, entry: 'cols',
+  // dout, att, q, scratch (dR), dk, dv
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+};
+
+/** Queries (forward, backward rows) or keys (backward cols) per workgroup; fixed in the WGSL. */
+const BLOCK = 64;
+const MAX_HEAD_DIM = 128;
+/** Workgroup bytes for the two staged [KT × d] tiles plus the padded [64 × (KT+1)] score tile. */
+const TILE_BUDGET = 12800;
+
+/** Keys (or queries) per staged tile: 2·KT·d·4 + 64·(KT+1)·4 ≤ TILE_BUDGET, at most 32. */
+function attentionTile(headDim: number): number {
+  return Math.max(1, Math.min(32, Math.floor((TILE_BUDGET - 256) / (8 * headDim + 256))));
+}
+
+function setup(p: AttentionParams): { constants: Record<string, number>; uniforms: Uint8Array; workgroups: [number, number, number] } {
+  const { batch: B, length: L, heads: H, headDim: d, softcap } = p;
+  if (d < 1 || d > MAX_HEAD_DIM) throw new RangeError(`attention: headDim ${d} outside [1, ${MAX_HEAD_DIM}]`);
+  const nblk = Math.ceil(L / BLOCK);
+  const groups = B * H * nblk;
+  return {
+    constants: { HEAD_DIM: d, KT: attentionTile(d) },
+    uniforms: packUniforms([L, H, nblk, groups], [1 / Math.sqrt(d), softcap > 0 ? softcap : 0]),
+    workgroups: grid(groups),
+  };
+}
+
+/** o [B, L, D], att [B, H, L, L] = softmax probabilities. One dispatch. */
+export function attention(ctx: GpuContext, o: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): void {
+  if (p.batch * p.heads * p.length === 0) return;
+  const s = setup(p);
+  ctx.dispatch(ATTENTION, s.constants, [q, k, v, o, att], s.uniforms, s.workgroups);
+}
+
+/** dq, dk, dv [B, H, L, d]; scratch [B, H, L, L] receives dR. Two dispatches (rows, then columns). */
+export function attentionBackward(
+  ctx: GpuContext,
+  dq: Tensor, dk: Tensor, dv: Tensor, scratch: Tensor,
+  dout: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Tensor,
+  p: AttentionParams,
+): void {
+  if (p.batch * p.heads * p.length === 0) return;
+  const s = setup(p);
+  ctx.dispatch(ATTENTION_ROWS, s.constants, [dout, att, q, k, v, o, scratch, dq], s.uniforms, s.workgroups);
+  ctx.dispatch(ATTENTION_COLS, s.constants, [dout, att, q, scratch, dk, dv], s.uniforms, s.workgroups);
+}

@@ -1,0 +1,36 @@
+import source from '../../../shaders/weighted_loss.wgsl?raw';
+import type { Tensor } from '../backend.ts';
+import { grid, packUniforms, type GpuContext, type GpuTensor, type KernelDef } from '../webgpu/context.ts';
+
+const WEIGHTED_LOSS: KernelDef = {
+  name: 'weighted_loss', source, entry: 'main',
+  bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw'],
+};
+
+// A writable binding may not alias another one in the same dispatch, so a
+// missing dw binds a one-element scratch tensor of the context (never written).
+const scratch = new WeakMap<GpuContext, GpuTensor>();
+function dummy(ctx: GpuContext): GpuTensor {
+  let t = scratch.get(ctx);
+  if (!t) {
+    t = ctx.tensor(1, 'weightedLoss dummy dw', 'f32');
+    scratch.set(ctx, t);
+  }
+  return t;
+}
+
+/**
+ * perToken = exp(−w)·ce + w (or ce when w is null), loss[0] = mean over
+ * batch·length; dce = d loss/d ce and, with w and dw, dw = d loss/d w. One
+ * dispatch; the mean is summed in a fixed order (deterministic).
+ */
+export function weightedLoss(
+  ctx: GpuContext, perToken: Tensor, loss: Tensor, dce: Tensor, dw: Tensor | null,
+  ce: Tensor, w: Tensor | null, batch: number, length: number,
+): void {
+  const hasW = w !== null, hasDw = hasW && dw !== null;
+  // Unused bindings get dummies: w → ce (read-only), dw → a scratch tensor.
+  ctx.dispatch(WEIGHTED_LOSS, { HAS_W: hasW ? 1 : 0, HAS_DW: hasDw ? 1 : 0 },
+    [ce, w ?? ce, perToken, loss, dce, hasDw ? dw! : dummy(ctx)],
+    packUniforms([batch, length]), grid(batch + 1));
+}
