@@ -87,6 +87,9 @@ export interface AttentionParams {
 
 export type GeluApprox = 'tanh' | 'erf';
 
+export type { AdamWParams } from './reference/adamw.ts';
+import type { AdamWParams } from './reference/adamw.ts';
+
 /**
  * Every operation the DiT forward and backward and the FLM losses need.
  * Shapes are row-major. "(+=)" marks outputs that honour `accumulate`.
@@ -173,12 +176,30 @@ export interface Ops {
    * Standard normal noise from a counter-based generator (Philox4x32-10 and
    * Box–Muller): element i of the stream (seed, counter) lands in out[i].
    */
-  gaussian(out: Tensor, n: number, seed: number, counter: number): void;
+  gaussian(out: Tensor, n: number, seed: Scalar, counter: Scalar): void;
 
-  /** out = a·x + b·y elementwise (b may be 0, y then ignored). */
-  axpby(out: Tensor, a: number, x: Tensor, b: number, y: Tensor, n: number): void;
+  /**
+   * The FLM noising path x = (1 − γ_b)·ε + γ_b·onehot(target) over [B, L, V]
+   * (spec section 1), with γ [B] and targets [B·L] (u32).
+   */
+  flmNoising(x: Tensor, eps: Tensor, targets: Tensor, gamma: Tensor, batch: number, length: number, vocab: number): void;
+
+  /** out = a·x + b·y elementwise (b may be 0, y then ignored). out must not alias x or y. */
+  axpby(out: Tensor, a: Scalar, x: Tensor, b: Scalar, y: Tensor, n: number): void;
   /** out[i] = value. */
   fill(out: Tensor, value: number, n: number): void;
+
+  /** Floats of scratch `globalNormSq` needs for n elements. */
+  gradNormScratchSize(n: number): number;
+  /** out[0] = Σ x² (deterministic two-stage reduction). */
+  globalNormSq(out: Tensor, scratch: Tensor, x: Tensor, n: number): void;
+  /**
+   * AdamW with global-norm clipping read from normSq[0] on the device; a
+   * non-finite normSq leaves params, m and v untouched.
+   */
+  adamw(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, normSq: Tensor, n: number, hp: AdamWParams): void;
+  /** emaParams = decay·emaParams + (1 − decay)·params. */
+  ema(emaParams: Tensor, params: Tensor, n: number, decay: Scalar): void;
 }
 
 export interface Backend {

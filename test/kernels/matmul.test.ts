@@ -6,10 +6,12 @@ import { maxRelL2, randomArray } from '../helpers.ts';
 
 describe('matmul kernel vs the CPU reference', () => {
   const cases: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [64, 64, 16], [70, 33, 129], [3, 200, 37], [130, 65, 64]];
+  for (const variant of ['tiled', 'register'] as const)
   for (const [M, N, K] of cases) {
     for (const transA of [false, true]) for (const transB of [false, true]) {
-      it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+      it(`${variant}: M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
         const gpu = await gpuBackend();
+        gpu.ctx.tuning = { ...gpu.ctx.tuning, matmul: variant };
         const a = randomArray(M * K, M * 31 + K, 1), b = randomArray(K * N, N * 17 + K, 1);
         const bias = randomArray(N, 5, 1), init = randomArray(M * N, 9, 1);
         const withBias = (M + N) % 2 === 0, accumulate = transA !== transB;

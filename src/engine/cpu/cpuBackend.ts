@@ -1,4 +1,4 @@
-import type { Backend, DType, Ops, Program, Tensor } from '../backend.ts';
+import { scalar, type Backend, type DType, type Ops, type Program, type Tensor } from '../backend.ts';
 import * as ref from '../reference/index.ts';
 
 /** A tensor of the CPU backend: a typed array (or a window into one). */
@@ -47,9 +47,14 @@ const ops: Ops = {
     ref.crossEntropyBackward(f(dl), f(logits), u(targets), f(dce), rows, cols),
   weightedLoss: (perToken, loss, dce, dw, ce, w, batch, length) =>
     ref.weightedLoss(f(perToken), f(loss), f(dce), dw && f(dw), f(ce), w && f(w), batch, length),
-  gaussian: (out, n, seed, counter) => ref.gaussian(f(out), n, seed, counter),
-  axpby: (out, a, x, b, y, n) => ref.axpby(f(out), a, f(x), b, f(y), n),
+  gaussian: (out, n, seed, counter) => ref.gaussian(f(out), n, scalar(seed), scalar(counter)),
+  flmNoising: (x, eps, targets, gamma, batch, length, vocab) => ref.flmNoising(f(x), f(eps), u(targets), f(gamma), batch, length, vocab),
+  axpby: (out, a, x, b, y, n) => ref.axpby(f(out), scalar(a), f(x), scalar(b), f(y), n),
   fill: (out, value, n) => ref.fill(f(out), value, n),
+  gradNormScratchSize: () => 1,
+  globalNormSq: (out, _scratch, x, n) => ref.globalNormSq(f(out), f(x), n),
+  adamw: (params, grads, m, v, normSq, n, hp) => ref.adamw(f(params), f(grads), f(m), f(v), f(normSq), n, hp),
+  ema: (e, params, n, decay) => ref.ema(f(e), f(params), n, decay),
 };
 
 /** The reference backend: plain TypeScript on typed arrays, ops run when called. */

@@ -9,7 +9,7 @@ const BACKWARD: KernelDef = { name: 'cross_entropy', source, entry: 'backward', 
 /** ce[r] = logsumexp(logits[r]) − logits[r, target[r]] (targets: a u32 tensor). */
 export function crossEntropy(ctx: GpuContext, ce: Tensor, logits: Tensor, targets: Tensor, rows: number, cols: number): void {
   if (rows === 0 || cols === 0) return;
-  const T = rowLanes(cols);
+  const T = rowLanes(ctx, cols);
   ctx.dispatch(FORWARD, { T }, [logits, targets, ce], packUniforms([rows, cols]), grid(Math.ceil(rows / (256 / T))));
 }
 
@@ -18,6 +18,6 @@ export function crossEntropyBackward(
   ctx: GpuContext, dlogits: Tensor, logits: Tensor, targets: Tensor, dce: Tensor, rows: number, cols: number,
 ): void {
   if (rows === 0 || cols === 0) return;
-  const T = rowLanes(cols);
+  const T = rowLanes(ctx, cols);
   ctx.dispatch(BACKWARD, { T }, [logits, targets, dlogits, dce], packUniforms([rows, cols]), grid(Math.ceil(rows / (256 / T))));
 }

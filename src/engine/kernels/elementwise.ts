@@ -1,5 +1,5 @@
 import source from '../../../shaders/elementwise.wgsl?raw';
-import type { Tensor } from '../backend.ts';
+import { scalar, type Scalar, type Tensor } from '../backend.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
 
 const AXPBY: KernelDef = { name: 'elementwise', source, entry: 'axpby', bindings: ['uniform', 'read', 'read', 'rw'] };
@@ -7,8 +7,8 @@ const FILL: KernelDef = { name: 'elementwise', source, entry: 'fill', bindings: 
 const WG = 256;
 
 /** out = a·x + b·y over n elements; with b == 0, y is not read (it may be x). out must not alias x or y. */
-export function axpby(ctx: GpuContext, out: Tensor, a: number, x: Tensor, b: number, y: Tensor, n: number): void {
-  ctx.dispatch(AXPBY, {}, [x, y, out], packUniforms([n], [a, b]), grid(Math.ceil(n / WG)));
+export function axpby(ctx: GpuContext, out: Tensor, a: Scalar, x: Tensor, b: Scalar, y: Tensor, n: number): void {
+  ctx.dispatch(AXPBY, {}, [x, y, out], () => packUniforms([n], [scalar(a), scalar(b)]), grid(Math.ceil(n / WG)));
 }
 
 /** out[i] = value for i < n. One dispatch. */

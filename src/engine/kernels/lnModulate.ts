@@ -16,7 +16,10 @@ const BACKWARD_DW: KernelDef = { name: 'layernorm_modulate_backward', source: ba
 const WG = 256;
 
 /** Lanes per row: a power of two in [32, 256], about D/4 (so each lane owns ~4 elements). */
-export function rowLanes(cols: number): number {
+export function rowLanes(ctx: GpuContext, cols: number): number {
+  // CPU-emulated adapters: one thread per row, so the lane reduction (and
+  // its barriers) disappears; real GPUs: 32–256 lanes per row.
+  if (ctx.tuning.rows === 'thread') return 1;
   let t = 32;
   while (t < WG && t * 4 < cols) t *= 2;
   return t;
@@ -26,7 +29,7 @@ export function lnModulate(
   ctx: GpuContext, out: Tensor, mean: Tensor, rstd: Tensor, x: Tensor, w: Tensor, mod: Tensor, p: LnModulateParams,
 ): void {
   if (p.rows === 0 || p.dim === 0) return;
-  const T = rowLanes(p.dim);
+  const T = rowLanes(ctx, p.dim);
   ctx.dispatch(FORWARD, { T }, [x, w, mod, out, mean, rstd],
     packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.shiftOffset, p.scaleOffset], [p.eps]),
     grid(Math.ceil(p.rows / (WG / T))));
@@ -43,7 +46,7 @@ export function lnModulateBackward(
   p: LnModulateParams,
 ): void {
   if (p.rows === 0 || p.dim === 0) return;
-  const T = rowLanes(p.dim);
+  const T = rowLanes(ctx, p.dim);
   const items = Math.ceil(p.rows / p.rowsPerItem);
   const colBlocks = Math.ceil(p.dim / 32);
   const u = packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.shiftOffset, p.scaleOffset, items, colBlocks]);

@@ -1,5 +1,5 @@
 import source from '../../../shaders/noise.wgsl?raw';
-import type { Tensor } from '../backend.ts';
+import { scalar, type Scalar, type Tensor } from '../backend.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
 
 const GAUSSIAN: KernelDef = { name: 'noise', source, entry: 'gaussian', bindings: ['uniform', 'rw'] };
@@ -12,8 +12,8 @@ function uniforms(n: number, seed: number, counter: number): Uint8Array {
 }
 
 /** Standard normals of the stream (seed, counter): out[i] for i < n, one thread per 4. One dispatch. */
-export function gaussian(ctx: GpuContext, out: Tensor, n: number, seed: number, counter: number): void {
-  ctx.dispatch(GAUSSIAN, {}, [out], uniforms(n, seed, counter), grid(Math.ceil(Math.ceil(n / 4) / WG)));
+export function gaussian(ctx: GpuContext, out: Tensor, n: number, seed: Scalar, counter: Scalar): void {
+  ctx.dispatch(GAUSSIAN, {}, [out], () => uniforms(n, scalar(seed), scalar(counter)), grid(Math.ceil(Math.ceil(n / 4) / WG)));
 }
 
 /** Tests: the raw Philox words of the stream, words[4·blk + j] = word j of block blk (u32 tensor). */

@@ -7,7 +7,7 @@ const SOFTMAX: KernelDef = { name: 'softmax', source, entry: 'main', bindings: [
 
 function run(ctx: GpuContext, out: Tensor, x: Tensor, rows: number, cols: number, log: boolean): void {
   if (rows === 0 || cols === 0) return;
-  const T = rowLanes(cols);
+  const T = rowLanes(ctx, cols);
   ctx.dispatch(SOFTMAX, { T, LOG: log ? 1 : 0 }, [x, out], packUniforms([rows, cols]), grid(Math.ceil(rows / (256 / T))));
 }
 

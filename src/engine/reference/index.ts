@@ -12,3 +12,7 @@ export { crossEntropy, crossEntropyBackward } from './crossEntropy.ts';
 export { weightedLoss } from './weightedLoss.ts';
 export { gaussian } from './noise.ts';
 export { axpby, fill } from './elementwise.ts';
+export { flmNoising } from './flmNoising.ts';
+export { globalNormSq } from './gradNorm.ts';
+export { adamw } from './adamw.ts';
+export { ema } from './ema.ts';

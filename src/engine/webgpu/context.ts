@@ -81,6 +81,22 @@ export function grid(groups: number): [number, number, number] {
   return [Math.ceil(groups / y), y, 1];
 }
 
+/**
+ * Per-adapter kernel choices. Real GPUs get the workgroup-memory tiled
+ * kernels; CPU-emulated adapters (SwiftShader, lavapipe: `isFallbackAdapter`)
+ * get barrier-free register-blocked variants, since a workgroup barrier there
+ * costs more than the memory traffic it saves. Both variants are tested.
+ */
+export interface KernelTuning {
+  matmul: 'tiled' | 'register';
+  /** Row-wise kernels (LayerNorm, softmax, cross-entropy): lanes per row, or one thread per row. */
+  rows: 'lanes' | 'thread';
+}
+
+export function defaultTuning(isFallbackAdapter: boolean): KernelTuning {
+  return isFallbackAdapter ? { matmul: 'register', rows: 'thread' } : { matmul: 'tiled', rows: 'lanes' };
+}
+
 export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
@@ -94,7 +110,7 @@ export class GpuContext {
   pipelineCount = 0;
   onLost: ((e: GpuDeviceLostError) => void) | null = null;
 
-  constructor(readonly device: GPUDevice) {
+  constructor(readonly device: GPUDevice, public tuning: KernelTuning = defaultTuning(false)) {
     device.lost.then((info) => {
       this.lost = new GpuDeviceLostError(`The GPU device was lost (${info.reason}): ${info.message}`, String(info.reason));
       this.onLost?.(this.lost);

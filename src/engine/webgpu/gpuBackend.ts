@@ -1,7 +1,7 @@
 import type { Backend, DType, Ops, Program, Tensor } from '../backend.ts';
 import * as k from '../kernels/index.ts';
 import { acquireGpu, describeAdapter, type AdapterSummary, type GpuHandle } from './device.ts';
-import { GpuContext, type GpuTensor } from './context.ts';
+import { defaultTuning, GpuContext, type GpuTensor } from './context.ts';
 
 /** The WebGPU backend: every op is a hand-written WGSL kernel. */
 export class GpuBackend implements Backend {
@@ -11,7 +11,7 @@ export class GpuBackend implements Backend {
   readonly description: string;
 
   constructor(readonly handle: GpuHandle) {
-    this.ctx = new GpuContext(handle.device);
+    this.ctx = new GpuContext(handle.device, defaultTuning(handle.summary.isFallbackAdapter));
     this.description = describeAdapter(handle.summary);
     const c = this.ctx;
     this.ops = {
@@ -40,6 +40,11 @@ export class GpuBackend implements Backend {
       gaussian: (out, n, seed, counter) => k.gaussian(c, out, n, seed, counter),
       axpby: (out, a, x, b, y, n) => k.axpby(c, out, a, x, b, y, n),
       fill: (out, value, n) => k.fill(c, out, value, n),
+      flmNoising: (x, eps, targets, gamma, batch, length, vocab) => k.flmNoising(c, x, eps, targets, gamma, batch, length, vocab),
+      gradNormScratchSize: (n) => k.gradNormScratchSize(n),
+      globalNormSq: (out, scratch, x, n) => k.globalNormSq(c, out, scratch, x, n),
+      adamw: (params, grads, m, v, normSq, n, hp) => k.adamw(c, params, grads, m, v, normSq, n, hp),
+      ema: (e, params, n, decay) => k.ema(c, e, params, n, decay),
     };
   }
 

@@ -1,0 +1,31 @@
+import source from '../../../shaders/adamw.wgsl?raw';
+import type { Tensor } from '../backend.ts';
+import { adamwCoefficients, type AdamWParams } from '../reference/adamw.ts';
+import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+
+export type { AdamWParams } from '../reference/adamw.ts';
+
+const ADAMW: KernelDef = { name: 'adamw', source, entry: 'main', bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw'] };
+const WG = 256;
+
+/**
+ * One AdamW step with global-norm clipping over n elements, in place on
+ * params, m and v (one dispatch). normSq[0] = Σ grads² from globalNormSq; if
+ * it is NaN/Inf the step leaves everything unchanged. hp.lr and hp.step are
+ * read at every run of a compiled program (the uniforms are a function).
+ * grads and normSq must not share a buffer with params, m or v.
+ */
+export function adamw(
+  ctx: GpuContext, params: Tensor, grads: Tensor, m: Tensor, v: Tensor, normSq: Tensor, n: number, hp: AdamWParams,
+): void {
+  for (const t of [params, grads, m, v]) {
+    if (t.size < n) throw new RangeError(`adamw: ${t.label} has ${t.size} floats < n = ${n}`);
+  }
+  if (normSq.size < 1) throw new RangeError(`adamw: normSq ${normSq.label} is empty`);
+  const { beta1, beta2, eps, maxGradNorm } = hp;
+  const uniforms = (): Uint8Array => {
+    const c = adamwCoefficients(hp);
+    return packUniforms([n], [c.decay, beta1, 1 - beta1, beta2, 1 - beta2, eps, maxGradNorm, c.stepSize, c.bc2Sqrt]);
+  };
+  ctx.dispatch(ADAMW, {}, [grads, normSq, params, m, v], uniforms, grid(Math.ceil(n / WG)));
+}
