@@ -1,0 +1,42 @@
+/** Training hyper-parameters and schedules (spec section 4's reference values by default). */
+
+export interface TrainConfig {
+  batch: number;
+  steps: number;
+  lr: number;
+  /** Linear warm-up steps to `lr`, then constant (the reference schedule). */
+  warmup: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Global gradient-norm clip (0 disables). */
+  clip: number;
+  /** EMA decay of the weights (samples use the EMA weights). */
+  emaDecay: number;
+  seed: number;
+  tMin: number;
+  tMax: number;
+  /** Validation cross-entropy every N steps (0: never). */
+  evalEvery: number;
+  evalBatches: number;
+}
+
+export const REFERENCE_TRAIN: Omit<TrainConfig, 'batch' | 'steps'> = {
+  lr: 3e-4, warmup: 2500, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clip: 1,
+  emaDecay: 0.9999, seed: 0, tMin: 0, tMax: 1, evalEvery: 100, evalBatches: 4,
+};
+
+export function learningRate(c: TrainConfig, step: number): number {
+  if (c.warmup <= 0) return c.lr;
+  return c.lr * Math.min(1, (step + 1) / c.warmup);
+}
+
+/**
+ * EMA decay at a step: the configured decay, but never more than
+ * (1 + step)/(10 + step), so a short run's EMA is not stuck at the
+ * initial weights (with decay 0.9999 it would take ~10k steps to move).
+ */
+export function emaDecayAt(c: TrainConfig, step: number): number {
+  return Math.min(c.emaDecay, (1 + step) / (10 + step));
+}
