@@ -10,7 +10,7 @@ describe('studio engine in headless Chromium', () => {
   it('starts the engine in a worker on WebGPU and matches the official dit_flm fixture', async () => {
     const page = await browser.newPage();
     const errors = watchErrors(page);
-    await page.goto(inject('baseURL'));
+    await page.goto(`${inject('baseURL')}?view=engine`);
     const backend = page.getByTestId('backend');
     await backend.waitFor({ timeout: 60_000 });
     expect(await backend.textContent()).toContain('WebGPU');

@@ -30,3 +30,65 @@ export interface EngineApi {
 
 /** A structured error that survives postMessage. */
 export interface WorkerErrorInfo { name: string; code: string; message: string }
+
+// ------------------------------------------------------------------ training
+
+import type { CheckpointInfo } from '../src/io/checkpointStore.ts';
+import type { LossPoint } from '../src/io/checkpoint.ts';
+import type { DiTConfig } from '../src/model/config.ts';
+import type { PresetName } from '../src/model/presets.ts';
+import type { TrainConfig } from '../src/train/schedule.ts';
+
+/** Where the training text comes from: the bundled corpus, or text the user gave (file, drop, paste, URL). */
+export type CorpusSource =
+  | { kind: 'bundled'; id: string }
+  | { kind: 'bytes'; name: string; bytes: ArrayBuffer };
+
+export interface ModelChoice {
+  preset: PresetName | 'custom';
+  /** Overrides of the preset's shape (custom). */
+  config?: Partial<Omit<DiTConfig, 'vocab'>>;
+  train?: Partial<TrainConfig>;
+}
+
+export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
+
+export interface TrainRequest {
+  /** 'auto': WebGPU on a real GPU, the CPU backend on CPU-emulated adapters. */
+  backend?: BackendPreference;
+  corpus: CorpusSource;
+  model: ModelChoice;
+  /** Total optimiser steps of the run. */
+  steps: number;
+  name: string;
+  /** Save a checkpoint every N steps (and on pause). */
+  saveEvery: number;
+  /** Preview a sample every N steps (0: never). */
+  sampleEvery: number;
+}
+
+export type TrainEvent =
+  | { type: 'started'; checkpointId: string; name: string; step: number; steps: number; params: number; vocab: number;
+      memoryBytes: number; backend: string; unigramEntropy: number; history: LossPoint[] }
+  | { type: 'step'; step: number; steps: number; loss: number; tokensPerS: number; etaS: number; valCe?: number }
+  | { type: 'sample'; step: number; text: string }
+  | { type: 'checkpoint'; info: CheckpointInfo }
+  | { type: 'paused'; step: number }
+  | { type: 'done'; step: number }
+  | { type: 'error'; message: string; code?: string };
+
+export interface TrainApi {
+  /** Start a new run. Events stream to `onEvent` until done, paused or failed. */
+  start(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<void>;
+  /** Resume a stored checkpoint (more steps: up to `steps` in total). */
+  resume(checkpointId: string, steps: number, onEvent: (e: TrainEvent) => void): Promise<void>;
+  /** Stop after the current step and save a checkpoint. */
+  pause(): Promise<void>;
+  list(): Promise<CheckpointInfo[]>;
+  rename(id: string, name: string): Promise<CheckpointInfo>;
+  remove(id: string): Promise<void>;
+  /** The checkpoint as a `.safetensors` file. */
+  exportFile(id: string): Promise<ArrayBuffer>;
+  /** Validate and store a `.safetensors` checkpoint; throws a readable error for bad files. */
+  importFile(bytes: ArrayBuffer, name: string): Promise<CheckpointInfo>;
+}

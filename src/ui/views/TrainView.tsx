@@ -1,0 +1,180 @@
+import { useEffect, useState } from 'react';
+import { PRESETS, parameterCount, presetConfig, trainingMemoryBytes, type PresetName } from '../../model/presets.ts';
+import { fmtTime } from '../format.ts';
+import { useTrain } from '../trainStore.ts';
+import { LossChart } from './LossChart.tsx';
+
+const MB = (b: number) => `${(b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 1 : 0)} MB`;
+/** Vocabulary used for the size estimate before the corpus is tokenized (characters of English text). */
+const EST_VOCAB = 96;
+
+function CorpusPicker() {
+  const { corpusLabel, setCorpus, status } = useTrain();
+  const [paste, setPaste] = useState('');
+  const [url, setUrl] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const busy = status === 'training' || status === 'starting' || status === 'pausing';
+  const useBytes = (name: string, bytes: ArrayBuffer) => { setErr(null); setCorpus({ kind: 'bytes', name, bytes }, name); };
+  const onFile = async (f: File | undefined) => { if (f) useBytes(f.name, await f.arrayBuffer()); };
+  const fromUrl = async () => {
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+      useBytes(url, await res.arrayBuffer());
+    } catch (e) {
+      setErr(`Could not load ${url}: ${(e as Error).message}`);
+    }
+  };
+  return (
+    <fieldset disabled={busy} className="group">
+      <legend>Corpus</legend>
+      <p>Training text: <strong data-testid="corpus-label">{corpusLabel}</strong></p>
+      <div className="row">
+        <button type="button" onClick={() => setCorpus({ kind: 'bundled', id: 'brown' }, 'Brown corpus (bundled)')}>Use the bundled Brown corpus</button>
+        <label className="file">Open a text file… <input type="file" accept=".txt,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} /></label>
+      </div>
+      <div className="drop" onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); void onFile(e.dataTransfer.files[0]); }}>
+        or drop a text file here
+      </div>
+      <div className="row">
+        <textarea placeholder="…or paste text" value={paste} onChange={(e) => setPaste(e.target.value)} rows={3} />
+        <button type="button" disabled={!paste} onClick={() => useBytes('pasted text', new TextEncoder().encode(paste).buffer as ArrayBuffer)}>Use pasted text</button>
+      </div>
+      <div className="row">
+        <input type="url" placeholder="https://…/text.txt" value={url} onChange={(e) => setUrl(e.target.value)} />
+        <button type="button" disabled={!url} onClick={() => void fromUrl()}>Load URL</button>
+      </div>
+      {err && <p className="error" role="alert">{err}</p>}
+    </fieldset>
+  );
+}
+
+function ModelPicker() {
+  const { model, setModel, steps, setSteps, status } = useTrain();
+  const busy = status === 'training' || status === 'starting' || status === 'pausing';
+  const base = model.preset === 'custom' ? presetConfig('micro', EST_VOCAB) : presetConfig(model.preset, EST_VOCAB);
+  const cfg = { ...base, ...(model.preset === 'custom' ? model.config : {}) };
+  const batch = model.train?.batch ?? PRESETS[model.preset === 'custom' ? 'micro' : model.preset].batch;
+  const num = (k: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) return;
+    if (['lr', 'warmup', 'batch', 'emaDecay'].includes(k)) setModel({ ...model, train: { ...model.train, [k]: n } });
+    else setModel({ ...model, config: { ...model.config, [k]: n } });
+  };
+  return (
+    <fieldset disabled={busy} className="group">
+      <legend>Model</legend>
+      <label>Preset{' '}
+        <select data-testid="preset" value={model.preset} onChange={(e) => setModel({ preset: e.target.value as PresetName | 'custom' })}>
+          {Object.values(PRESETS).map((p) => <option key={p.name} value={p.name}>{p.name} — {p.description}</option>)}
+          <option value="custom">custom</option>
+        </select>
+      </label>
+      <p data-testid="model-size">
+        ≈ {parameterCount(cfg).toLocaleString()} parameters, ≈ {MB(trainingMemoryBytes(cfg, batch))} of GPU memory to train
+        (L {cfg.length}, D {cfg.hidden}, {cfg.heads} heads, {cfg.blocks} blocks, batch {batch}; exact once the corpus vocabulary is known)
+      </p>
+      {model.preset === 'custom' && (
+        <div className="grid">
+          {(['length', 'hidden', 'blocks', 'heads', 'cond'] as const).map((k) => (
+            <label key={k}>{k} <input type="number" min={1} defaultValue={cfg[k]} onChange={(e) => num(k, e.target.value)} /></label>
+          ))}
+          <label>batch <input type="number" min={1} defaultValue={batch} onChange={(e) => num('batch', e.target.value)} /></label>
+          <label>learning rate <input type="number" step="any" defaultValue={PRESETS.micro.train.lr} onChange={(e) => num('lr', e.target.value)} /></label>
+          <label>warm-up <input type="number" min={0} defaultValue={PRESETS.micro.train.warmup} onChange={(e) => num('warmup', e.target.value)} /></label>
+          <label>EMA decay <input type="number" step="any" defaultValue={PRESETS.micro.train.emaDecay} onChange={(e) => num('emaDecay', e.target.value)} /></label>
+        </div>
+      )}
+      <label>Steps <input data-testid="steps" type="number" min={1} value={steps} onChange={(e) => setSteps(Math.max(1, Number(e.target.value) || 1))} /></label>
+    </fieldset>
+  );
+}
+
+function Progress() {
+  const { run, status, message, start, pause, resume, steps } = useTrain();
+  const pct = run.steps ? (100 * run.step) / run.steps : 0;
+  const training = status === 'training' || status === 'pausing';
+  return (
+    <div className="group">
+      <div className="row">
+        <button type="button" data-testid="train" disabled={training || status === 'starting'} onClick={() => void start()}>Train</button>
+        <button type="button" data-testid="pause" disabled={status !== 'training'} onClick={() => void pause()}>Pause</button>
+        {run.checkpointId && (status === 'paused' || status === 'done') && (
+          <button type="button" data-testid="continue" onClick={() => void resume(run.checkpointId!, Math.max(steps, run.step + 1))}>Continue to {Math.max(steps, run.step + 1)} steps</button>
+        )}
+        <span data-testid="status" className="status">{status}</span>
+      </div>
+      {message && <p className="error" role="alert" data-testid="train-error">{message}</p>}
+      <progress max={100} value={pct} data-testid="progress" />
+      <p className="stats">
+        step <strong data-testid="step">{run.step}</strong> / {run.steps}
+        {run.loss !== null && <> · loss <strong data-testid="loss">{run.loss.toFixed(4)}</strong></>}
+        {run.valCe !== null && <> · val CE {run.valCe.toFixed(4)}</>}
+        {run.tokensPerS !== null && <> · {run.tokensPerS.toFixed(0)} tokens/s</>}
+        {run.etaS !== null && training && <> · ETA {fmtTime(run.etaS)}</>}
+        {run.params > 0 && <> · {run.params.toLocaleString()} parameters, vocab {run.vocab}, {MB(run.memoryBytes)} · {run.backend}</>}
+      </p>
+    </div>
+  );
+}
+
+function Checkpoints() {
+  const { checkpoints, refresh, rename, remove, exportFile, importFile, resume, status, steps } = useTrain();
+  useEffect(() => { void refresh(); }, [refresh]);
+  const busy = status === 'training' || status === 'starting' || status === 'pausing';
+  const download = async (id: string) => {
+    const { name, bytes } = await exportFile(id);
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  };
+  return (
+    <div className="group">
+      <h3>Checkpoints (stored in this browser)</h3>
+      <table className="checkpoints" data-testid="checkpoints">
+        <thead><tr><th>name</th><th>step</th><th>size</th><th>saved</th><th /></tr></thead>
+        <tbody>
+          {checkpoints.map((c) => (
+            <tr key={c.id} data-testid="checkpoint-row" data-step={c.step}>
+              <td><input aria-label="name" defaultValue={c.name} onBlur={(e) => { if (e.target.value !== c.name) void rename(c.id, e.target.value); }} /></td>
+              <td>{c.step}</td>
+              <td>{MB(c.bytes)}</td>
+              <td>{new Date(c.updatedAt).toLocaleString()}</td>
+              <td className="row">
+                <button type="button" disabled={busy} data-testid="resume" onClick={() => void resume(c.id, Math.max(steps, c.step + 1))}>Resume</button>
+                <button type="button" data-testid="export" onClick={() => void download(c.id)}>Export</button>
+                <button type="button" disabled={busy} onClick={() => { if (confirm(`Delete "${c.name}"?`)) void remove(c.id); }}>Delete</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <label className="file">Import a .safetensors checkpoint… <input data-testid="import" type="file" accept=".safetensors" onChange={(e) => { const f = e.target.files?.[0]; if (f) void importFile(f); e.target.value = ''; }} /></label>
+    </div>
+  );
+}
+
+/** The training view: corpus, model, progress, loss curve, sample preview and checkpoints. */
+export function TrainView() {
+  const { run } = useTrain();
+  return (
+    <section className="panel" aria-labelledby="train-title">
+      <h2 id="train-title">Train an FLM</h2>
+      <div className="columns">
+        <CorpusPicker />
+        <ModelPicker />
+      </div>
+      <Progress />
+      <LossChart history={run.history} unigram={run.unigramEntropy} />
+      {run.sample && (
+        <div className="group">
+          <h3>Sample at step {run.sample.step} (8 Euler steps, EMA weights)</h3>
+          <pre className="sample" data-testid="sample">{run.sample.text}</pre>
+        </div>
+      )}
+      <Checkpoints />
+    </section>
+  );
+}

@@ -1,0 +1,204 @@
+/// <reference lib="webworker" />
+/**
+ * The training worker: owns its GPU device, the trainer and the checkpoint
+ * store; the UI drives it through comlink (protocol.ts) and receives events.
+ */
+import * as Comlink from 'comlink';
+import type { Backend } from '../src/engine/backend.ts';
+import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
+import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
+import { CharTokenizer } from '../src/data/charTokenizer.ts';
+import { decodeCorpusBytes, splitTrainVal } from '../src/data/corpus.ts';
+import { unigramEntropy } from '../src/data/unigram.ts';
+import { EulerSampler } from '../src/flm/sampler.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
+import { CheckpointStore } from '../src/io/checkpointStore.ts';
+import { defaultConfig, type DiTConfig } from '../src/model/config.ts';
+import { presetConfig, presetTrain, trainingMemoryBytes } from '../src/model/presets.ts';
+import type { TrainConfig } from '../src/train/schedule.ts';
+import { FlmTrainer } from '../src/train/trainer.ts';
+import type { BackendPreference, CorpusSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
+
+const store = new CheckpointStore();
+let backendPromise: Promise<Backend> | null = null;
+let backendNote = '';
+let pauseRequested = false;
+let running = false;
+
+/**
+ * WebGPU on a real GPU; on a CPU-emulated (fallback) adapter such as
+ * SwiftShader the CPU reference backend trains about 4× faster (npm run
+ * bench), so 'auto' uses it there, and says so.
+ */
+function backend(choice: BackendPreference = 'auto'): Promise<Backend> {
+  backendPromise ??= (async () => {
+    if (choice === 'cpu') return new CpuBackend();
+    try {
+      const gpu = await GpuBackend.create();
+      if (choice === 'auto' && gpu.summary.isFallbackAdapter) {
+        backendNote = ` (WebGPU here is a CPU emulation, ${gpu.description}; the CPU backend is faster on it)`;
+        gpu.destroy();
+        return new CpuBackend();
+      }
+      return gpu;
+    } catch (e) {
+      backendNote = ` (WebGPU unavailable: ${(e as Error).message})`;
+      return new CpuBackend();
+    }
+  })();
+  return backendPromise;
+}
+
+async function corpusText(src: CorpusSource): Promise<{ id: string; text: string }> {
+  if (src.kind === 'bundled') {
+    const res = await fetch(new URL(`../corpus/${src.id}.txt`, new URL(import.meta.env.BASE_URL, self.location.href)).href);
+    if (!res.ok) throw new Error(`could not load the bundled corpus "${src.id}" (${res.status})`);
+    return { id: src.id, text: decodeCorpusBytes(new Uint8Array(await res.arrayBuffer())) };
+  }
+  return { id: src.name, text: decodeCorpusBytes(new Uint8Array(src.bytes)) };
+}
+
+interface Session {
+  trainer: FlmTrainer;
+  tokenizer: CharTokenizer;
+  id: string;
+  name: string;
+  corpus: CorpusSource;
+  corpusId: string;
+  saveEvery: number;
+  sampleEvery: number;
+  target: number;
+}
+
+async function save(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
+  const ckpt = await s.trainer.snapshot({
+    kind: 'flm', name: s.name, createdAt: new Date().toISOString(),
+    tokenizer: s.tokenizer.toJSON() as never,
+    data: { corpus: s.corpus.kind === 'bundled' ? s.corpus : { kind: 'bytes', name: s.corpusId } },
+    extra: { saveEvery: s.saveEvery, sampleEvery: s.sampleEvery, target: s.target },
+  });
+  const info = await store.save(encodeCheckpoint(ckpt), { id: s.id, name: s.name, kind: 'flm', step: s.trainer.step });
+  emit({ type: 'checkpoint', info });
+}
+
+async function preview(s: Session, b: Backend): Promise<string> {
+  const sampler = new EulerSampler(b, s.trainer.config, 1, s.trainer.ema, s.trainer.timeMap);
+  const { tokens } = await sampler.sample(8, s.trainer.step);
+  return s.tokenizer.decode(tokens);
+}
+
+async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
+  const b = await backend();
+  const t = s.trainer, train = t.train, cfg = t.config;
+  running = true;
+  pauseRequested = false;
+  const t0 = performance.now(), startStep = t.step;
+  try {
+    while (t.step < s.target) {
+      const r = await t.trainStep();
+      if (r.nonFinite) {
+        emit({ type: 'error', code: 'non-finite', message: `The loss became ${r.loss} at step ${r.step}; training paused. The last checkpoint is intact.` });
+        return;
+      }
+      let valCe: number | undefined;
+      if (train.evalEvery > 0 && t.step % train.evalEvery === 0) valCe = await t.validate();
+      const elapsed = (performance.now() - t0) / 1000, done = t.step - startStep;
+      emit({
+        type: 'step', step: t.step, steps: s.target, loss: r.loss, valCe,
+        tokensPerS: (done * train.batch * cfg.length) / elapsed, etaS: (elapsed / done) * (s.target - t.step),
+      });
+      if (s.sampleEvery > 0 && t.step % s.sampleEvery === 0) emit({ type: 'sample', step: t.step, text: await preview(s, b) });
+      if (t.step % s.saveEvery === 0 || t.step === s.target) await save(s, emit);
+      // Let queued messages (pause, list…) in: on the CPU backend a step never yields otherwise.
+      await new Promise((r) => setTimeout(r, 0));
+      if (pauseRequested) {
+        if (t.step % s.saveEvery !== 0 && t.step !== s.target) await save(s, emit);
+        emit({ type: 'paused', step: t.step });
+        return;
+      }
+    }
+    emit({ type: 'done', step: t.step });
+  } catch (e) {
+    emit({ type: 'error', message: (e as Error).message, code: (e as { code?: string }).code });
+  } finally {
+    running = false;
+  }
+}
+
+function started(s: Session, b: Backend, unigram: number): TrainEvent {
+  return {
+    type: 'started', checkpointId: s.id, name: s.name, step: s.trainer.step, steps: s.target,
+    params: s.trainer.model.layout.count, vocab: s.trainer.config.vocab,
+    memoryBytes: trainingMemoryBytes(s.trainer.config, s.trainer.train.batch), backend: b.description + backendNote,
+    unigramEntropy: unigram, history: s.trainer.lossHistory,
+  };
+}
+
+const api: TrainApi = {
+  async start(req: TrainRequest, onEvent) {
+    if (running) throw new Error('a training run is already going in this tab');
+    const b = await backend(req.backend);
+    const corpus = await corpusText(req.corpus);
+    const tokenizer = CharTokenizer.fromText(corpus.text);
+    const split = splitTrainVal(corpus.text);
+    const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
+    const preset = req.model.preset === 'custom' ? 'micro' : req.model.preset;
+    const config: DiTConfig = req.model.preset === 'custom'
+      ? defaultConfig({ ...presetConfig('micro', tokenizer.vocabSize), ...req.model.config, vocab: tokenizer.vocabSize })
+      : presetConfig(preset, tokenizer.vocabSize);
+    const train: TrainConfig = { ...presetTrain(preset, req.steps), ...req.model.train, steps: req.steps };
+    const trainer = new FlmTrainer(b, config, train, data);
+    const s: Session = {
+      trainer, tokenizer, id: crypto.randomUUID(), name: req.name, corpus: req.corpus, corpusId: corpus.id,
+      saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps,
+    };
+    if (req.corpus.kind === 'bytes') corpusCache.set(s.id, req.corpus);
+    onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
+    await save(s, onEvent);
+    void run(s, onEvent);
+  },
+
+  async resume(id: string, steps: number, onEvent) {
+    if (running) throw new Error('a training run is already going in this tab');
+    const b = await backend();
+    const ckpt: Checkpoint = decodeCheckpoint(new Uint8Array(await store.load(id)));
+    const tokJson = ckpt.meta.tokenizer;
+    if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
+    const tokenizer = CharTokenizer.fromJSON(tokJson as never);
+    const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource };
+    const src: CorpusSource | undefined = dataMeta.corpus?.kind === 'bundled' ? dataMeta.corpus : corpusCache.get(id);
+    if (!src) throw new Error('this checkpoint was trained on your own text, which is not stored with it: start a new run, or sample from it');
+    const corpus = await corpusText(src);
+    const split = splitTrainVal(corpus.text);
+    const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
+    const train = { ...(ckpt.meta.train as unknown as TrainConfig), steps };
+    const trainer = new FlmTrainer(b, ckpt.config, train, data, ckpt);
+    const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number };
+    const s: Session = {
+      trainer, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id,
+      saveEvery: extra.saveEvery ?? 20, sampleEvery: extra.sampleEvery ?? 0, target: steps,
+    };
+    onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
+    void run(s, onEvent);
+  },
+
+  async pause() { pauseRequested = true; },
+  list: () => store.list(),
+  rename: (id, name) => store.rename(id, name),
+  remove: (id) => store.delete(id),
+  async exportFile(id) {
+    const bytes = await store.load(id);
+    const copy = bytes.slice().buffer;
+    return Comlink.transfer(copy, [copy]);
+  },
+  async importFile(bytes, name) {
+    const u8 = new Uint8Array(bytes);
+    const ckpt = decodeCheckpoint(u8);
+    return store.save(u8, { name: name || ckpt.meta.name, kind: ckpt.meta.kind, step: ckpt.meta.step });
+  },
+};
+
+/** Text the user gave in this tab, by checkpoint id (user corpora are not stored in checkpoints). */
+const corpusCache = new Map<string, CorpusSource>();
+
+Comlink.expose(api);
