@@ -13,7 +13,8 @@ import type { Backend, Tensor } from '../src/engine/backend.ts';
 import { createBackend, type BackendName } from '../src/cli/backend.ts';
 import { DiT } from '../src/model/dit.ts';
 import { initParams } from '../src/model/init.ts';
-import { forwardFlops, parameterCount, PRESETS, presetConfig } from '../src/model/presets.ts';
+import { forwardFlops, parameterCount, PRESETS, presetConfig, presetTrain } from '../src/model/presets.ts';
+import { FlmTrainer } from '../src/train/trainer.ts';
 
 interface KernelCase {
   name: string;
@@ -142,6 +143,18 @@ async function main() {
       row[`${name}_ms`] = s * 1000;
       row[`${name}_tokens_per_s`] = (batch * cfg.length) / s;
       console.error(`  DiT ${size} fwd+bwd: ${(s * 1000).toFixed(1)} ms`);
+      // The whole training step: noise, forward, loss, backward, grad norm, AdamW, EMA, loss readback.
+      const tokens = Uint32Array.from({ length: 64 * batch * cfg.length }, (_, i) => (i * 7919) % cfg.vocab);
+      const trainer = new FlmTrainer(b, cfg, { ...presetTrain(size), batch, evalEvery: 0 }, { train: tokens, val: tokens });
+      await trainer.trainStep();
+      const steps: number[] = [];
+      const tStart = performance.now();
+      while (steps.length < 3 || (steps.length < 10 && performance.now() - tStart < 3000)) steps.push((await trainer.trainStep()).ms);
+      steps.sort((x, y) => x - y);
+      const stepMs = steps[steps.length >> 1];
+      row[`${name}_train_ms`] = stepMs;
+      row[`${name}_train_tokens_per_s`] = (batch * cfg.length) / (stepMs / 1000);
+      console.error(`  training step ${size}: ${stepMs.toFixed(1)} ms, ${((batch * cfg.length) / (stepMs / 1000)).toFixed(0)} tokens/s`);
     }
     b.destroy();
   }
@@ -155,6 +168,14 @@ async function main() {
     const vals = backends.map((x) => (typeof r[x] === 'number' ? (r[x] as number).toFixed(2) : '—'));
     const ratios = base ? backends.filter((x) => x !== base).map((x) => (typeof r[x] === 'number' && typeof r[base] === 'number' ? `${((r[x] as number) / (r[base] as number)).toFixed(2)}×` : '—')) : [];
     console.log(`| ${r.kernel} | ${r.unit} | ${vals.join(' | ')}${ratios.length ? ` | ${ratios.join(' | ')}` : ''} |`);
+  }
+  console.log('\n## Training step (noise, forward, loss, backward, grad norm, AdamW, EMA) in Node\n');
+  console.log(`| size | batch | ${backends.map((x) => `${x} ms | ${x} tokens/s`).join(' | ')}${base ? ` | ${backends.filter((x) => x !== base).map((x) => `${x} vs cpu`).join(' | ')}` : ''} |`);
+  console.log(`|---|---:|${backends.map(() => '---:|---:').join('|')}|${base ? backends.filter((x) => x !== base).map(() => '---:').join('|') + '|' : ''}`);
+  for (const r of modelRows) {
+    const vals = backends.map((x) => `${(r[`${x}_train_ms`] as number)?.toFixed(1) ?? '—'} | ${(r[`${x}_train_tokens_per_s`] as number)?.toFixed(0) ?? '—'}`);
+    const ratios = base ? backends.filter((x) => x !== base).map((x) => `${((r[`${base}_train_ms`] as number) / (r[`${x}_train_ms`] as number)).toFixed(2)}×`) : [];
+    console.log(`| ${r.size} | ${r.batch} | ${vals.join(' | ')}${ratios.length ? ` | ${ratios.join(' | ')}` : ''} |`);
   }
   console.log('\n## DiT forward + backward (one training step without the optimiser)\n');
   console.log(`| size | params | batch | GFLOP | ${backends.map((x) => `${x} ms | ${x} tokens/s`).join(' | ')}${base ? ` | ${backends.filter((x) => x !== base).map((x) => `${x} speed-up vs cpu`).join(' | ')}` : ''} |`);

@@ -50,8 +50,14 @@ export function detokenize(tokens: readonly string[]): string {
     if (word.length === 0) continue;
     // "Jr." followed by the sentence's full stop: write one period, not two.
     if (word === '.' && prevWord.length > 1 && prevWord.endsWith('.')) continue;
+    // An inch mark is tokenised as `1/8''` followed by a stray `''`: write 1/8" once.
+    if (word === "''" && prevWord.length > 2 && prevWord.endsWith("''")) {
+      prevWord = word;
+      continue;
+    }
     prevWord = word;
     let text = word;
+    if (word.length > 2 && word.endsWith("''")) text = word.slice(0, -2) + '"';
     let attachPrev = false;
     let attachNext = false;
     if (word === '``') {

@@ -20,8 +20,7 @@ import { FlmTrainer } from '../src/train/trainer.ts';
 import type { BackendPreference, CorpusSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
 
 const store = new CheckpointStore();
-let backendPromise: Promise<Backend> | null = null;
-let backendNote = '';
+const backends = new Map<BackendPreference, Promise<{ backend: Backend; note: string }>>();
 let pauseRequested = false;
 let running = false;
 
@@ -30,24 +29,28 @@ let running = false;
  * SwiftShader the CPU reference backend trains about 4× faster (npm run
  * bench), so 'auto' uses it there, and says so.
  */
-function backend(choice: BackendPreference = 'auto'): Promise<Backend> {
-  backendPromise ??= (async () => {
-    if (choice === 'cpu') return new CpuBackend();
-    try {
-      const gpu = await GpuBackend.create();
-      if (choice === 'auto' && gpu.summary.isFallbackAdapter) {
-        backendNote = ` (WebGPU here is a CPU emulation, ${gpu.description}; the CPU backend is faster on it)`;
-        gpu.destroy();
-        return new CpuBackend();
+function backendFor(choice: BackendPreference = 'auto'): Promise<{ backend: Backend; note: string }> {
+  let p = backends.get(choice);
+  if (!p) {
+    p = (async () => {
+      if (choice === 'cpu') return { backend: new CpuBackend(), note: '' };
+      try {
+        const gpu = await GpuBackend.create();
+        if (choice === 'auto' && gpu.summary.isFallbackAdapter) {
+          gpu.destroy();
+          return { backend: new CpuBackend(), note: ` (WebGPU here is a CPU emulation, ${gpu.description}; the CPU backend is faster on it)` };
+        }
+        return { backend: gpu, note: '' };
+      } catch (e) {
+        return { backend: new CpuBackend(), note: ` (WebGPU unavailable: ${(e as Error).message})` };
       }
-      return gpu;
-    } catch (e) {
-      backendNote = ` (WebGPU unavailable: ${(e as Error).message})`;
-      return new CpuBackend();
-    }
-  })();
-  return backendPromise;
+    })();
+    backends.set(choice, p);
+  }
+  return p;
 }
+
+let current: { backend: Backend; note: string } | null = null;
 
 async function corpusText(src: CorpusSource): Promise<{ id: string; text: string }> {
   if (src.kind === 'bundled') {
@@ -88,7 +91,7 @@ async function preview(s: Session, b: Backend): Promise<string> {
 }
 
 async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
-  const b = await backend();
+  const b = s.trainer.backend;
   const t = s.trainer, train = t.train, cfg = t.config;
   running = true;
   pauseRequested = false;
@@ -129,7 +132,7 @@ function started(s: Session, b: Backend, unigram: number): TrainEvent {
   return {
     type: 'started', checkpointId: s.id, name: s.name, step: s.trainer.step, steps: s.target,
     params: s.trainer.model.layout.count, vocab: s.trainer.config.vocab,
-    memoryBytes: trainingMemoryBytes(s.trainer.config, s.trainer.train.batch), backend: b.description + backendNote,
+    memoryBytes: trainingMemoryBytes(s.trainer.config, s.trainer.train.batch), backend: b.description + (current?.note ?? ''),
     unigramEntropy: unigram, history: s.trainer.lossHistory,
   };
 }
@@ -137,7 +140,8 @@ function started(s: Session, b: Backend, unigram: number): TrainEvent {
 const api: TrainApi = {
   async start(req: TrainRequest, onEvent) {
     if (running) throw new Error('a training run is already going in this tab');
-    const b = await backend(req.backend);
+    current = await backendFor(req.backend);
+    const b = current.backend;
     const corpus = await corpusText(req.corpus);
     const tokenizer = CharTokenizer.fromText(corpus.text);
     const split = splitTrainVal(corpus.text);
@@ -160,7 +164,8 @@ const api: TrainApi = {
 
   async resume(id: string, steps: number, onEvent) {
     if (running) throw new Error('a training run is already going in this tab');
-    const b = await backend();
+    current ??= await backendFor('auto');
+    const b = current.backend;
     const ckpt: Checkpoint = decodeCheckpoint(new Uint8Array(await store.load(id)));
     const tokJson = ckpt.meta.tokenizer;
     if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');

@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { CheckpointInfo } from '../io/checkpointStore.ts';
 import type { LossPoint } from '../io/checkpoint.ts';
-import type { CorpusSource, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
+import type { BackendPreference, CorpusSource, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
 import { trainer } from './trainClient.ts';
 
 export type RunStatus = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
@@ -32,11 +32,13 @@ interface TrainState {
   corpusLabel: string;
   model: ModelChoice;
   steps: number;
+  backend: BackendPreference;
   run: RunState;
   checkpoints: CheckpointInfo[];
   setCorpus(c: CorpusSource, label: string): void;
   setModel(m: ModelChoice): void;
   setSteps(n: number): void;
+  setBackend(b: BackendPreference): void;
   start(): Promise<void>;
   pause(): Promise<void>;
   resume(id: string, steps: number): Promise<void>;
@@ -83,18 +85,20 @@ export const useTrain = create<TrainState>((set, get) => {
     corpusLabel: 'Brown corpus (bundled)',
     model: { preset: 'micro' },
     steps: 200,
+    backend: (new URLSearchParams(globalThis.location?.search).get('backend') as BackendPreference | null) ?? 'auto',
     run: emptyRun,
     checkpoints: [],
     setCorpus: (corpus, corpusLabel) => set({ corpus, corpusLabel }),
     setModel: (model) => set({ model }),
     setSteps: (steps) => set({ steps }),
+    setBackend: (backend) => set({ backend }),
     async start() {
-      const { corpus, model, steps, corpusLabel } = get();
+      const { corpus, model, steps, corpusLabel, backend } = get();
       set({ status: 'starting', message: null, run: emptyRun });
       try {
         const payload = corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : corpus;
         await trainer().start({
-          corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
+          backend, corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
           saveEvery: 20, sampleEvery: 20,
         }, events);
       } catch (e) {

@@ -19,6 +19,7 @@ describe('build-corpus detokenizer', () => {
     expect(detokenize(tokens("more/ap '/' pro/jj '/' letters/nns than/in '/' con/jj '/'"))).toBe("more 'pro' letters than 'con'");
     expect(detokenize(tokens('Ivan/np Allen/np Jr./np ./.'))).toBe('Ivan Allen Jr.');
     expect(detokenize(tokens('no/at --/-- and/cc'))).toBe('no -- and');
+    expect(detokenize(tokens("bars/nns being/beg 1/8''/nn ''/'' brass/nn"))).toBe('bars being 1/8" brass');
   });
   it('keeps one sentence per line and separates paragraphs', () => {
     const src = '\n\n\tA/at b/nn ./.\n\n\n\tC/at d/nn ./.\nE/at f/nn ./.\n';

@@ -26,7 +26,7 @@ describe('bundled Brown corpus', () => {
     expect(readFileSync(path).length).toBeGreaterThanOrEqual(1_000_000);
     expect(text).not.toMatch(/\/at |\/nn|\/in |\/vb|\/jj|\/np|``|''/);
     expect(text).toMatch(/^The Fulton County Grand Jury said Friday/);
-    expect(text).not.toMatch(/ [,.;:!?)]/); // punctuation attached to the previous word
+    expect(text).not.toMatch(/ [,.;:!?)](?!\d)/); // punctuation attached to the previous word
   });
 
   it('has a small character vocabulary and English-like unigram entropy', () => {

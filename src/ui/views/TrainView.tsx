@@ -50,7 +50,7 @@ function CorpusPicker() {
 }
 
 function ModelPicker() {
-  const { model, setModel, steps, setSteps, status } = useTrain();
+  const { model, setModel, steps, setSteps, status, backend, setBackend } = useTrain();
   const busy = status === 'training' || status === 'starting' || status === 'pausing';
   const base = model.preset === 'custom' ? presetConfig('micro', EST_VOCAB) : presetConfig(model.preset, EST_VOCAB);
   const cfg = { ...base, ...(model.preset === 'custom' ? model.config : {}) };
@@ -85,6 +85,13 @@ function ModelPicker() {
           <label>EMA decay <input type="number" step="any" defaultValue={PRESETS.micro.train.emaDecay} onChange={(e) => num('emaDecay', e.target.value)} /></label>
         </div>
       )}
+      <label>Backend{' '}
+        <select data-testid="backend-choice" value={backend} onChange={(e) => setBackend(e.target.value as typeof backend)}>
+          <option value="auto">auto (WebGPU on a GPU, CPU when WebGPU is only emulated)</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="cpu">CPU reference</option>
+        </select>
+      </label>{' '}
       <label>Steps <input data-testid="steps" type="number" min={1} value={steps} onChange={(e) => setSteps(Math.max(1, Number(e.target.value) || 1))} /></label>
     </fieldset>
   );
