@@ -16,6 +16,8 @@
 // built-ins (SwiftShader's sin is ~2e-4 off, its log near 1 ~1e-3 relative).
 //
 // philox_words (tests): the raw words, words[4blk + j] = w_j (< n).
+//
+// philox() and mulhi() come from shaders/lib/philox.wgsl, prepended by the wrapper.
 
 struct Params { n: u32, counter: u32, k0: u32, k1: u32 }
 
@@ -26,10 +28,6 @@ struct Params { n: u32, counter: u32, k0: u32, k1: u32 }
 @group(0) @binding(1) var<storage, read_write> words: array<u32>;
 
 const WG: u32 = 256u;
-const M0: u32 = 0xd2511f53u;
-const M1: u32 = 0xcd9e8d57u;
-const W0: u32 = 0x9e3779b9u;
-const W1: u32 = 0xbb67ae85u;
 const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.4286068202862268e-06;
 const LN2: f32 = 0.6931471805599453;
@@ -37,34 +35,6 @@ const ONE_MINUS_SQRT_HALF: f32 = 0.2928932188134524;
 const SQRT2: f32 = 1.4142135623730951;
 // 2π / 2^25: one step of the integer angle 2N + 1.
 const ANGLE_STEP: f32 = 1.8725351414619643e-07;
-
-/** High 32 bits of the 64-bit product a·b, via 16-bit halves. */
-fn mulhi(a: u32, b: u32) -> u32 {
-  let a0 = a & 0xffffu;
-  let a1 = a >> 16u;
-  let b0 = b & 0xffffu;
-  let b1 = b >> 16u;
-  let p00 = a0 * b0;
-  let p01 = a0 * b1;
-  let p10 = a1 * b0;
-  let p11 = a1 * b1;
-  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-  return p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
-}
-
-fn philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-  var c = ctr;
-  var k = key;
-  for (var r = 0u; r < 10u; r++) {
-    let hi0 = mulhi(M0, c.x);
-    let lo0 = M0 * c.x;
-    let hi1 = mulhi(M1, c.z);
-    let lo1 = M1 * c.z;
-    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-    k = k + vec2<u32>(W0, W1);
-  }
-  return c;
-}
 
 /** log(1 + f) for f ∈ [√½ − 1, √2 − 1]: with s = f/(2 + f), log1p f = f − s·(f − R), R = 2s²/3 + 2s⁴/5 + … */
 fn log1p_small(f: f32) -> f32 {

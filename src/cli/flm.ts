@@ -16,7 +16,7 @@ commands:
                                          last, one JSON line; exits 1 if a tolerance is exceeded
   train --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
         [--resume <file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x] [--warmup n]
-        [--eval-every n] [--save-every n]
+        [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
 `;
@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
         corpus: { type: 'string', default: 'brown' }, preset: { type: 'string', default: 'micro' },
         steps: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, seed: { type: 'string' },
         backend: { type: 'string', default: 'webgpu' }, batch: { type: 'string' }, lr: { type: 'string' },
-        warmup: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' },
+        warmup: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, dropout: { type: 'string' },
       },
     });
     const steps = num(values.steps, 'steps');
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     const summary = await trainCommand({
       corpus: values.corpus!, preset: values.preset as PresetName, steps, out: values.out, resume: values.resume,
       seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'),
-      warmup: num(values.warmup, 'warmup'), evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'),
+      warmup: num(values.warmup, 'warmup'), dropout: num(values.dropout, 'dropout'), evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'),
     }, (s) => console.error(s));
     console.log(JSON.stringify(summary));
     return 0;

@@ -1,7 +1,7 @@
 /**
  * `flm train`: the headless trainer, on the same engine as the studio.
  *   npm run flm -- train --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
- *                        [--resume <file>] [--seed S] [--backend cpu|webgpu] [--batch B] [--lr x] [--warmup n]
+ *                        [--resume <file>] [--seed S] [--backend cpu|webgpu] [--batch B] [--lr x] [--warmup n] [--dropout p]
  * Prints progress on stderr and, as its last stdout line, one JSON object
  * {"steps", "first_loss", "last_loss", "val_ce", "tokens_per_s", ...}.
  */
@@ -29,6 +29,7 @@ export interface TrainOptions {
   batch?: number;
   lr?: number;
   warmup?: number;
+  dropout?: number;
   evalEvery?: number;
   saveEvery?: number;
 }
@@ -79,6 +80,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
     ...(o.batch !== undefined && !resume ? { batch: o.batch } : {}),
     ...(o.lr !== undefined ? { lr: o.lr } : {}),
     ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
+    ...(o.dropout !== undefined ? { dropout: o.dropout } : {}),
     ...(o.evalEvery !== undefined ? { evalEvery: o.evalEvery } : {}),
   };
   const backend = await createBackend(o.backend);

@@ -184,6 +184,12 @@ export interface Ops {
    */
   flmNoising(x: Tensor, eps: Tensor, targets: Tensor, gamma: Tensor, batch: number, length: number, vocab: number): void;
 
+  /**
+   * Dropout with a counter-based mask: out = x·mask/(1 − p). The mask depends
+   * only on (seed, counter, i), so backward is the same op on the gradient.
+   */
+  dropout(out: Tensor, x: Tensor, n: number, p: number, seed: Scalar, counter: Scalar): void;
+
   /** out = a·x + b·y elementwise (b may be 0, y then ignored). out must not alias x or y. */
   axpby(out: Tensor, a: Scalar, x: Tensor, b: Scalar, y: Tensor, n: number): void;
   /** out[i] = value. */

@@ -4,12 +4,13 @@
  * `ema.*`, the Adam moments under `optim.m.*` / `optim.v.*`, the model config
  * in the official `__metadata__` keys, and everything else FLM Studio needs to
  * resume (step, tokenizer, data position, loss history…) as JSON in the
- * `flm_studio` metadata entry. Runs in pages, workers and Node.
+ * `flm_studio` metadata entry. An official checkpoint (weights and config
+ * only) decodes too, with a default meta. Runs in pages, workers and Node.
  */
 import { ropeInvFreq } from '../engine/reference/rope.ts';
 import { configFromMetadata, configToMetadata, type DiTConfig } from '../model/config.ts';
-import { paramLayout, type ParamLayout } from '../model/layout.ts';
-import { readSafetensors, toFloat32, writeSafetensors, type StTensor } from './safetensors.ts';
+import { paramLayout, type ParamLayout, type ParamSpec } from '../model/layout.ts';
+import { readSafetensors, toFloat32, writeSafetensors, type StFile, type StTensor } from './safetensors.ts';
 
 export interface LossPoint { step: number; loss: number; valCe?: number; time?: number }
 
@@ -18,11 +19,17 @@ export interface CheckpointMeta {
   version: 1;
   kind: 'flm' | 'flowmap' | 'fmlm' | 'judge';
   name: string;
+  /** ISO date. */
   createdAt: string;
+  /** Optimiser steps done. */
   step: number;
+  /** Training hyper-parameters (opaque here). */
   train?: Record<string, unknown>;
+  /** Tokenizer JSON (opaque here). */
   tokenizer?: Record<string, unknown>;
+  /** Corpus id and batcher state (opaque here). */
   data?: Record<string, unknown>;
+  /** RNG state (opaque here). */
   rng?: Record<string, unknown>;
   lossHistory?: LossPoint[];
   extra?: Record<string, unknown>;
@@ -31,7 +38,9 @@ export interface CheckpointMeta {
 export interface Checkpoint {
   config: DiTConfig;
   meta: CheckpointMeta;
+  /** Flat, laid out by paramLayout(config) (padding zero). */
   params: Float32Array;
+  /** Same layout as params. */
   ema?: Float32Array;
   adamM?: Float32Array;
   adamV?: Float32Array;
@@ -41,104 +50,287 @@ export type CheckpointErrorCode =
   | 'not-safetensors' | 'no-config' | 'missing-tensor' | 'extra-tensor' | 'shape-mismatch' | 'non-finite' | 'bad-meta' | 'too-large';
 
 export class CheckpointError extends Error {
-  constructor(readonly code: CheckpointErrorCode, message: string, options?: { cause?: unknown }) {
+  readonly code: CheckpointErrorCode;
+  constructor(code: CheckpointErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CheckpointError';
+    this.code = code;
   }
 }
 
-const GROUPS = { ema: 'ema.', adamM: 'optim.m.', adamV: 'optim.v.' } as const;
-const INV_FREQ = 'rotary_emb.inv_freq';
+/** Metadata key of the FLM Studio JSON. */
+export const META_KEY = 'flm_studio';
+/** Name of the official rotary buffer (not trainable; written for compatibility). */
+export const INV_FREQ = 'rotary_emb.inv_freq';
+/** Default upper bound on the size of a file `decodeCheckpoint` accepts. */
 export const MAX_CHECKPOINT_BYTES = 2 * 2 ** 30;
 
-function unflatten(layout: ParamLayout, flat: Float32Array, prefix: string, out: Record<string, StTensor>): void {
-  for (const s of layout.specs) out[prefix + s.name] = { dtype: 'F32', shape: s.shape, data: flat.slice(s.offset, s.offset + s.size) };
-}
+const KINDS: readonly CheckpointMeta['kind'][] = ['flm', 'flowmap', 'fmlm', 'judge'];
+type Group = 'params' | 'ema' | 'adamM' | 'adamV';
+const PREFIX: Record<Group, string> = { params: '', ema: 'ema.', adamM: 'optim.m.', adamV: 'optim.v.' };
+const GROUP_WORDS: Record<Group, string> = {
+  params: 'weights', ema: 'EMA weights', adamM: 'Adam first moments', adamV: 'Adam second moments',
+};
+const NOT_CKPT = 'This file is not a FLM checkpoint';
 
+const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const mb = (n: number) => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 2 : 0)} MB`;
+
+// ---------------------------------------------------------------- encoding
+
+/** Serialise a checkpoint into `.safetensors` bytes. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const layout = paramLayout(c.config);
-  const tensors: Record<string, StTensor> = {};
-  unflatten(layout, c.params, '', tensors);
+  const tensors = new Map<string, StTensor>();
+  for (const g of ['params', 'ema', 'adamM', 'adamV'] as const) {
+    const flat = c[g];
+    if (flat === undefined) continue;
+    if (!(flat instanceof Float32Array) || flat.length !== layout.total) {
+      throw new RangeError(
+        `encodeCheckpoint: ${g} must be a Float32Array of ${layout.total} floats (paramLayout of the config), got ${
+          flat instanceof Float32Array ? flat.length : typeof flat
+        }`,
+      );
+    }
+    for (const s of layout.specs) {
+      tensors.set(PREFIX[g] + s.name, { dtype: 'F32', shape: s.shape.slice(), data: flat.subarray(s.offset, s.offset + s.size) });
+    }
+  }
   const d = c.config.hidden / c.config.heads;
-  tensors[INV_FREQ] = { dtype: 'F32', shape: [d / 2], data: ropeInvFreq(d) };
-  if (c.ema) unflatten(layout, c.ema, GROUPS.ema, tensors);
-  if (c.adamM) unflatten(layout, c.adamM, GROUPS.adamM, tensors);
-  if (c.adamV) unflatten(layout, c.adamV, GROUPS.adamV, tensors);
-  return writeSafetensors(tensors, { ...configToMetadata(c.config), flm_studio: JSON.stringify(c.meta) });
+  tensors.set(INV_FREQ, { dtype: 'F32', shape: [d / 2], data: ropeInvFreq(d) });
+  return writeSafetensors(tensors, { ...configToMetadata(c.config), [META_KEY]: JSON.stringify(c.meta) });
 }
 
-function defaultMeta(cfg: DiTConfig): CheckpointMeta {
-  return { format: 'flm-studio', version: 1, kind: cfg.twoTime ? 'flowmap' : 'flm', name: 'imported', createdAt: new Date().toISOString(), step: 0 };
+// ---------------------------------------------------------------- decoding
+
+/** The meta an official (non-FLM-Studio) checkpoint gets. */
+export function defaultMeta(cfg: DiTConfig): CheckpointMeta {
+  return {
+    format: 'flm-studio', version: 1, kind: cfg.twoTime ? 'flowmap' : 'flm',
+    name: 'imported', createdAt: new Date().toISOString(), step: 0,
+  };
 }
 
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseMeta(text: string, cfg: DiTConfig): CheckpointMeta {
+  const bad = (why: string, cause?: unknown): never => {
+    throw new CheckpointError('bad-meta', `The FLM Studio information in this checkpoint is damaged: ${why}.`, cause === undefined ? undefined : { cause });
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return bad(`it is not valid JSON (${(e as Error).message})`, e);
+  }
+  if (!isObj(raw)) return bad('it is not a JSON object');
+  if (raw.format !== 'flm-studio') return bad(`its format is ${JSON.stringify(raw.format)} instead of "flm-studio"`);
+  if (typeof raw.version !== 'number') return bad('it has no version number');
+  if (raw.version > 1) {
+    throw new CheckpointError('bad-meta', `This checkpoint was written by a newer FLM Studio (format version ${raw.version}); update FLM Studio to open it.`);
+  }
+  if (raw.version !== 1) return bad(`unknown format version ${raw.version}`);
+  const kind = raw.kind ?? (cfg.twoTime ? 'flowmap' : 'flm');
+  if (!KINDS.includes(kind as CheckpointMeta['kind'])) return bad(`unknown model kind ${JSON.stringify(raw.kind)} (expected ${KINDS.join(', ')})`);
+  if (typeof raw.step !== 'number' || !Number.isInteger(raw.step) || raw.step < 0) {
+    return bad(`the step count ${JSON.stringify(raw.step)} is not a non-negative whole number`);
+  }
+  if (raw.name !== undefined && typeof raw.name !== 'string') return bad('the name is not text');
+  if (raw.createdAt !== undefined && typeof raw.createdAt !== 'string') return bad('the creation date is not text');
+  for (const k of ['train', 'tokenizer', 'data', 'rng', 'extra'] as const) {
+    if (raw[k] !== undefined && !isObj(raw[k])) return bad(`"${k}" is not an object`);
+  }
+  let lossHistory: LossPoint[] | undefined;
+  if (raw.lossHistory !== undefined) {
+    if (!Array.isArray(raw.lossHistory)) return bad('the loss history is not a list');
+    // JSON has no NaN: a diverged loss was written as null, read it back as NaN.
+    const num = (v: unknown) => (typeof v === 'number' ? v : v === null ? NaN : undefined);
+    lossHistory = [];
+    for (const p of raw.lossHistory) {
+      if (!isObj(p) || typeof p.step !== 'number') return bad('a loss-history point has no step');
+      const loss = num(p.loss);
+      if (loss === undefined) return bad(`the loss-history point at step ${p.step} has no loss`);
+      const pt: LossPoint = { step: p.step, loss };
+      const valCe = num(p.valCe);
+      if (valCe !== undefined) pt.valCe = valCe;
+      if (typeof p.time === 'number') pt.time = p.time;
+      lossHistory.push(pt);
+    }
+  }
+  const meta = {
+    ...raw,
+    format: 'flm-studio', version: 1,
+    kind: kind as CheckpointMeta['kind'],
+    name: (raw.name as string | undefined) ?? 'imported',
+    createdAt: (raw.createdAt as string | undefined) ?? new Date(0).toISOString(),
+    step: raw.step,
+  } as CheckpointMeta;
+  if (lossHistory) meta.lossHistory = lossHistory;
+  return meta;
+}
+
+const FRIENDLY: Partial<Record<keyof DiTConfig, string>> = {
+  vocab: 'vocab', length: 'sequence length', hidden: 'hidden size', heads: 'attention heads', blocks: 'blocks',
+  cond: 'conditioning size', twoTime: 'two-time (flow-map) head', lossWeighting: 'learnable loss weighting',
+  softcap: 'attention softcap', mlpRatio: 'MLP ratio',
+};
+
+function checkExpect(cfg: DiTConfig, expect: Partial<DiTConfig> | undefined): void {
+  if (!expect) return;
+  for (const [k, want] of Object.entries(expect) as [keyof DiTConfig, unknown][]) {
+    if (want === undefined) continue;
+    const have = cfg[k];
+    if (have === want) continue;
+    const word = FRIENDLY[k] ?? k;
+    const hint = k === 'vocab' ? ' (it was trained with a different tokenizer or corpus)' : '';
+    throw new CheckpointError(
+      'shape-mismatch',
+      `This checkpoint has ${word} ${String(have)} but ${String(want)} is needed here${hint}, so it cannot be used with the current setup.`,
+    );
+  }
+}
+
+/** All tensors of one group, checked: undefined if the (optional) group is wholly absent. */
+function readGroup(file: StFile, layout: ParamLayout, g: Group, used: Set<string>): Float32Array | undefined {
+  const prefix = PREFIX[g];
+  const present: [ParamSpec, StTensor][] = [];
+  const missing: string[] = [];
+  for (const s of layout.specs) {
+    const t = file.tensors.get(prefix + s.name);
+    if (t) present.push([s, t]);
+    else missing.push(prefix + s.name);
+  }
+  if (g !== 'params' && present.length === 0) return undefined;
+  if (missing.length > 0) {
+    const first = missing.slice(0, 3).join(', ');
+    const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
+    const partial = g === 'params' ? '' : ` (the ${GROUP_WORDS[g]} are incomplete)`;
+    throw new CheckpointError(
+      'missing-tensor',
+      `This checkpoint is incomplete: ${missing.length} of the ${layout.specs.length} ${GROUP_WORDS[g]} tensors the model needs are missing${partial}: ${first}${more}.`,
+    );
+  }
+  // Shapes first, so that a metadata config that disagrees with the tensors
+  // is reported before anything the size of the model is allocated.
+  for (const [s, t] of present) {
+    if (!sameShape(t.shape, s.shape)) {
+      throw new CheckpointError(
+        'shape-mismatch',
+        `Tensor ${prefix + s.name} has shape ${fmtShape(t.shape)} in the file, but the model described in its metadata needs ${fmtShape(s.shape)}.`,
+      );
+    }
+    if (t.dtype === 'BOOL' || t.dtype === 'I64' || t.dtype === 'U64') {
+      throw new CheckpointError('shape-mismatch', `Tensor ${prefix + s.name} holds ${t.dtype} values; model weights must be floating-point numbers.`);
+    }
+  }
+  const flat = new Float32Array(layout.total);
+  for (const [s, t] of present) {
+    const data = toFloat32(t);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new CheckpointError(
+          'non-finite',
+          `Tensor ${prefix + s.name} contains ${data[i]} (not-a-number or infinite ${GROUP_WORDS[g]}): the checkpoint is damaged, probably saved after training diverged.`,
+        );
+      }
+    }
+    flat.set(data, s.offset);
+    used.add(prefix + s.name);
+  }
+  return flat;
+}
+
+/**
+ * Parse and validate `.safetensors` checkpoint bytes. Throws CheckpointError
+ * with a message meant for the person who picked the file.
+ */
 export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number; expect?: Partial<DiTConfig> } = {}): Checkpoint {
   const max = opts.maxBytes ?? MAX_CHECKPOINT_BYTES;
-  if (bytes.length > max) throw new CheckpointError('too-large', `This file is ${(bytes.length / 2 ** 20).toFixed(0)} MB, over the ${(max / 2 ** 20).toFixed(0)} MB limit.`);
-  let file;
+  if (bytes.length > max) {
+    throw new CheckpointError('too-large', `This file is ${mb(bytes.length)}, more than the ${mb(max)} a checkpoint may have here.`);
+  }
+  let file: StFile;
   try {
     file = readSafetensors(bytes);
   } catch (e) {
-    throw new CheckpointError('not-safetensors', `This file is not a FLM checkpoint: ${(e as Error).message}`, { cause: e });
+    throw new CheckpointError('not-safetensors', `${NOT_CKPT}: it is not a readable .safetensors file (${(e as Error).message}).`, { cause: e });
   }
+  if (file.tensors.size === 0) throw new CheckpointError('missing-tensor', `${NOT_CKPT}: it contains no tensors at all.`);
+
   let config: DiTConfig;
   try {
     config = configFromMetadata(file.metadata);
   } catch (e) {
-    throw new CheckpointError('no-config', `This file has no usable model description in its metadata: ${(e as Error).message}`, { cause: e });
+    throw new CheckpointError(
+      'no-config',
+      `${NOT_CKPT}: its metadata does not describe the model (${(e as Error).message}). FLM checkpoints carry vocab, length, hidden_size, cond_dim, n_heads and n_blocks.`,
+      { cause: e },
+    );
   }
-  for (const [k, v] of Object.entries(opts.expect ?? {})) {
-    const have = (config as unknown as Record<string, unknown>)[k];
-    if (have !== v) throw new CheckpointError('shape-mismatch', `This checkpoint has ${k} ${String(have)}, but ${String(v)} is needed here.`);
-  }
-  let meta = defaultMeta(config);
-  if (file.metadata.flm_studio !== undefined) {
-    try {
-      const m = JSON.parse(file.metadata.flm_studio) as CheckpointMeta;
-      if (m.format !== 'flm-studio' || typeof m.step !== 'number') throw new Error('unknown format');
-      meta = m;
-    } catch (e) {
-      throw new CheckpointError('bad-meta', `The checkpoint's FLM Studio metadata is unreadable: ${(e as Error).message}`, { cause: e });
-    }
-  }
+  checkExpect(config, opts.expect);
+
+  const meta = file.metadata[META_KEY] !== undefined ? parseMeta(file.metadata[META_KEY], config) : defaultMeta(config);
+
   const layout = paramLayout(config);
   const used = new Set<string>();
-  const group = (prefix: string, required: boolean): Float32Array | undefined => {
-    const missing = layout.specs.filter((s) => !file.tensors.has(prefix + s.name)).map((s) => prefix + s.name);
-    if (missing.length === layout.specs.length && !required) return undefined;
-    if (missing.length) {
-      throw new CheckpointError('missing-tensor', `This checkpoint lacks ${missing.length} tensor(s) the model needs, e.g. ${missing.slice(0, 3).join(', ')}.`);
-    }
-    const flat = new Float32Array(layout.total);
-    for (const s of layout.specs) {
-      const t = file.tensors.get(prefix + s.name)!;
-      used.add(prefix + s.name);
-      if (t.shape.join('×') !== s.shape.join('×')) {
-        throw new CheckpointError('shape-mismatch', `Tensor ${prefix + s.name} has shape [${t.shape.join(', ')}], but the model described in the metadata needs [${s.shape.join(', ')}].`);
-      }
-      const data = toFloat32(t);
-      for (let i = 0; i < data.length; i++) {
-        if (!Number.isFinite(data[i])) throw new CheckpointError('non-finite', `Tensor ${prefix + s.name} contains ${data[i]} (NaN or infinite weights): the checkpoint is damaged.`);
-      }
-      flat.set(data, s.offset);
-    }
-    return flat;
-  };
-  const params = group('', true)!;
-  const ema = group(GROUPS.ema, false);
-  const adamM = group(GROUPS.adamM, false);
-  const adamV = group(GROUPS.adamV, false);
+  const params = readGroup(file, layout, 'params', used)!;
+  const ema = readGroup(file, layout, 'ema', used);
+  const adamM = readGroup(file, layout, 'adamM', used);
+  const adamV = readGroup(file, layout, 'adamV', used);
+
   const inv = file.tensors.get(INV_FREQ);
   if (inv) {
     used.add(INV_FREQ);
-    const want = ropeInvFreq(config.hidden / config.heads), got = toFloat32(inv);
-    const bad = got.length !== want.length || got.some((x, i) => Math.abs(x - want[i]) > 1e-6 * Math.max(1, Math.abs(want[i])));
-    if (bad) throw new CheckpointError('shape-mismatch', `${INV_FREQ} does not match this model's rotary embedding (head size ${config.hidden / config.heads}).`);
+    const d = config.hidden / config.heads;
+    const want = ropeInvFreq(d);
+    if (!sameShape(inv.shape, [want.length])) {
+      throw new CheckpointError('shape-mismatch', `Tensor ${INV_FREQ} has shape ${fmtShape(inv.shape)}, but head size ${d} needs [${want.length}].`);
+    }
+    const got = toFloat32(inv);
+    const i = want.findIndex((w, j) => !(Math.abs(got[j] - w) <= 1e-6 * Math.abs(w)));
+    if (i >= 0) {
+      throw new CheckpointError(
+        'shape-mismatch',
+        `Tensor ${INV_FREQ} holds ${got[i]} at index ${i} where the rotary position embedding of this model has ${want[i]}: it uses a different rotary base, which FLM Studio does not support.`,
+      );
+    }
   }
+
   const extra = [...file.tensors.keys()].filter((k) => !used.has(k));
-  if (extra.length) throw new CheckpointError('extra-tensor', `This checkpoint has ${extra.length} tensor(s) the model does not know, e.g. ${extra.slice(0, 3).join(', ')}: it was made for a different architecture.`);
-  return { config, meta, params, ema, adamM, adamV };
+  if (extra.length > 0) {
+    const more = extra.length > 3 ? ` and ${extra.length - 3} more` : '';
+    throw new CheckpointError(
+      'extra-tensor',
+      `This checkpoint has ${extra.length} tensor(s) the model described in its metadata does not have (${extra.slice(0, 3).join(', ')}${more}): it was made for a different architecture.`,
+    );
+  }
+  const out: Checkpoint = { config, meta, params };
+  if (ema) out.ema = ema;
+  if (adamM) out.adamM = adamM;
+  if (adamV) out.adamV = adamV;
+  return out;
 }
 
-export function checkpointSummary(c: Checkpoint): { kind: string; name: string; step: number; params: number; config: DiTConfig } {
-  return { kind: c.meta.kind, name: c.meta.name, step: c.meta.step, params: paramLayout(c.config).count, config: c.config };
+// ---------------------------------------------------------------- summary
+
+export interface CheckpointSummary {
+  kind: CheckpointMeta['kind'];
+  name: string;
+  step: number;
+  /** Trainable parameters (padding excluded). */
+  params: number;
+  /** Bytes of tensor data the encoded file holds (weights, EMA, moments; header excluded). */
+  bytes?: number;
+  config: DiTConfig;
+}
+
+export function checkpointSummary(c: Checkpoint): CheckpointSummary {
+  const layout = paramLayout(c.config);
+  const groups = 1 + (c.ema ? 1 : 0) + (c.adamM ? 1 : 0) + (c.adamV ? 1 : 0);
+  const invFreq = c.config.hidden / c.config.heads / 2;
+  return {
+    kind: c.meta.kind, name: c.meta.name, step: c.meta.step,
+    params: layout.count, bytes: 4 * (groups * layout.count + invFreq), config: c.config,
+  };
 }

@@ -4,9 +4,16 @@
  * and on WebGPU alike. Every activation backward needs is allocated up front
  * in `DiTActivations`; nothing is allocated per step.
  */
-import type { AttentionParams, Backend, GateParams, LnModulateParams, Tensor } from '../engine/backend.ts';
+import { scalar, type AttentionParams, type Backend, type GateParams, type LnModulateParams, type Scalar, type Tensor } from '../engine/backend.ts';
 import { LN_EPS, LOSS_WEIGHT_HIDDEN, TIME_FEATURES, validateConfig, type DiTConfig } from './config.ts';
 import { paramLayout, type ParamLayout } from './layout.ts';
+
+/**
+ * Dropout on both residual branches (the reference uses p = 0.1 in
+ * training). The masks come from (seed, counter·256 + 2·block + branch), so
+ * backward regenerates them; pass the same spec to forward and backward.
+ */
+export interface DropoutSpec { p: number; seed: Scalar; counter: Scalar }
 
 interface BlockActs {
   mod: Tensor; // [B, 6D]
@@ -15,6 +22,8 @@ interface BlockActs {
   hMid: Tensor;
   ln2: Tensor; mean2: Tensor; rstd2: Tensor;
   fc: Tensor; fcAct: Tensor; mlpY: Tensor;
+  /** The branches after dropout (only allocated when the model trains with dropout). */
+  attnYd: Tensor | null; mlpYd: Tensor | null;
 }
 
 interface TimeActs { feat: Tensor; pre: Tensor; act: Tensor }
@@ -22,6 +31,12 @@ interface TimeActs { feat: Tensor; pre: Tensor; act: Tensor }
 export interface BackwardOptions {
   /** Also compute d/dx of the input (into `dx`). */
   inputGrad?: boolean;
+  /** The dropout the forward pass used. */
+  dropout?: DropoutSpec;
+}
+
+export interface ForwardOptions {
+  dropout?: DropoutSpec;
 }
 
 /** Views of the flat parameter (or gradient) buffer, by official name. */
@@ -71,7 +86,10 @@ export class DiT {
   // backward scratch
   private readonly s: Record<string, Tensor>;
 
-  constructor(readonly backend: Backend, readonly cfg: DiTConfig, batch: number, shared?: { params: Tensor; grads?: Tensor }) {
+  constructor(
+    readonly backend: Backend, readonly cfg: DiTConfig, batch: number,
+    shared?: { params?: Tensor; grads?: Tensor; dropout?: boolean },
+  ) {
     validateConfig(cfg);
     this.layout = paramLayout(cfg);
     this.B = batch;
@@ -109,6 +127,8 @@ export class DiT {
         hMid: T(R * D, `${n}.hMid`),
         ln2: T(R * D, `${n}.ln2`), mean2: T(R, `${n}.mean2`), rstd2: T(R, `${n}.rstd2`),
         fc: T(R * F, `${n}.fc`), fcAct: T(R * F, `${n}.fcAct`), mlpY: T(R * D, `${n}.mlpY`),
+        attnYd: shared?.dropout ? T(R * D, `${n}.attnYd`) : null,
+        mlpYd: shared?.dropout ? T(R * D, `${n}.mlpYd`) : null,
       });
     }
     void d;
@@ -125,7 +145,7 @@ export class DiT {
     this.dce = T(R, 'dce');
     this.dx = T(R * V, 'dx');
     this.s = {
-      dh: T(R * D, 'dh'), dmodOut: T(batch * 2 * D, 'dmodOut'), dln: T(R * D, 'dln'), dy: T(R * D, 'dy'), dmod: T(batch * 6 * D, 'dmod'),
+      dh: T(R * D, 'dh'), dyd: T(R * D, 'dyd'), dmodOut: T(batch * 2 * D, 'dmodOut'), dln: T(R * D, 'dln'), dy: T(R * D, 'dy'), dmod: T(batch * 6 * D, 'dmod'),
       dfcAct: T(R * F, 'dfcAct'), dfc: T(R * F, 'dfc'), dO: T(R * D, 'dO'),
       dq: T(R * D, 'dq'), dk: T(R * D, 'dk'), dv: T(R * D, 'dv'), datt: T(batch * H * L * L, 'datt'),
       dqkv: T(R * 3 * D, 'dqkv'), dc: T(batch * C, 'dc'), demb: T(batch * C, 'demb'), dtime: T(batch * C, 'dtime'), dtimePre: T(batch * C, 'dtimePre'),
@@ -176,8 +196,20 @@ export class DiT {
     this.linearBackward(null, s.dtimePre, a.feat, `${prefix}.mlp.0`, B);
   }
 
+  private dropoutCounter(d: DropoutSpec, block: number, branch: number): Scalar {
+    return () => scalar(d.counter) * 256 + block * 2 + branch;
+  }
+
+  /** The residual branch y after dropout (y itself without it). */
+  private dropped(y: Tensor, yd: Tensor | null, d: DropoutSpec | undefined, block: number, branch: number): Tensor {
+    if (!d || d.p <= 0) return y;
+    if (!yd) throw new Error('this DiT was built without dropout buffers (pass { dropout: true })');
+    this.backend.ops.dropout(yd, y, this.rows * this.cfg.hidden, d.p, d.seed, this.dropoutCounter(d, block, branch));
+    return yd;
+  }
+
   /** logits = DiT(x, t[, t']) and, with loss weighting, w(t). */
-  forward(): void {
+  forward(opts: ForwardOptions = {}): void {
     const ops = this.backend.ops, cfg = this.cfg, B = this.B, R = this.rows;
     const { vocab: V, hidden: D, cond: C } = cfg;
     const F = cfg.mlpRatio * D;
@@ -195,13 +227,13 @@ export class DiT {
       ops.attention(a.o, a.att, a.q, a.k, a.v, ap);
       this.linear(a.attnY, a.o, `${n}.attn_out`, R);
       ops.axpby(a.hMid, 1, h, 0, h, R * D);
-      ops.gateResidual(a.hMid, a.attnY, a.mod, this.gp(2 * D));
+      ops.gateResidual(a.hMid, this.dropped(a.attnY, a.attnYd, opts.dropout, i, 0), a.mod, this.gp(2 * D));
       ops.lnModulate(a.ln2, a.mean2, a.rstd2, a.hMid, this.p.get(`${n}.norm2.weight`)!, a.mod, this.lnp(6 * D, 3 * D, 4 * D));
       this.linear(a.fc, a.ln2, `${n}.mlp.0`, R);
       ops.gelu(a.fcAct, a.fc, R * F, 'tanh');
       this.linear(a.mlpY, a.fcAct, `${n}.mlp.2`, R);
       ops.axpby(this.hs[i + 1], 1, a.hMid, 0, a.hMid, R * D);
-      ops.gateResidual(this.hs[i + 1], a.mlpY, a.mod, this.gp(5 * D));
+      ops.gateResidual(this.hs[i + 1], this.dropped(a.mlpY, a.mlpYd, opts.dropout, i, 1), a.mod, this.gp(5 * D));
     }
     this.linear(this.modOut, this.c, 'output_layer.adaLN_modulation', B);
     ops.lnModulate(this.lnf, this.meanf, this.rstdf, this.hs[cfg.blocks], this.p.get('output_layer.norm_final.weight')!, this.modOut, this.lnp(2 * D, 0, D));
@@ -239,18 +271,25 @@ export class DiT {
     ops.lnModulateBackward(s.dh, this.g.get('output_layer.norm_final.weight')!, s.dmodOut, s.dln, this.hs[cfg.blocks],
       this.meanf, this.rstdf, this.p.get('output_layer.norm_final.weight')!, this.modOut, this.lnp(2 * D, 0, D));
     this.linearBackward(s.dc, s.dmodOut, this.c, 'output_layer.adaLN_modulation', B);
+    const d = opts.dropout && opts.dropout.p > 0 ? opts.dropout : undefined;
+    /** d loss/d branch output, through the dropout mask when there is one. */
+    const undrop = (g: Tensor, block: number, branch: number): Tensor => {
+      if (!d) return g;
+      ops.dropout(s.dyd, g, R * D, d.p, d.seed, this.dropoutCounter(d, block, branch));
+      return s.dyd;
+    };
     for (let i = cfg.blocks - 1; i >= 0; i--) {
       const a = this.blocks[i], n = `blocks.${i}`;
-      // MLP branch: h_out = hMid + gate_mlp·mlpY
-      ops.gateResidualBackward(s.dy, s.dmod, s.dh, a.mlpY, a.mod, this.gp(5 * D));
-      this.linearBackward(s.dfcAct, s.dy, a.fcAct, `${n}.mlp.2`, R);
+      // MLP branch: h_out = hMid + gate_mlp·dropout(mlpY)
+      ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.mlpYd! : a.mlpY, a.mod, this.gp(5 * D));
+      this.linearBackward(s.dfcAct, undrop(s.dy, i, 1), a.fcAct, `${n}.mlp.2`, R);
       ops.geluBackward(s.dfc, a.fc, s.dfcAct, R * F, 'tanh');
       this.linearBackward(s.dln, s.dfc, a.ln2, `${n}.mlp.0`, R);
       ops.lnModulateBackward(s.dh, this.g.get(`${n}.norm2.weight`)!, s.dmod, s.dln, a.hMid, a.mean2, a.rstd2,
         this.p.get(`${n}.norm2.weight`)!, a.mod, this.lnp(6 * D, 3 * D, 4 * D));
-      // attention branch: hMid = h_in + gate_msa·attnY
-      ops.gateResidualBackward(s.dy, s.dmod, s.dh, a.attnY, a.mod, this.gp(2 * D));
-      this.linearBackward(s.dO, s.dy, a.o, `${n}.attn_out`, R);
+      // attention branch: hMid = h_in + gate_msa·dropout(attnY)
+      ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.attnYd! : a.attnY, a.mod, this.gp(2 * D));
+      this.linearBackward(s.dO, undrop(s.dy, i, 0), a.o, `${n}.attn_out`, R);
       ops.attentionBackward(s.dq, s.dk, s.dv, s.datt, s.dO, a.att, a.q, a.k, a.v, a.o, ap);
       ops.ropeBackward(s.dqkv, s.dq, s.dk, s.dv, ap);
       this.linearBackward(s.dln, s.dqkv, a.ln1, `${n}.attn_qkv`, R);

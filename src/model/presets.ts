@@ -20,14 +20,14 @@ export const PRESETS: Record<PresetName, Preset> = {
     description: 'L 64, D 64, 4 heads, 4 blocks, batch 16: trains on a CPU fallback adapter',
     config: { length: 64, hidden: 64, heads: 4, blocks: 4, cond: 32, twoTime: false, lossWeighting: false, softcap: 50, mlpRatio: 4 },
     batch: 16,
-    train: { lr: 2e-3, warmup: 50, emaDecay: 0.999, evalEvery: 50, evalBatches: 4 },
+    train: { lr: 2e-3, warmup: 50, emaDecay: 0.999, evalEvery: 50, evalBatches: 4, dropout: 0 },
   },
   small: {
     name: 'small',
     description: 'L 128, D 256, 8 heads, 6 blocks, batch 32: a laptop GPU',
     config: { length: 128, hidden: 256, heads: 8, blocks: 6, cond: 128, twoTime: false, lossWeighting: false, softcap: 50, mlpRatio: 4 },
     batch: 32,
-    train: { lr: 1e-3, warmup: 200, emaDecay: 0.9995, evalEvery: 200, evalBatches: 8 },
+    train: { lr: 1e-3, warmup: 200, emaDecay: 0.9995, evalEvery: 200, evalBatches: 8, dropout: 0 },
   },
 };
 

@@ -20,11 +20,13 @@ export interface TrainConfig {
   /** Validation cross-entropy every N steps (0: never). */
   evalEvery: number;
   evalBatches: number;
+  /** Dropout on both residual branches during training (0: off). */
+  dropout: number;
 }
 
 export const REFERENCE_TRAIN: Omit<TrainConfig, 'batch' | 'steps'> = {
   lr: 3e-4, warmup: 2500, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clip: 1,
-  emaDecay: 0.9999, seed: 0, tMin: 0, tMax: 1, evalEvery: 100, evalBatches: 4,
+  emaDecay: 0.9999, seed: 0, tMin: 0, tMax: 1, evalEvery: 100, evalBatches: 4, dropout: 0.1,
 };
 
 export function learningRate(c: TrainConfig, step: number): number {

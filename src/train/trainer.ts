@@ -30,6 +30,9 @@ export interface TrainerData {
   val: Uint32Array;
 }
 
+/** Dropout masks use their own key, so they never share numbers with the noise. */
+const DROPOUT_SEED_OFFSET = 0x0d20;
+
 /** Fixed seed for validation noise, so validation numbers compare across runs and seeds. */
 const EVAL_SEED = 0x5eed;
 
@@ -61,7 +64,7 @@ export class FlmTrainer {
     resume?: Checkpoint,
   ) {
     const B = train.batch, L = config.length, V = config.vocab;
-    this.model = new DiT(backend, config, B);
+    this.model = new DiT(backend, config, B, { dropout: train.dropout > 0 });
     this.n = this.model.layout.total;
     this.timeMap = new TimeMap(V);
     this.ema = backend.tensor(this.n, 'ema');
@@ -96,12 +99,13 @@ export class FlmTrainer {
       step: () => this.step + 1,
       maxGradNorm: train.clip,
     };
+    const dropout = train.dropout > 0 ? { p: train.dropout, seed: train.seed + DROPOUT_SEED_OFFSET, counter: () => this.step } : undefined;
     this.trainProgram = backend.compile(() => {
       ops.gaussian(this.eps, nx, train.seed, () => this.step * 8 + STREAM.trainNoise);
       ops.flmNoising(model.x, this.eps, model.targets, this.gamma, B, L, V);
-      model.forward();
+      model.forward({ dropout });
       model.crossEntropyLoss();
-      model.backward();
+      model.backward({ dropout });
       ops.globalNormSq(this.normSq, this.scratch, model.grads, n);
       ops.adamw(model.params, model.grads, this.m, this.v, this.normSq, n, hp);
       ops.ema(this.ema, model.params, n, () => emaDecayAt(train, this.step));

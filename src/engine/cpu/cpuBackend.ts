@@ -49,6 +49,7 @@ const ops: Ops = {
     ref.weightedLoss(f(perToken), f(loss), f(dce), dw && f(dw), f(ce), w && f(w), batch, length),
   gaussian: (out, n, seed, counter) => ref.gaussian(f(out), n, scalar(seed), scalar(counter)),
   flmNoising: (x, eps, targets, gamma, batch, length, vocab) => ref.flmNoising(f(x), f(eps), u(targets), f(gamma), batch, length, vocab),
+  dropout: (out, x, n, p, seed, counter) => ref.dropout(f(out), f(x), n, p, scalar(seed), scalar(counter)),
   axpby: (out, a, x, b, y, n) => ref.axpby(f(out), scalar(a), f(x), scalar(b), f(y), n),
   fill: (out, value, n) => ref.fill(f(out), value, n),
   gradNormScratchSize: () => 1,

@@ -16,3 +16,4 @@ export { flmNoising } from './flmNoising.ts';
 export { globalNormSq, gradNormScratchSize } from './gradNorm.ts';
 export { adamw } from './adamw.ts';
 export { ema } from './ema.ts';
+export { dropout } from './dropout.ts';

@@ -1,7 +1,9 @@
-import source from '../../../shaders/noise.wgsl?raw';
+import philoxLib from '../../../shaders/lib/philox.wgsl?raw';
+import noiseSource from '../../../shaders/noise.wgsl?raw';
 import { scalar, type Scalar, type Tensor } from '../backend.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
 
+const source = `${philoxLib}\n${noiseSource}`;
 const GAUSSIAN: KernelDef = { name: 'noise', source, entry: 'gaussian', bindings: ['uniform', 'rw'] };
 const PHILOX_WORDS: KernelDef = { name: 'noise', source, entry: 'philox_words', bindings: ['uniform', 'rw'] };
 const WG = 256;

@@ -38,6 +38,7 @@ export class GpuBackend implements Backend {
       crossEntropyBackward: (dl, logits, targets, dce, rows, cols) => k.crossEntropyBackward(c, dl, logits, targets, dce, rows, cols),
       weightedLoss: (perToken, loss, dce, dw, ce, w, batch, length) => k.weightedLoss(c, perToken, loss, dce, dw, ce, w, batch, length),
       gaussian: (out, n, seed, counter) => k.gaussian(c, out, n, seed, counter),
+      dropout: (out, x, n, p, seed, counter) => k.dropout(c, out, x, n, p, seed, counter),
       axpby: (out, a, x, b, y, n) => k.axpby(c, out, a, x, b, y, n),
       fill: (out, value, n) => k.fill(c, out, value, n),
       flmNoising: (x, eps, targets, gamma, batch, length, vocab) => k.flmNoising(c, x, eps, targets, gamma, batch, length, vocab),

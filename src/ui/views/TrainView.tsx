@@ -58,7 +58,7 @@ function ModelPicker() {
   const num = (k: string, v: string) => {
     const n = Number(v);
     if (!Number.isFinite(n)) return;
-    if (['lr', 'warmup', 'batch', 'emaDecay'].includes(k)) setModel({ ...model, train: { ...model.train, [k]: n } });
+    if (['lr', 'warmup', 'batch', 'emaDecay', 'dropout'].includes(k)) setModel({ ...model, train: { ...model.train, [k]: n } });
     else setModel({ ...model, config: { ...model.config, [k]: n } });
   };
   return (
@@ -83,6 +83,7 @@ function ModelPicker() {
           <label>learning rate <input type="number" step="any" defaultValue={PRESETS.micro.train.lr} onChange={(e) => num('lr', e.target.value)} /></label>
           <label>warm-up <input type="number" min={0} defaultValue={PRESETS.micro.train.warmup} onChange={(e) => num('warmup', e.target.value)} /></label>
           <label>EMA decay <input type="number" step="any" defaultValue={PRESETS.micro.train.emaDecay} onChange={(e) => num('emaDecay', e.target.value)} /></label>
+          <label>dropout <input type="number" step="any" min={0} max={0.9} defaultValue={0} onChange={(e) => num('dropout', e.target.value)} /></label>
         </div>
       )}
       <label>Backend{' '}
