@@ -72,4 +72,15 @@ describe('training in headless Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}train-import-error.png`, fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  it('trains with the bundled BPE tokenizer (transformers.js tokenizers, vocab 512)', async () => {
+    await page.goto(`${inject('baseURL')}?view=train`);
+    await page.getByTestId('tokenizer').selectOption('bpe');
+    await page.getByTestId('steps').fill('2');
+    await page.getByTestId('train').click();
+    await page.getByTestId('status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+    expect(await page.getByTestId('status').textContent()).toBe('done');
+    expect(await page.locator('.stats').textContent()).toContain('vocab 512');
+    expect(errors).toEqual([]);
+  });
 });

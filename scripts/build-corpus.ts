@@ -17,6 +17,10 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trainByteLevelBpe } from '../src/data/bpeTrainer.ts';
+
+/** Vocabulary of the bundled byte-level BPE tokenizer (256 bytes + merges). */
+const BPE_VOCAB = 512;
 
 /** Stop adding source files once the output is at least this large. */
 export const TARGET_BYTES = 1_500_000;
@@ -174,8 +178,14 @@ function main(): void {
   };
   writeFileSync(join(outDir, 'corpus.json'), JSON.stringify(meta, null, 2) + '\n');
   console.log(`wrote ${outBytes} bytes, ${chars} chars from ${used.length} files to ${outDir}`);
+
+  // The bundled BPE tokenizer (a Hugging Face tokenizer.json), trained on this text.
+  const bpe = trainByteLevelBpe(text, BPE_VOCAB);
+  writeFileSync(join(outDir, 'brown-bpe.json'), `${JSON.stringify(bpe)}\n`);
+  console.log(`wrote brown-bpe.json: byte-level BPE with ${Object.keys(bpe.model.vocab).length} tokens`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main();
 }
+

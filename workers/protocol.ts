@@ -57,6 +57,8 @@ export interface TrainRequest {
   /** 'auto': WebGPU on a real GPU, the CPU backend on CPU-emulated adapters. */
   backend?: BackendPreference;
   corpus: CorpusSource;
+  /** 'char': characters of the corpus; 'bpe': the bundled byte-level BPE tokenizer.json. */
+  tokenizer?: 'char' | 'bpe';
   model: ModelChoice;
   /** Total optimiser steps of the run. */
   steps: number;

@@ -7,7 +7,9 @@ import * as Comlink from 'comlink';
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
+import { BpeTokenizer } from '../src/data/bpeTokenizer.ts';
 import { CharTokenizer } from '../src/data/charTokenizer.ts';
+import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type TokenizerKind } from '../src/data/tokenizer.ts';
 import { decodeCorpusBytes, splitTrainVal } from '../src/data/corpus.ts';
 import { unigramEntropy } from '../src/data/unigram.ts';
 import { EulerSampler } from '../src/flm/sampler.ts';
@@ -52,6 +54,13 @@ function backendFor(choice: BackendPreference = 'auto'): Promise<{ backend: Back
 
 let current: { backend: Backend; note: string } | null = null;
 
+async function makeTokenizer(kind: TokenizerKind | undefined, text: string): Promise<TextTokenizer> {
+  if (kind !== 'bpe') return CharTokenizer.fromText(text);
+  const res = await fetch(new URL('../corpus/brown-bpe.json', new URL(import.meta.env.BASE_URL, self.location.href)).href);
+  if (!res.ok) throw new Error(`could not load the bundled BPE tokenizer (${res.status})`);
+  return BpeTokenizer.fromTokenizerJson(await res.json(), 'brown-bpe');
+}
+
 async function corpusText(src: CorpusSource): Promise<{ id: string; text: string }> {
   if (src.kind === 'bundled') {
     const res = await fetch(new URL(`../corpus/${src.id}.txt`, new URL(import.meta.env.BASE_URL, self.location.href)).href);
@@ -63,7 +72,7 @@ async function corpusText(src: CorpusSource): Promise<{ id: string; text: string
 
 interface Session {
   trainer: FlmTrainer;
-  tokenizer: CharTokenizer;
+  tokenizer: TextTokenizer;
   id: string;
   name: string;
   corpus: CorpusSource;
@@ -143,7 +152,7 @@ const api: TrainApi = {
     current = await backendFor(req.backend);
     const b = current.backend;
     const corpus = await corpusText(req.corpus);
-    const tokenizer = CharTokenizer.fromText(corpus.text);
+    const tokenizer = await makeTokenizer(req.tokenizer, corpus.text);
     const split = splitTrainVal(corpus.text);
     const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
     const preset = req.model.preset === 'custom' ? 'micro' : req.model.preset;
@@ -169,7 +178,7 @@ const api: TrainApi = {
     const ckpt: Checkpoint = decodeCheckpoint(new Uint8Array(await store.load(id)));
     const tokJson = ckpt.meta.tokenizer;
     if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
-    const tokenizer = CharTokenizer.fromJSON(tokJson as never);
+    const tokenizer = tokenizerFromJSON(tokJson as unknown as TokenizerJSON);
     const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource };
     const src: CorpusSource | undefined = dataMeta.corpus?.kind === 'bundled' ? dataMeta.corpus : corpusCache.get(id);
     if (!src) throw new Error('this checkpoint was trained on your own text, which is not stored with it: start a new run, or sample from it');

@@ -14,7 +14,7 @@ commands:
   parity <dir> [--backend cpu|webgpu]   compare the engine with golden fixtures in <dir>
                                          (dit_*.safetensors, time_map.json); prints a table and,
                                          last, one JSON line; exits 1 if a tolerance is exceeded
-  train --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
+  train --corpus <brown|file> --preset <micro|small> [--tokenizer char|bpe] --steps N --out <file.safetensors>
         [--resume <file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x] [--warmup n]
         [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object
@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       options: {
         corpus: { type: 'string', default: 'brown' }, preset: { type: 'string', default: 'micro' },
+        tokenizer: { type: 'string', default: 'char' },
         steps: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, seed: { type: 'string' },
         backend: { type: 'string', default: 'webgpu' }, batch: { type: 'string' }, lr: { type: 'string' },
         warmup: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, dropout: { type: 'string' },
@@ -59,8 +60,9 @@ async function main(argv: string[]): Promise<number> {
     if (!values.out) throw new UsageError('train needs --out <file.safetensors>');
     const backend = values.backend as BackendName;
     if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    if (values.tokenizer !== 'char' && values.tokenizer !== 'bpe') throw new UsageError(`--tokenizer must be char or bpe, not ${values.tokenizer}`);
     const summary = await trainCommand({
-      corpus: values.corpus!, preset: values.preset as PresetName, steps, out: values.out, resume: values.resume,
+      corpus: values.corpus!, preset: values.preset as PresetName, tokenizer: values.tokenizer, steps, out: values.out, resume: values.resume,
       seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'),
       warmup: num(values.warmup, 'warmup'), dropout: num(values.dropout, 'dropout'), evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'),
     }, (s) => console.error(s));

@@ -8,7 +8,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { CharTokenizer } from '../data/charTokenizer.ts';
+import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type TokenizerKind } from '../data/tokenizer.ts';
 import { decodeCorpusBytes, splitTrainVal } from '../data/corpus.ts';
 import { unigramEntropy } from '../data/unigram.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
@@ -21,6 +23,8 @@ import { ProgressLine } from './progress.ts';
 export interface TrainOptions {
   corpus: string;
   preset: PresetName;
+  /** Character-level (built from the corpus) or the bundled byte-level BPE. */
+  tokenizer?: TokenizerKind;
   steps: number;
   out: string;
   resume?: string;
@@ -56,6 +60,11 @@ export function loadCorpusText(spec: string): { id: string; text: string } {
   return { id: existsSync(bundled) ? spec : path, text: decodeCorpusBytes(new Uint8Array(readFileSync(path))) };
 }
 
+/** The byte-level BPE tokenizer.json bundled with the corpus (public/corpus/brown-bpe.json). */
+export function bundledBpe(): BpeTokenizer {
+  return BpeTokenizer.fromTokenizerJson(JSON.parse(readFileSync(join(ROOT, 'public', 'corpus', 'brown-bpe.json'), 'utf8')), 'brown-bpe');
+}
+
 /** Write a file so that a crash leaves either the old or the new one, never half of one. */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -66,9 +75,9 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 export async function trainCommand(o: TrainOptions, log: (s: string) => void): Promise<TrainSummary> {
   const resume = o.resume ? decodeCheckpoint(new Uint8Array(readFileSync(o.resume))) : undefined;
   const corpus = loadCorpusText(o.corpus);
-  const tokenizer = resume?.meta.tokenizer
-    ? CharTokenizer.fromJSON(resume.meta.tokenizer as never)
-    : CharTokenizer.fromText(corpus.text);
+  const tokenizer: TextTokenizer = resume?.meta.tokenizer
+    ? tokenizerFromJSON(resume.meta.tokenizer as unknown as TokenizerJSON)
+    : o.tokenizer === 'bpe' ? bundledBpe() : CharTokenizer.fromText(corpus.text);
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
   const config = resume?.config ?? presetConfig(o.preset, tokenizer.vocabSize);

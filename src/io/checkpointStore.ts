@@ -1,9 +1,17 @@
 /**
- * Checkpoints in IndexedDB (idb-keyval). A save writes the new bytes under a
- * fresh key first, then switches the checkpoint's manifest record to it in a
- * single write, then deletes the old bytes: a crash at any moment leaves the
- * previous revision loadable. Writes to one checkpoint are serialised across
- * tabs with the Web Locks API where it exists.
+ * Checkpoints in IndexedDB (via idb-keyval).
+ *
+ * Records:
+ *   `meta:<id>`       → CheckpointInfo (the manifest; `rev` names the current bytes)
+ *   `blob:<id>:<rev>` → Uint8Array (the `.safetensors` bytes of one revision)
+ *
+ * A save writes the new bytes under a fresh key first, then switches the
+ * manifest to them in a single write, then deletes the old bytes: a crash at
+ * any moment leaves the previous revision loadable. Bytes no manifest points
+ * at (an interrupted save, an interrupted delete) are removed lazily by the
+ * next `list` or `save`. Writes to one checkpoint are serialised with the Web
+ * Locks API where it exists (across tabs and workers), and by an in-process
+ * queue otherwise.
  */
 import { createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
 
@@ -18,6 +26,7 @@ export interface CheckpointInfo {
   rev: number;
 }
 
+/** The browser refused to store more data; nothing stored before was lost. */
 export class StorageFullError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -25,7 +34,10 @@ export class StorageFullError extends Error {
   }
 }
 
-/** The key-value operations the store needs (idb-keyval by default; tests may wrap them). */
+/**
+ * The key-value operations the store needs. idb-keyval on a database of its
+ * own by default; tests pass a wrapper to simulate crashes and full disks.
+ */
 export interface KeyValue {
   get<T>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown): Promise<void>;
@@ -33,7 +45,9 @@ export interface KeyValue {
   keys(): Promise<string[]>;
 }
 
-function idbKeyValue(store: UseStore): KeyValue {
+/** idb-keyval on object store `checkpoints` of database `dbName`. */
+export function idbKeyValue(dbName: string): KeyValue {
+  const store: UseStore = createStore(dbName, 'checkpoints');
   return {
     get: (k) => get(k, store),
     set: (k, v) => set(k, v, store),
@@ -44,88 +58,197 @@ function idbKeyValue(store: UseStore): KeyValue {
 
 const metaKey = (id: string) => `meta:${id}`;
 const blobKey = (id: string, rev: number) => `blob:${id}:${rev}`;
+const lockName = (id: string) => `flm-ckpt:${id}`;
 
-function isQuotaError(e: unknown): boolean {
-  const err = e as { name?: string; message?: string };
-  return err?.name === 'QuotaExceededError' || /quota/i.test(err?.message ?? '') || /quota/i.test(err?.name ?? '');
+/** `blob:<id>:<rev>` → { id, rev } (ids may contain ':'; the rev is after the last one). */
+function parseBlobKey(k: string): { id: string; rev: number } | null {
+  if (!k.startsWith('blob:')) return null;
+  const at = k.lastIndexOf(':');
+  if (at <= 4) return null;
+  const rev = Number(k.slice(at + 1));
+  return Number.isInteger(rev) ? { id: k.slice(5, at), rev } : null;
 }
 
-async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  return locks ? locks.request(name, fn) as Promise<T> : fn();
+function isInfo(v: unknown): v is CheckpointInfo {
+  const o = v as CheckpointInfo | null | undefined;
+  return typeof o === 'object' && o !== null && typeof o.id === 'string' && typeof o.rev === 'number' && typeof o.name === 'string';
+}
+
+/** Whether an error from IndexedDB means "out of space". */
+export function isQuotaError(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const err = x as { name?: unknown; message?: unknown; code?: unknown };
+    if (err.name === 'QuotaExceededError' || err.code === 22) return true;
+    if (/quota/i.test(String(err.name ?? '')) || /quota/i.test(String(err.message ?? ''))) return true;
+  }
+  return false;
+}
+
+function sizeText(n: number): string {
+  const m = n / 1e6;
+  return m < 0.1 ? 'under 0.1 MB' : `${m.toFixed(m < 10 ? 1 : 0)} MB`;
+}
+
+function storageFull(needed: number, cause: unknown): StorageFullError {
+  return new StorageFullError(
+    `The browser's storage is full (${sizeText(needed)} needed). Delete old checkpoints or export them to files; nothing already stored was lost.`,
+    { cause },
+  );
+}
+
+// ---------------------------------------------------------------- locking
+
+interface LockManagerLike {
+  request(name: string, options: { ifAvailable?: boolean }, fn: (lock: unknown) => Promise<unknown>): Promise<unknown>;
+}
+
+/** Per lock name, the promise that settles when the last queued holder releases it. */
+const localTails = new Map<string, Promise<unknown>>();
+
+/**
+ * Run `fn` holding the lock `name`. With `ifAvailable`, `fn` receives false
+ * (and should do nothing) when someone else holds it.
+ */
+async function withLock<T>(name: string, fn: (got: boolean) => Promise<T>, ifAvailable = false): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  if (locks && typeof locks.request === 'function') {
+    return (await locks.request(name, { ifAvailable }, (lock) => fn(lock !== null))) as T;
+  }
+  // No Web Locks (Node, old browsers): serialise within this context only.
+  if (ifAvailable && localTails.has(name)) return fn(false);
+  const prev = localTails.get(name) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const tail = prev.then(() => mine);
+  localTails.set(name, tail);
+  await prev;
+  try {
+    return await fn(true);
+  } finally {
+    release();
+    if (localTails.get(name) === tail) localTails.delete(name);
+  }
+}
+
+// ---------------------------------------------------------------- store
+
+export interface CheckpointStoreOptions {
+  /** Key-value backend (default: idb-keyval on `dbName`). */
+  kv?: KeyValue;
 }
 
 export class CheckpointStore {
   private readonly kv: KeyValue;
-  constructor(dbName = 'flm-studio', kv?: KeyValue) {
-    this.kv = kv ?? idbKeyValue(createStore(dbName, 'checkpoints'));
+
+  constructor(dbName = 'flm-studio', opts: CheckpointStoreOptions | KeyValue = {}) {
+    const kv = 'get' in opts ? opts : opts.kv;
+    this.kv = kv ?? idbKeyValue(dbName);
   }
 
+  /** All stored checkpoints, newest first. */
   async list(): Promise<CheckpointInfo[]> {
     const all = await this.kv.keys();
     const infos: CheckpointInfo[] = [];
     for (const k of all) {
       if (!k.startsWith('meta:')) continue;
-      const info = await this.kv.get<CheckpointInfo>(k);
-      if (info) infos.push(info);
+      const info = await this.kv.get<unknown>(k);
+      if (isInfo(info)) infos.push(info);
     }
-    await this.collect(all, infos);
-    return infos.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    // Orphans: bytes that are not the current revision of their checkpoint.
+    const current = new Map(infos.map((i) => [i.id, i.rev]));
+    const orphanIds = new Set<string>();
+    for (const k of all) {
+      const b = parseBlobKey(k);
+      if (b && current.get(b.id) !== b.rev) orphanIds.add(b.id);
+    }
+    for (const id of orphanIds) await this.collect(id, all, true).catch(() => undefined);
+    return infos.sort(
+      (a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id),
+    );
   }
 
-  /** Delete bytes no manifest points at (left by an interrupted save). */
-  private async collect(all: string[], infos: CheckpointInfo[]): Promise<void> {
-    const live = new Set(infos.map((i) => blobKey(i.id, i.rev)));
-    for (const k of all) if (k.startsWith('blob:') && !live.has(k)) await this.kv.del(k).catch(() => undefined);
+  /**
+   * Delete the bytes of checkpoint `id` that its manifest does not point at.
+   * Holds the checkpoint's lock (skipping if it is busy: a save in progress
+   * owns its fresh blob), or runs inside a caller that already holds it.
+   */
+  private async collect(id: string, all: string[] | null, takeLock: boolean): Promise<void> {
+    const run = async () => {
+      const info = await this.kv.get<unknown>(metaKey(id));
+      const keep = isInfo(info) ? blobKey(id, info.rev) : null;
+      for (const k of all ?? (await this.kv.keys())) {
+        const b = parseBlobKey(k);
+        if (b && b.id === id && k !== keep) await this.kv.del(k).catch(() => undefined);
+      }
+    };
+    if (!takeLock) return run();
+    await withLock(lockName(id), async (got) => { if (got) await run(); }, true);
   }
 
+  /**
+   * Store `bytes` as a new checkpoint (no `info.id`) or as the next revision
+   * of checkpoint `info.id`. Throws StorageFullError when the quota is
+   * exceeded; the previous revision stays loadable whatever happens.
+   */
   async save(bytes: Uint8Array, info: { id?: string; name: string; kind: string; step: number }): Promise<CheckpointInfo> {
     const id = info.id ?? crypto.randomUUID();
-    return withLock(`flm-ckpt:${id}`, async () => {
-      const prev = await this.kv.get<CheckpointInfo>(metaKey(id));
+    return withLock(lockName(id), async () => {
+      const old = await this.kv.get<unknown>(metaKey(id));
+      const prev = isInfo(old) ? old : undefined;
       const now = new Date().toISOString();
       const next: CheckpointInfo = {
         id, name: info.name, kind: info.kind, step: info.step, bytes: bytes.length,
         createdAt: prev?.createdAt ?? now, updatedAt: now, rev: (prev?.rev ?? 0) + 1,
       };
+      // A view into a larger buffer would store the whole buffer: copy it out.
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const value = whole ? bytes : bytes.slice();
+      const fresh = blobKey(id, next.rev);
       try {
-        await this.kv.set(blobKey(id, next.rev), bytes.slice());
-        await this.kv.set(metaKey(id), next);
+        await this.kv.set(fresh, value);      // 1. the new bytes, beside the old ones
+        await this.kv.set(metaKey(id), next); // 2. the switch (one atomic write)
       } catch (e) {
-        await this.kv.del(blobKey(id, next.rev)).catch(() => undefined);
-        if (isQuotaError(e)) {
-          throw new StorageFullError(`The browser's storage is full (${(bytes.length / 2 ** 20).toFixed(1)} MB needed). Delete old checkpoints or export them to files; nothing already stored was lost.`, { cause: e });
-        }
+        await this.kv.del(fresh).catch(() => undefined);
+        if (isQuotaError(e)) throw storageFull(bytes.length, e);
         throw e;
       }
-      if (prev) await this.kv.del(blobKey(id, prev.rev)).catch(() => undefined);
+      // 3. the old bytes, and anything left by an interrupted save.
+      await this.collect(id, null, false).catch(() => undefined);
       return next;
     });
   }
 
+  /** The bytes of the current revision of checkpoint `id`. */
   async load(id: string): Promise<Uint8Array> {
-    const info = await this.kv.get<CheckpointInfo>(metaKey(id));
-    if (!info) throw new Error(`no stored checkpoint with id ${id}`);
-    const bytes = await this.kv.get<Uint8Array>(blobKey(id, info.rev));
-    if (!bytes) throw new Error(`the stored bytes of checkpoint "${info.name}" are missing`);
-    return bytes;
+    const info = await this.kv.get<unknown>(metaKey(id));
+    if (!isInfo(info)) throw new Error(`There is no saved checkpoint with id ${id} (it may have been deleted in another tab).`);
+    const bytes = await this.kv.get<unknown>(blobKey(id, info.rev));
+    if (bytes instanceof Uint8Array) return bytes;
+    if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+    throw new Error(`The stored data of checkpoint "${info.name}" is missing; the browser may have evicted it.`);
   }
 
+  /** Change the displayed name (the bytes are untouched). */
   async rename(id: string, name: string): Promise<CheckpointInfo> {
-    return withLock(`flm-ckpt:${id}`, async () => {
-      const info = await this.kv.get<CheckpointInfo>(metaKey(id));
-      if (!info) throw new Error(`no stored checkpoint with id ${id}`);
-      const next = { ...info, name };
-      await this.kv.set(metaKey(id), next);
+    return withLock(lockName(id), async () => {
+      const info = await this.kv.get<unknown>(metaKey(id));
+      if (!isInfo(info)) throw new Error(`There is no saved checkpoint with id ${id} (it may have been deleted in another tab).`);
+      const next: CheckpointInfo = { ...info, name };
+      try {
+        await this.kv.set(metaKey(id), next);
+      } catch (e) {
+        if (isQuotaError(e)) throw storageFull(0, e);
+        throw e;
+      }
       return next;
     });
   }
 
+  /** Remove a checkpoint (the manifest first, so a crash leaves only an orphan). */
   async delete(id: string): Promise<void> {
-    return withLock(`flm-ckpt:${id}`, async () => {
-      const info = await this.kv.get<CheckpointInfo>(metaKey(id));
+    return withLock(lockName(id), async () => {
       await this.kv.del(metaKey(id));
-      if (info) await this.kv.del(blobKey(id, info.rev));
+      await this.collect(id, null, false);
     });
   }
 }

@@ -33,12 +33,14 @@ interface TrainState {
   model: ModelChoice;
   steps: number;
   backend: BackendPreference;
+  tokenizer: 'char' | 'bpe';
   run: RunState;
   checkpoints: CheckpointInfo[];
   setCorpus(c: CorpusSource, label: string): void;
   setModel(m: ModelChoice): void;
   setSteps(n: number): void;
   setBackend(b: BackendPreference): void;
+  setTokenizer(t: 'char' | 'bpe'): void;
   start(): Promise<void>;
   pause(): Promise<void>;
   resume(id: string, steps: number): Promise<void>;
@@ -86,19 +88,21 @@ export const useTrain = create<TrainState>((set, get) => {
     model: { preset: 'micro' },
     steps: 200,
     backend: (new URLSearchParams(globalThis.location?.search).get('backend') as BackendPreference | null) ?? 'auto',
+    tokenizer: 'char',
     run: emptyRun,
     checkpoints: [],
     setCorpus: (corpus, corpusLabel) => set({ corpus, corpusLabel }),
     setModel: (model) => set({ model }),
     setSteps: (steps) => set({ steps }),
     setBackend: (backend) => set({ backend }),
+    setTokenizer: (tokenizer) => set({ tokenizer }),
     async start() {
-      const { corpus, model, steps, corpusLabel, backend } = get();
+      const { corpus, model, steps, corpusLabel, backend, tokenizer } = get();
       set({ status: 'starting', message: null, run: emptyRun });
       try {
         const payload = corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : corpus;
         await trainer().start({
-          backend, corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
+          backend, tokenizer, corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
           saveEvery: 20, sampleEvery: 20,
         }, events);
       } catch (e) {

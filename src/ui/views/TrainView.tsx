@@ -50,7 +50,7 @@ function CorpusPicker() {
 }
 
 function ModelPicker() {
-  const { model, setModel, steps, setSteps, status, backend, setBackend } = useTrain();
+  const { model, setModel, steps, setSteps, status, backend, setBackend, tokenizer, setTokenizer } = useTrain();
   const busy = status === 'training' || status === 'starting' || status === 'pausing';
   const base = model.preset === 'custom' ? presetConfig('micro', EST_VOCAB) : presetConfig(model.preset, EST_VOCAB);
   const cfg = { ...base, ...(model.preset === 'custom' ? model.config : {}) };
@@ -86,6 +86,12 @@ function ModelPicker() {
           <label>dropout <input type="number" step="any" min={0} max={0.9} defaultValue={0} onChange={(e) => num('dropout', e.target.value)} /></label>
         </div>
       )}
+      <label>Tokenizer{' '}
+        <select data-testid="tokenizer" value={tokenizer} onChange={(e) => setTokenizer(e.target.value as typeof tokenizer)}>
+          <option value="char">characters of the corpus</option>
+          <option value="bpe">byte-level BPE (512 tokens, bundled tokenizer.json)</option>
+        </select>
+      </label>{' '}
       <label>Backend{' '}
         <select data-testid="backend-choice" value={backend} onChange={(e) => setBackend(e.target.value as typeof backend)}>
           <option value="auto">auto (WebGPU on a GPU, CPU when WebGPU is only emulated)</option>

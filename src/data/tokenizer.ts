@@ -1,0 +1,13 @@
+/** The tokenizers a model can use, and how they are saved with it. */
+import { BpeTokenizer, type BpeTokenizerJSON } from './bpeTokenizer.ts';
+import { CharTokenizer, type CharTokenizerJSON } from './charTokenizer.ts';
+
+export type TextTokenizer = CharTokenizer | BpeTokenizer;
+export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON;
+export type TokenizerKind = 'char' | 'bpe';
+
+export function tokenizerFromJSON(j: TokenizerJSON): TextTokenizer {
+  if (j?.type === 'char') return CharTokenizer.fromJSON(j);
+  if (j?.type === 'bpe') return BpeTokenizer.fromJSON(j);
+  throw new Error(`unknown tokenizer type ${(j as { type?: string })?.type}`);
+}

@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const flm = (args: string[]) => spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-loader.mjs', 'src/cli/flm.ts', ...args], { cwd: root, encoding: 'utf8' });
+const last = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
+
+describe('npm run flm -- train', () => {
+  it('trains, writes a checkpoint, and --resume continues exactly where an uninterrupted run would be', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flm-train-'));
+    const common = ['--corpus', 'brown', '--preset', 'micro', '--backend', 'cpu', '--batch', '2', '--eval-every', '0'];
+    const a = flm(['train', ...common, '--steps', '4', '--out', join(dir, 'a.safetensors')]);
+    expect(a.status, a.stderr).toBe(0);
+    const sa = last(a.stdout);
+    expect(sa.steps).toBe(4);
+    expect(sa.first_loss).toBeCloseTo(Math.log(decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'a.safetensors')))).config.vocab), 4);
+    for (const k of ['first_loss', 'last_loss', 'val_ce', 'tokens_per_s']) expect(Number.isFinite(sa[k])).toBe(true);
+    const b1 = flm(['train', ...common, '--steps', '2', '--out', join(dir, 'b.safetensors')]);
+    expect(b1.status, b1.stderr).toBe(0);
+    const b2 = flm(['train', ...common, '--steps', '2', '--resume', join(dir, 'b.safetensors'), '--out', join(dir, 'c.safetensors')]);
+    expect(b2.status, b2.stderr).toBe(0);
+    expect(last(b2.stdout).steps).toBe(4);
+    expect(last(b2.stdout).last_loss).toBe(sa.last_loss);
+    const ca = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'a.safetensors'))));
+    const cc = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'c.safetensors'))));
+    expect(cc.params).toEqual(ca.params);
+    expect(cc.meta.lossHistory!.map((p) => p.loss)).toEqual(ca.meta.lossHistory!.map((p) => p.loss));
+    expect(existsSync(join(dir, 'c.safetensors.tmp-' + process.pid))).toBe(false);
+  });
+
+  it('trains with the bundled BPE tokenizer (vocab 512) saved in the checkpoint', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flm-train-'));
+    const r = flm(['train', '--tokenizer', 'bpe', '--preset', 'micro', '--backend', 'cpu', '--batch', '2', '--steps', '2', '--eval-every', '0', '--out', join(dir, 'bpe.safetensors')]);
+    expect(r.status, r.stderr).toBe(0);
+    const c = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'bpe.safetensors'))));
+    expect(c.config.vocab).toBe(512);
+    expect((c.meta.tokenizer as { type: string }).type).toBe('bpe');
+    expect(last(r.stdout).first_loss).toBeCloseTo(Math.log(512), 4);
+  });
+
+  it('says what is wrong with bad arguments', () => {
+    expect(flm(['train', '--steps', '2']).stderr).toContain('--out');
+    expect(flm(['train', '--steps', '2', '--out', '/tmp/x.safetensors', '--tokenizer', 'words']).stderr).toContain('--tokenizer must be char or bpe');
+    const missing = flm(['train', '--steps', '1', '--out', '/tmp/x.safetensors', '--corpus', '/nonexistent.txt', '--backend', 'cpu']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no bundled corpus or file named');
+  });
+});
