@@ -20,7 +20,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     description: 'L 64, D 64, 4 heads, 4 blocks, batch 16: trains on a CPU fallback adapter',
     config: { length: 64, hidden: 64, heads: 4, blocks: 4, cond: 32, twoTime: false, lossWeighting: false, softcap: 50, mlpRatio: 4 },
     batch: 16,
-    train: { lr: 2e-3, warmup: 50, emaDecay: 0.999, evalEvery: 50, evalBatches: 4, dropout: 0 },
+    train: { lr: 2e-3, warmup: 50, emaDecay: 0.999, evalEvery: 20, evalBatches: 4, dropout: 0 },
   },
   small: {
     name: 'small',

@@ -4,6 +4,9 @@ import { fmtTime } from '../format.ts';
 import { useTrain } from '../trainStore.ts';
 import { LossChart } from './LossChart.tsx';
 
+/** Spaces and line breaks made visible (an early model's samples are often mostly spaces). */
+const visibleWhitespace = (s: string) => s.replace(/ /g, '·').replace(/\n/g, '↵\n');
+
 const MB = (b: number) => `${(b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 1 : 0)} MB`;
 /** Vocabulary used for the size estimate before the corpus is tokenized (characters of English text). */
 const EST_VOCAB = 96;
@@ -185,7 +188,7 @@ export function TrainView() {
       {run.sample && (
         <div className="group">
           <h3>Sample at step {run.sample.step} (8 Euler steps, EMA weights)</h3>
-          <pre className="sample" data-testid="sample">{run.sample.text}</pre>
+          <pre className="sample" data-testid="sample" title="spaces shown as ·, line breaks as ↵">{visibleWhitespace(run.sample.text)}</pre>
         </div>
       )}
       <Checkpoints />
