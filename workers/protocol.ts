@@ -82,8 +82,11 @@ export type TrainEvent =
 export interface TrainApi {
   /** Start a new run. Events stream to `onEvent` until done, paused or failed. */
   start(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<void>;
-  /** Resume a stored checkpoint (more steps: up to `steps` in total). */
-  resume(checkpointId: string, steps: number, onEvent: (e: TrainEvent) => void): Promise<void>;
+  /**
+   * Resume a stored checkpoint (up to `steps` in total). A run on the user's
+   * own text needs that text again (`corpus`), since checkpoints do not store it.
+   */
+  resume(checkpointId: string, steps: number, onEvent: (e: TrainEvent) => void, corpus?: CorpusSource): Promise<void>;
   /** Stop after the current step and save a checkpoint. */
   pause(): Promise<void>;
   list(): Promise<CheckpointInfo[]>;

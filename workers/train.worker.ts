@@ -171,7 +171,7 @@ const api: TrainApi = {
     void run(s, onEvent);
   },
 
-  async resume(id: string, steps: number, onEvent) {
+  async resume(id: string, steps: number, onEvent, given?: CorpusSource) {
     if (running) throw new Error('a training run is already going in this tab');
     current ??= await backendFor('auto');
     const b = current.backend;
@@ -180,8 +180,11 @@ const api: TrainApi = {
     if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
     const tokenizer = tokenizerFromJSON(tokJson as unknown as TokenizerJSON);
     const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource };
-    const src: CorpusSource | undefined = dataMeta.corpus?.kind === 'bundled' ? dataMeta.corpus : corpusCache.get(id);
-    if (!src) throw new Error('this checkpoint was trained on your own text, which is not stored with it: start a new run, or sample from it');
+    const src: CorpusSource | undefined = dataMeta.corpus?.kind === 'bundled'
+      ? dataMeta.corpus
+      : corpusCache.get(id) ?? (given?.kind === 'bytes' ? given : undefined);
+    if (!src) throw new Error('This checkpoint was trained on your own text, which is not stored in checkpoints. Open the same text again (Corpus), then press Resume.');
+    if (src.kind === 'bytes') corpusCache.set(id, src);
     const corpus = await corpusText(src);
     const split = splitTrainVal(corpus.text);
     const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };

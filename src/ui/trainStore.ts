@@ -116,7 +116,8 @@ export const useTrain = create<TrainState>((set, get) => {
     async resume(id, steps) {
       set({ status: 'starting', message: null });
       try {
-        await trainer().resume(id, steps, events);
+        const corpus = get().corpus;
+        await trainer().resume(id, steps, events, corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : undefined);
       } catch (e) {
         set({ status: 'error', message: (e as Error).message });
       }
