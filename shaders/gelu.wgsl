@@ -13,6 +13,8 @@
 //   gelu = x·Φ(x),  gelu' = Φ(x) + x·φ(x).
 //
 // One thread per element, 256 per workgroup, 1-D index over a 2-D grid.
+//
+// exp_acc() and sigmoid2() come from shaders/lib/exp.wgsl, prepended by the wrapper.
 
 override ERF: bool = false;
 override ACCUMULATE: bool = false;
@@ -31,31 +33,10 @@ struct Params { n: u32 }
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 const WG: u32 = 256u;
-const LOG2E: f32 = 1.4426950408889634;
 // ln 2 = LN2_HI + LN2_LO; LN2_HI has 16 significant bits, so k·LN2_HI is exact for |k| < 256.
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.4286068202862268e-06;
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 const INV_SQRT_2: f32 = 0.7071067811865476;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
-
-/** e^v for v ∈ [−87, 88]: v = k·ln2 + r, |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial. */
-fn exp_acc(v: f32) -> f32 {
-  let k = round(v * LOG2E);
-  let r = (v - k * LN2_HI) - k * LN2_LO;
-  let q = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 +
-    r * (0.008333333333333333 + r * (0.001388888888888889 + r * 0.0001984126984126984))))));
-  return ldexp(q, i32(k));
-}
-
-/** (σ(v), 1 − σ(v)), both without overflow or cancellation (exactly 1 and 0 once e^−|v| < 2e-35). */
-fn sigmoid2(v: f32) -> vec2<f32> {
-  let e = select(exp_acc(-min(abs(v), 80.0)), 0.0, abs(v) > 80.0);
-  let a = 1.0 / (1.0 + e);
-  let b = e * a;
-  if (v >= 0.0) { return vec2<f32>(a, b); }
-  return vec2<f32>(b, a);
-}
 
 /** erfc(z) for z ≥ 0 (0 from z = 9 on, where erfc < 5e-37). */
 fn erfc_pos(zin: f32) -> f32 {

@@ -8,6 +8,8 @@
 // to r ∈ [−π/4, π/4] plus a quadrant with a three-part π/2 (Cody–Waite) and
 // sin/cos of r are Taylor polynomials (truncation < 2e-9): the built-in sin/cos
 // are only required to be accurate to 2^-11 (SwiftShader is ~2e-4 off).
+//
+// exp_acc() and sigmoid2() come from shaders/lib/exp.wgsl, prepended by the wrapper.
 
 struct Params {
   batch: u32,
@@ -23,23 +25,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 const WG: u32 = 256u;
-const LOG2E: f32 = 1.4426950408889634;
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.4286068202862268e-06;
 const LN_MAX_PERIOD: f32 = 9.210340371976184; // ln(10000)
 // π/2 = C1 + C2 + C3; C1 has 8 significant bits so k·C1 is exact for k < 2^16.
 const HALF_PI_C1: f32 = 1.5703125;
 const HALF_PI_C2: f32 = 0.0004838267923332751;
 const HALF_PI_C3: f32 = 2.5632829192545614e-12;
 const TWO_OVER_PI: f32 = 0.6366197723675814;
-
-fn exp_acc(v: f32) -> f32 {
-  let k = round(v * LOG2E);
-  let r = (v - k * LN2_HI) - k * LN2_LO;
-  let q = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 +
-    r * (0.008333333333333333 + r * (0.001388888888888889 + r * 0.0001984126984126984))))));
-  return ldexp(q, i32(k));
-}
 
 /** (cos a, sin a) for |a| < ~1e5. */
 fn cos_sin(a: f32) -> vec2<f32> {

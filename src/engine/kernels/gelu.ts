@@ -1,6 +1,9 @@
-import source from '../../../shaders/gelu.wgsl?raw';
+import expLib from '../../../shaders/lib/exp.wgsl?raw';
+import sourceBody from '../../../shaders/gelu.wgsl?raw';
 import type { GeluApprox, Tensor } from '../backend.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+
+const source = `${expLib}\n${sourceBody}`;
 
 const GELU: KernelDef = { name: 'gelu', source, entry: 'gelu_forward', bindings: ['uniform', 'read', 'rw'] };
 const GELU_BACKWARD: KernelDef = { name: 'gelu', source, entry: 'gelu_backward', bindings: ['uniform', 'read', 'read', 'rw'] };

@@ -1,6 +1,9 @@
-import source from '../../../shaders/silu.wgsl?raw';
+import expLib from '../../../shaders/lib/exp.wgsl?raw';
+import sourceBody from '../../../shaders/silu.wgsl?raw';
 import type { Tensor } from '../backend.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+
+const source = `${expLib}\n${sourceBody}`;
 
 const SILU: KernelDef = { name: 'silu', source, entry: 'silu_forward', bindings: ['uniform', 'read', 'rw'] };
 const SILU_BACKWARD: KernelDef = { name: 'silu', source, entry: 'silu_backward', bindings: ['uniform', 'read', 'read', 'rw'] };

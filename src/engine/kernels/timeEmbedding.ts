@@ -1,7 +1,10 @@
-import source from '../../../shaders/time_embedding.wgsl?raw';
+import expLib from '../../../shaders/lib/exp.wgsl?raw';
+import sourceBody from '../../../shaders/time_embedding.wgsl?raw';
 import type { Tensor } from '../backend.ts';
 import { TIME_MAX_PERIOD } from '../reference/timeEmbedding.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+
+const source = `${expLib}\n${sourceBody}`;
 
 const TIME_EMBEDDING: KernelDef = { name: 'time_embedding', source, entry: 'main', bindings: ['uniform', 'read', 'rw'] };
 const WG = 256;
