@@ -80,6 +80,8 @@ interface Session {
   saveEvery: number;
   sampleEvery: number;
   target: number;
+  /** The preview sampler, made once per session (it owns its own activations). */
+  sampler?: EulerSampler;
 }
 
 async function save(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
@@ -94,8 +96,8 @@ async function save(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
 }
 
 async function preview(s: Session, b: Backend): Promise<string> {
-  const sampler = new EulerSampler(b, s.trainer.config, 1, s.trainer.ema, s.trainer.timeMap);
-  const { tokens } = await sampler.sample(8, s.trainer.step);
+  s.sampler ??= new EulerSampler(b, s.trainer.config, 1, s.trainer.ema, s.trainer.timeMap);
+  const { tokens } = await s.sampler.sample(8, s.trainer.step);
   return s.tokenizer.decode(tokens);
 }
 
