@@ -139,6 +139,16 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
   }
 }
 
+/** The session whose buffers are held; replaced (and released) by the next start or resume. */
+let live: Session | null = null;
+function adopt(s: Session): void {
+  if (live && live !== s) {
+    live.sampler?.release();
+    live.trainer.release();
+  }
+  live = s;
+}
+
 function started(s: Session, b: Backend, unigram: number): TrainEvent {
   return {
     type: 'started', checkpointId: s.id, name: s.name, step: s.trainer.step, steps: s.target,
@@ -168,6 +178,7 @@ const api: TrainApi = {
       saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps,
     };
     if (req.corpus.kind === 'bytes') corpusCache.set(s.id, req.corpus);
+    adopt(s);
     onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
     await save(s, onEvent);
     void run(s, onEvent);
@@ -197,6 +208,7 @@ const api: TrainApi = {
       trainer, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id,
       saveEvery: extra.saveEvery ?? 20, sampleEvery: extra.sampleEvery ?? 0, target: steps,
     };
+    adopt(s);
     onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
     void run(s, onEvent);
   },

@@ -51,6 +51,13 @@ export class EulerSampler {
     });
   }
 
+  /** Release the sampler's own buffers (the shared parameters stay). */
+  release(): void {
+    this.model.release();
+    this.backend.release(this.p);
+    this.backend.release(this.tmp);
+  }
+
   private writeTime(t: number): void {
     const tt = new Float32Array(this.count).fill(t);
     this.backend.write(this.model.t, tt);

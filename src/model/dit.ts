@@ -85,6 +85,8 @@ export class DiT {
   private readonly modOut: Tensor; private readonly lnf: Tensor; private readonly meanf: Tensor; private readonly rstdf: Tensor;
   // backward scratch
   private readonly s: Record<string, Tensor>;
+  /** Every tensor this model allocated (not shared parameters), for release(). */
+  private readonly owned: Tensor[] = [];
 
   constructor(
     readonly backend: Backend, readonly cfg: DiTConfig, batch: number,
@@ -96,7 +98,7 @@ export class DiT {
     const { vocab: V, length: L, hidden: D, cond: C, heads: H } = cfg;
     const R = batch * L, F = cfg.mlpRatio * D, d = D / H;
     this.rows = R;
-    const T = (n: number, label: string) => backend.tensor(n, label);
+    const T = (n: number, label: string) => { const t = backend.tensor(n, label); this.owned.push(t); return t; };
     this.params = shared?.params ?? T(this.layout.total, 'params');
     this.grads = shared?.grads ?? T(this.layout.total, 'grads');
     this.p = new Map();
@@ -109,6 +111,7 @@ export class DiT {
     this.t = T(batch, 't');
     this.tPrime = cfg.twoTime ? T(batch, "t'") : null;
     this.targets = backend.tensor(R, 'targets', 'u32');
+    this.owned.push(this.targets);
     const timeActs = (label: string): TimeActs => ({ feat: T(batch * TIME_FEATURES, `${label}.feat`), pre: T(batch * C, `${label}.pre`), act: T(batch * C, `${label}.act`) });
     this.time = timeActs('sigma_map');
     this.timePrime = cfg.twoTime ? timeActs('sigma_map_prime') : null;
@@ -151,6 +154,11 @@ export class DiT {
       dqkv: T(R * 3 * D, 'dqkv'), dc: T(batch * C, 'dc'), demb: T(batch * C, 'demb'), dtime: T(batch * C, 'dtime'), dtimePre: T(batch * C, 'dtimePre'),
       dlwEmb: T(batch * C, 'dlwEmb'), dlwHidAct: T(batch * LOSS_WEIGHT_HIDDEN, 'dlwHidAct'), dlwHid: T(batch * LOSS_WEIGHT_HIDDEN, 'dlwHid'),
     };
+  }
+
+  /** Give every tensor this model allocated back to the backend's pool. */
+  release(): void {
+    for (const t of this.owned.splice(0)) this.backend.release(t);
   }
 
   private attn(): AttentionParams {

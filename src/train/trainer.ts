@@ -182,7 +182,9 @@ export class FlmTrainer {
     };
   }
 
-  destroy(): void {
+  /** Release every device buffer of this trainer (its model included). */
+  release(): void {
     for (const t of [this.ema, this.m, this.v, this.normSq, this.scratch, this.eps, this.gamma]) this.backend.release(t);
+    this.model.release();
   }
 }

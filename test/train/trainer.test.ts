@@ -71,4 +71,15 @@ describe('FLM trainer', () => {
     after[spec.offset] = before[spec.offset];
     expect(after).toEqual(before);
   });
+
+  it('release() gives every device buffer back (no growth across runs)', async () => {
+    const gpu = await gpuBackend();
+    const before = gpu.ctx.liveBuffers;
+    for (let run = 0; run < 2; run++) {
+      const t = new FlmTrainer(gpu, cfg, train, data);
+      await t.trainStep();
+      t.release();
+      expect(gpu.ctx.liveBuffers).toBe(before);
+    }
+  });
 });
