@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { alignUp, VIEW_ALIGN } from '../../src/engine/backend.ts';
 import * as ref from '../../src/engine/reference/matmul.ts';
 import { matmul, sumRows } from '../../src/engine/kernels/matmul.ts';
 import { gpuBackend } from '../gpu.ts';
 import { maxRelL2, randomArray } from '../helpers.ts';
 
 describe('matmul kernel vs the CPU reference', () => {
-  const cases: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [64, 64, 16], [70, 33, 129], [3, 200, 37], [130, 65, 64]];
+  const cases: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [64, 64, 16], [70, 33, 129], [3, 200, 37], [130, 65, 64],
+    // The register variant reads operands as vec4 when it can (see kernels/matmul.ts):
+    // partial 16×16 blocks, M = 1 or not a multiple of 4 (vec4 only without transA),
+    // and K not a multiple of 4 with M and N multiples of 4 (masked last slice).
+    [36, 20, 8], [100, 68, 44], [1, 12, 4], [18, 8, 12], [8, 8, 6], [65, 64, 96]];
   for (const variant of ['tiled', 'register'] as const)
   for (const [M, N, K] of cases) {
     for (const transA of [false, true]) for (const transB of [false, true]) {
@@ -23,6 +28,27 @@ describe('matmul kernel vs the CPU reference', () => {
         expect(maxRelL2(await gpu.read(tout), want)).toBeLessThan(1e-5);
       });
     }
+  }
+});
+
+describe('register matmul on views', () => {
+  // Views start at VIEW_ALIGN-element offsets of a larger buffer; the vec4 kernel indexes from the binding's start.
+  for (const [M, N, K, transA, transB] of [[48, 32, 20, false, true], [20, 36, 64, true, false], [17, 65, 33, false, false]] as const) {
+    it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+      const gpu = await gpuBackend();
+      gpu.ctx.tuning = { ...gpu.ctx.tuning, matmul: 'register' };
+      const a = randomArray(M * K, 11, 1), b = randomArray(K * N, 12, 1), bias = randomArray(N, 13, 1);
+      const want = new Float32Array(M * N);
+      ref.matmul(want, a, b, { M, N, K, transA, transB }, bias);
+      // Inputs share one buffer; the output (written) must be another.
+      const offB = VIEW_ALIGN + alignUp(M * K), offBias = offB + alignUp(K * N);
+      const inputs = gpu.tensor(offBias + N), outputs = gpu.tensor(VIEW_ALIGN + M * N);
+      const ta = gpu.view(inputs, VIEW_ALIGN, M * K), tb = gpu.view(inputs, offB, K * N), tbias = gpu.view(inputs, offBias, N);
+      const tout = gpu.view(outputs, VIEW_ALIGN, M * N);
+      gpu.write(ta, a); gpu.write(tb, b); gpu.write(tbias, bias);
+      matmul(gpu.ctx, tout, ta, tb, { M, N, K, transA, transB }, tbias);
+      expect(maxRelL2(await gpu.read(tout), want)).toBeLessThan(1e-5);
+    });
   }
 });
 
