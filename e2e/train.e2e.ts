@@ -34,7 +34,10 @@ describe('training in headless Chromium', () => {
     expect(await step()).toBe(40);
     const loss = Number(await page.getByTestId('loss').textContent());
     const lnV = Math.log(Number(await page.evaluate(() => document.body.innerText.match(/vocab (\d+)/)?.[1])));
-    console.log(`browser training: loss after 40 steps ${loss}, ln V ${lnV.toFixed(4)}`);
+    const stats = (await page.locator('.stats').textContent()) ?? '';
+    console.log(`browser training: loss after 40 steps ${loss}, ln V ${lnV.toFixed(4)}; ${stats}`);
+    // 'auto' trains on WebGPU wherever an adapter exists (SwiftShader here)
+    expect(stats).not.toContain('CPU reference');
     expect(loss).toBeLessThan(lnV);
     expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBe(40);
     await page.getByTestId('checkpoint-row').first().waitFor();

@@ -97,7 +97,7 @@ function ModelPicker() {
       </label>{' '}
       <label>Backend{' '}
         <select data-testid="backend-choice" value={backend} onChange={(e) => setBackend(e.target.value as typeof backend)}>
-          <option value="auto">auto (WebGPU on a GPU, CPU when WebGPU is only emulated)</option>
+          <option value="auto">auto (WebGPU if available, else CPU)</option>
           <option value="webgpu">WebGPU</option>
           <option value="cpu">CPU reference</option>
         </select>
