@@ -15,6 +15,7 @@ import { DiT } from '../src/model/dit.ts';
 import { initParams } from '../src/model/init.ts';
 import { forwardFlops, parameterCount, PRESETS, presetConfig, presetTrain } from '../src/model/presets.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
+import { EulerSampler } from '../src/flm/sampler.ts';
 
 interface KernelCase {
   name: string;
@@ -155,6 +156,16 @@ async function main() {
       row[`${name}_train_ms`] = stepMs;
       row[`${name}_train_tokens_per_s`] = (batch * cfg.length) / (stepMs / 1000);
       console.error(`  training step ${size}: ${stepMs.toFixed(1)} ms, ${((batch * cfg.length) / (stepMs / 1000)).toFixed(0)} tokens/s`);
+      // Sampling latency: one sequence, 8 Euler steps (after a warm-up run that compiles the pipelines).
+      const sampler = new EulerSampler(b, cfg, 1, trainer.ema, trainer.timeMap);
+      await sampler.sample(8, 1);
+      const s0 = performance.now();
+      await sampler.sample(8, 2);
+      const sampleMs = performance.now() - s0;
+      row[`${name}_sample_ms`] = sampleMs;
+      console.error(`  sample ${size} (1 × L, 8 Euler steps): ${sampleMs.toFixed(1)} ms, ${(sampleMs / 8).toFixed(1)} ms/step`);
+      sampler.release();
+      trainer.release();
     }
     b.destroy();
   }
@@ -177,6 +188,10 @@ async function main() {
     const ratios = base ? backends.filter((x) => x !== base).map((x) => `${((r[`${base}_train_ms`] as number) / (r[`${x}_train_ms`] as number)).toFixed(2)}×`) : [];
     console.log(`| ${r.size} | ${r.batch} | ${vals.join(' | ')}${ratios.length ? ` | ${ratios.join(' | ')}` : ''} |`);
   }
+  console.log('\n## Euler sampling latency in Node (one sequence, 8 steps, incl. one readback per step)\n');
+  console.log(`| size | ${backends.map((x) => `${x} ms/sample | ${x} ms/step`).join(' | ')} |`);
+  console.log(`|---|${backends.map(() => '---:|---:').join('|')}|`);
+  for (const r of modelRows) console.log(`| ${r.size} | ${backends.map((x) => `${(r[`${x}_sample_ms`] as number)?.toFixed(1) ?? '—'} | ${((r[`${x}_sample_ms`] as number) / 8)?.toFixed(1) ?? '—'}`).join(' | ')} |`);
   console.log('\n## DiT forward + backward (one training step without the optimiser)\n');
   console.log(`| size | params | batch | GFLOP | ${backends.map((x) => `${x} ms | ${x} tokens/s`).join(' | ')}${base ? ` | ${backends.filter((x) => x !== base).map((x) => `${x} speed-up vs cpu`).join(' | ')}` : ''} |`);
   console.log(`|---|---:|---:|---:|${backends.map(() => '---:|---:').join('|')}|${base ? backends.filter((x) => x !== base).map(() => '---:').join('|') + '|' : ''}`);

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parityCommand } from './parity.ts';
+import { sampleCommand } from './sample.ts';
 import { trainCommand } from './train.ts';
 import type { PresetName } from '../model/presets.ts';
 import type { BackendName } from './backend.ts';
@@ -19,6 +20,9 @@ commands:
         [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
+  sample --checkpoint <file> --steps N [--seed S] [--count n] [--backend webgpu|cpu]
+                                         Euler sampling with the EMA weights; prints the texts, then
+                                         one JSON line with the tokens
 `;
 
 const num = (v: string | undefined, name: string): number | undefined => {
@@ -66,6 +70,25 @@ async function main(argv: string[]): Promise<number> {
       seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'),
       warmup: num(values.warmup, 'warmup'), dropout: num(values.dropout, 'dropout'), evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'),
     }, (s) => console.error(s));
+    console.log(JSON.stringify(summary));
+    return 0;
+  }
+  if (command === 'sample') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        checkpoint: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string', default: '0' },
+        count: { type: 'string', default: '1' }, backend: { type: 'string', default: 'webgpu' },
+      },
+    });
+    if (!values.checkpoint) throw new UsageError('sample needs --checkpoint <file>');
+    const steps = num(values.steps, 'steps');
+    if (!steps || steps < 1 || !Number.isInteger(steps)) throw new UsageError('sample needs --steps N (an integer ≥ 1)');
+    const count = num(values.count, 'count')!;
+    if (!(count >= 1) || !Number.isInteger(count)) throw new UsageError('--count must be an integer ≥ 1');
+    const backend = values.backend as BackendName;
+    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const summary = await sampleCommand({ checkpoint: values.checkpoint, steps, seed: num(values.seed, 'seed')!, count, backend }, (s) => console.log(s));
     console.log(JSON.stringify(summary));
     return 0;
   }

@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isEulerSamplerFixture, runEulerSamplerParity } from '../flm/samplerParity.ts';
 import { runTimeMapParity, TIME_MAP_TOLERANCE } from '../flm/timeMapParity.ts';
 import { isDitFixture, runDitParity, TOLERANCES } from '../model/parity.ts';
 import { readSafetensors } from '../io/safetensors.ts';
@@ -12,7 +13,7 @@ import { createBackend, type BackendName } from './backend.ts';
 export interface ParitySummary {
   backend: BackendName;
   files: number;
-  max_rel_err: { logits: number; loss: number; grads: number; time_map: number };
+  max_rel_err: { logits: number; loss: number; grads: number; time_map: number; sampler: number };
   pass: boolean;
 }
 
@@ -21,7 +22,7 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x))
 export async function parityCommand(dir: string, backendName: BackendName, log: (s: string) => void): Promise<ParitySummary> {
   const backend = await createBackend(backendName);
   const tol = TOLERANCES[backendName];
-  const summary: ParitySummary = { backend: backendName, files: 0, max_rel_err: { logits: 0, loss: 0, grads: 0, time_map: 0 }, pass: true };
+  const summary: ParitySummary = { backend: backendName, files: 0, max_rel_err: { logits: 0, loss: 0, grads: 0, time_map: 0, sampler: 0 }, pass: true };
   const names = readdirSync(dir).sort();
   log(`parity on ${backend.description}, fixtures in ${dir}`);
   log('file                              | quantity                                     | rel. L2 err | tolerance | ok');
@@ -50,6 +51,20 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
       file = readSafetensors(bytes);
     } catch (e) {
       log(`${name.padEnd(34)}| skipped: ${(e as Error).message}`);
+      continue;
+    }
+    if (isEulerSamplerFixture(file)) {
+      const model = `${file.metadata.model ?? 'dit_flm'}.safetensors`;
+      if (!names.includes(model)) {
+        log(`${name.padEnd(34)}| skipped: its model ${model} is not in ${dir}`);
+        continue;
+      }
+      const r = await runEulerSamplerParity(backend, file, new Uint8Array(readFileSync(join(dir, model))));
+      r.stepErrors.forEach((e, k) => line(name, `Euler step ${k}→${k + 1} state`, e, tol.logits));
+      const tokErr = r.tokensChecked ? 1 - r.tokensEqual / r.tokensChecked : 0;
+      line(name, `tokens (${r.tokensEqual}/${r.tokensChecked} equal, margin > 1e-3)`, tokErr, 0);
+      summary.max_rel_err.sampler = Math.max(summary.max_rel_err.sampler, ...r.stepErrors);
+      summary.files++;
       continue;
     }
     if (!name.startsWith('dit_') || !isDitFixture(file)) continue;

@@ -20,7 +20,7 @@ describe('npm run flm -- parity', () => {
     const lines = r.stdout.trim().split('\n');
     const summary = JSON.parse(lines[lines.length - 1]);
     expect(summary.backend).toBe('cpu');
-    expect(summary.files).toBe(4);
+    expect(summary.files).toBe(5);
     expect(summary.pass).toBe(true);
     expect(summary.max_rel_err.logits).toBeLessThanOrEqual(1e-5);
     expect(summary.max_rel_err.grads).toBeLessThanOrEqual(1e-4);
@@ -52,5 +52,19 @@ describe('npm run flm -- parity', () => {
     copyFileSync(join(fixtures, 'time_map.json'), join(dir, 'time_map.json'));
     const out = execFileSync('npm', ['run', '--silent', 'flm', '--', 'parity', dir], { cwd: root, encoding: 'utf8' });
     expect(JSON.parse(out.trim().split('\n').pop()!).pass).toBe(true);
+  });
+});
+
+describe('npm run flm -- parity: the Euler sampler fixture', () => {
+  it('checks sampler_euler_flm step by step and its tokens (CPU and WebGPU)', () => {
+    for (const backend of ['cpu', 'webgpu']) {
+      const r = flm(['parity', fixtures, '--backend', backend]);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('sampler_euler_flm.safetensors     | Euler step 3→4 state');
+      expect(r.stdout).toMatch(/tokens \((\d+)\/\1 equal/);
+      const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      expect(summary.max_rel_err.sampler).toBeLessThanOrEqual(backend === 'cpu' ? 1e-5 : 1e-4);
+      expect(summary.max_rel_err.sampler).toBeGreaterThan(0);
+    }
   });
 });
