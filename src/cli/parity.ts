@@ -67,7 +67,10 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
       summary.files++;
       continue;
     }
-    if (!name.startsWith('dit_') || !isDitFixture(file)) continue;
+    if (!name.startsWith('dit_') || !isDitFixture(file)) {
+      if (!name.startsWith('checkpoint_')) log(`${name.padEnd(34)}| not recognised by this version (skipped)`);
+      continue;
+    }
     const r = await runDitParity(backend, bytes, name);
     for (const row of r.rows) {
       const t = tol[row.kind];
