@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parityCommand } from './parity.ts';
+import { InspectError, inspectFile } from './inspect.ts';
 import { sampleCommand } from './sample.ts';
 import { trainCommand } from './train.ts';
 import type { PresetName } from '../model/presets.ts';
@@ -23,6 +24,8 @@ commands:
   sample --checkpoint <file> --steps N [--seed S] [--count n] [--backend webgpu|cpu]
                                          Euler sampling with the EMA weights; prints the texts, then
                                          one JSON line with the tokens
+  inspect <file>                         summary of a checkpoint or safetensors file; for an
+                                         unreadable one, the reason on one line and exit code 2
 `;
 
 const num = (v: string | undefined, name: string): number | undefined => {
@@ -72,6 +75,18 @@ async function main(argv: string[]): Promise<number> {
     }, (s) => console.error(s));
     console.log(JSON.stringify(summary));
     return 0;
+  }
+  if (command === 'inspect') {
+    const file = rest[0];
+    if (!file) throw new UsageError('inspect needs a file');
+    try {
+      for (const line of inspectFile(file)) console.log(line);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof InspectError)) throw e;
+      console.log(e.message.replace(/\s+/g, ' '));
+      return 2;
+    }
   }
   if (command === 'sample') {
     const { values } = parseArgs({
