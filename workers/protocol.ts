@@ -86,7 +86,7 @@ export interface TrainApi {
    * Resume a stored checkpoint (up to `steps` in total). A run on the user's
    * own text needs that text again (`corpus`), since checkpoints do not store it.
    */
-  resume(checkpointId: string, steps: number, onEvent: (e: TrainEvent) => void, corpus?: CorpusSource): Promise<void>;
+  resume(checkpointId: string, steps: number, onEvent: (e: TrainEvent) => void, corpus?: CorpusSource, backend?: BackendPreference): Promise<void>;
   /** Stop after the current step and save a checkpoint. */
   pause(): Promise<void>;
   list(): Promise<CheckpointInfo[]>;

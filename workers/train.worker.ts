@@ -97,11 +97,19 @@ async function preview(s: Session, b: Backend): Promise<string> {
   return s.tokenizer.decode(tokens);
 }
 
+/**
+ * Claim the worker for a run, synchronously on entry to start/resume, so two
+ * calls can never overlap and a Pause sent during set-up is kept.
+ */
+function claim(): void {
+  if (running) throw new Error('a training run is already going in this tab');
+  running = true;
+  pauseRequested = false;
+}
+
 async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
   const b = s.trainer.backend;
   const t = s.trainer, train = t.train, cfg = t.config;
-  running = true;
-  pauseRequested = false;
   const t0 = performance.now(), startStep = t.step;
   try {
     while (t.step < s.target) {
@@ -154,59 +162,81 @@ function started(s: Session, b: Backend, unigram: number): TrainEvent {
   };
 }
 
+async function prepareStart(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<void> {
+  current = await backendFor(req.backend);
+  const b = current.backend;
+  const corpus = await corpusText(req.corpus);
+  const tokenizer = await makeTokenizer(req.tokenizer, corpus.text);
+  const split = splitTrainVal(corpus.text);
+  const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
+  const preset = req.model.preset === 'custom' ? 'micro' : req.model.preset;
+  const config: DiTConfig = req.model.preset === 'custom'
+    ? defaultConfig({ ...presetConfig('micro', tokenizer.vocabSize), ...req.model.config, vocab: tokenizer.vocabSize })
+    : presetConfig(preset, tokenizer.vocabSize);
+  const train: TrainConfig = { ...presetTrain(preset, req.steps), ...req.model.train, steps: req.steps };
+  const trainer = new FlmTrainer(b, config, train, data);
+  const s: Session = {
+    trainer, tokenizer, id: crypto.randomUUID(), name: req.name, corpus: req.corpus, corpusId: corpus.id,
+    saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps,
+  };
+  if (req.corpus.kind === 'bytes') corpusCache.set(s.id, req.corpus);
+  adopt(s);
+  onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
+  await save(s, onEvent);
+  void run(s, onEvent);
+}
+
+async function prepareResume(
+  id: string, steps: number, onEvent: (e: TrainEvent) => void, given?: CorpusSource, choice?: BackendPreference,
+): Promise<void> {
+  current = await backendFor(choice ?? 'auto');
+  const b = current.backend;
+  const ckpt: Checkpoint = decodeCheckpoint(new Uint8Array(await store.load(id)));
+  const tokJson = ckpt.meta.tokenizer;
+  if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
+  const tokenizer = tokenizerFromJSON(tokJson as unknown as TokenizerJSON);
+  const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource | string };
+  const saved = dataMeta.corpus;
+  const bundled: CorpusSource | undefined = typeof saved === 'string'
+    ? { kind: 'bundled', id: saved } // written by `flm train`
+    : saved?.kind === 'bundled' ? saved : undefined;
+  const src: CorpusSource | undefined = bundled ?? corpusCache.get(id) ?? (given?.kind === 'bytes' ? given : undefined);
+  if (!src) throw new Error('This checkpoint was trained on your own text, which is not stored in checkpoints. Open the same text again (Corpus), then press Resume.');
+  if (src.kind === 'bytes') corpusCache.set(id, src);
+  const corpus = await corpusText(src);
+  const split = splitTrainVal(corpus.text);
+  const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
+  const train = { ...(ckpt.meta.train as unknown as TrainConfig), steps };
+  const trainer = new FlmTrainer(b, ckpt.config, train, data, ckpt);
+  const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number };
+  const s: Session = {
+    trainer, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id,
+    saveEvery: extra.saveEvery ?? 20, sampleEvery: extra.sampleEvery ?? 0, target: steps,
+  };
+  adopt(s);
+  onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
+  void run(s, onEvent);
+}
+
 const api: TrainApi = {
   async start(req: TrainRequest, onEvent) {
-    if (running) throw new Error('a training run is already going in this tab');
-    current = await backendFor(req.backend);
-    const b = current.backend;
-    const corpus = await corpusText(req.corpus);
-    const tokenizer = await makeTokenizer(req.tokenizer, corpus.text);
-    const split = splitTrainVal(corpus.text);
-    const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
-    const preset = req.model.preset === 'custom' ? 'micro' : req.model.preset;
-    const config: DiTConfig = req.model.preset === 'custom'
-      ? defaultConfig({ ...presetConfig('micro', tokenizer.vocabSize), ...req.model.config, vocab: tokenizer.vocabSize })
-      : presetConfig(preset, tokenizer.vocabSize);
-    const train: TrainConfig = { ...presetTrain(preset, req.steps), ...req.model.train, steps: req.steps };
-    const trainer = new FlmTrainer(b, config, train, data);
-    const s: Session = {
-      trainer, tokenizer, id: crypto.randomUUID(), name: req.name, corpus: req.corpus, corpusId: corpus.id,
-      saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps,
-    };
-    if (req.corpus.kind === 'bytes') corpusCache.set(s.id, req.corpus);
-    adopt(s);
-    onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
-    await save(s, onEvent);
-    void run(s, onEvent);
+    claim();
+    try {
+      await prepareStart(req, onEvent);
+    } catch (e) {
+      running = false;
+      throw e;
+    }
   },
 
-  async resume(id: string, steps: number, onEvent, given?: CorpusSource) {
-    if (running) throw new Error('a training run is already going in this tab');
-    current ??= await backendFor('auto');
-    const b = current.backend;
-    const ckpt: Checkpoint = decodeCheckpoint(new Uint8Array(await store.load(id)));
-    const tokJson = ckpt.meta.tokenizer;
-    if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
-    const tokenizer = tokenizerFromJSON(tokJson as unknown as TokenizerJSON);
-    const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource };
-    const src: CorpusSource | undefined = dataMeta.corpus?.kind === 'bundled'
-      ? dataMeta.corpus
-      : corpusCache.get(id) ?? (given?.kind === 'bytes' ? given : undefined);
-    if (!src) throw new Error('This checkpoint was trained on your own text, which is not stored in checkpoints. Open the same text again (Corpus), then press Resume.');
-    if (src.kind === 'bytes') corpusCache.set(id, src);
-    const corpus = await corpusText(src);
-    const split = splitTrainVal(corpus.text);
-    const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
-    const train = { ...(ckpt.meta.train as unknown as TrainConfig), steps };
-    const trainer = new FlmTrainer(b, ckpt.config, train, data, ckpt);
-    const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number };
-    const s: Session = {
-      trainer, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id,
-      saveEvery: extra.saveEvery ?? 20, sampleEvery: extra.sampleEvery ?? 0, target: steps,
-    };
-    adopt(s);
-    onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
-    void run(s, onEvent);
+  async resume(id: string, steps: number, onEvent, given?: CorpusSource, choice?: BackendPreference) {
+    claim();
+    try {
+      await prepareResume(id, steps, onEvent, given, choice);
+    } catch (e) {
+      running = false;
+      throw e;
+    }
   },
 
   async pause() { pauseRequested = true; },

@@ -103,7 +103,8 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const save = async () => {
     const ckpt = await trainer.snapshot({
       kind: 'flm', name: `${o.preset} on ${corpus.id}`, createdAt: new Date().toISOString(),
-      tokenizer: tokenizer.toJSON() as never, data: { corpus: corpus.id },
+      tokenizer: tokenizer.toJSON() as never,
+      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'bytes', name: corpus.id } },
     });
     writeFileAtomic(o.out, encodeCheckpoint(ckpt));
   };
@@ -111,7 +112,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const t0 = performance.now();
   while (trainer.step < target) {
     const r = await trainer.trainStep();
-    if (r.nonFinite) throw new Error(`training diverged at step ${r.step} (loss ${r.loss}, grad norm ${r.gradNorm}); the last checkpoint in ${o.out} is intact`);
+    if (r.nonFinite) throw new Error(`training diverged at step ${r.step} (loss ${r.loss}, grad norm ${r.gradNorm}); the update was skipped and ${existsSync(o.out) ? `${o.out} keeps its last save` : 'nothing was saved'}`);
     if (Number.isNaN(first)) first = r.loss;
     last = r.loss;
     tokens += train.batch * config.length;

@@ -197,7 +197,8 @@ export class CheckpointStore {
       const prev = isInfo(old) ? old : undefined;
       const now = new Date().toISOString();
       const next: CheckpointInfo = {
-        id, name: info.name, kind: info.kind, step: info.step, bytes: bytes.length,
+        // A checkpoint keeps the name the user gave it (rename) across later saves.
+        id, name: prev?.name ?? info.name, kind: info.kind, step: info.step, bytes: bytes.length,
         createdAt: prev?.createdAt ?? now, updatedAt: now, rev: (prev?.rev ?? 0) + 1,
       };
       // A view into a larger buffer would store the whole buffer: copy it out.

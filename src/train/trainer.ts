@@ -64,6 +64,10 @@ export class FlmTrainer {
     resume?: Checkpoint,
   ) {
     const B = train.batch, L = config.length, V = config.vocab;
+    // Host-side data first: these throw on a corpus too short for L, before any device buffer exists.
+    const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
+    this.batcher = new Batcher(data.train, L, B, train.seed, saved);
+    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
     this.model = new DiT(backend, config, B, { dropout: train.dropout > 0 });
     this.n = this.model.layout.total;
     this.timeMap = new TimeMap(V);
@@ -74,9 +78,6 @@ export class FlmTrainer {
     this.scratch = backend.tensor(Math.max(1, backend.ops.gradNormScratchSize(this.n)), 'normScratch');
     this.eps = backend.tensor(B * L * V, 'eps');
     this.gamma = backend.tensor(B, 'gamma');
-    const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
-    this.batcher = new Batcher(data.train, L, B, train.seed, saved);
-    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
 
     if (resume) {
       const c = resume;

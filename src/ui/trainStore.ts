@@ -117,7 +117,7 @@ export const useTrain = create<TrainState>((set, get) => {
       set({ status: 'starting', message: null });
       try {
         const corpus = get().corpus;
-        await trainer().resume(id, steps, events, corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : undefined);
+        await trainer().resume(id, steps, events, corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : undefined, get().backend);
       } catch (e) {
         set({ status: 'error', message: (e as Error).message });
       }
