@@ -19,8 +19,5 @@ export function randomArray(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
-export function maxRelL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) { const d = a[i] - b[i]; num += d * d; den += b[i] * b[i]; }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
+/** Relative L2 error ‖a − b‖/‖b‖: the same measure the parity command reports. */
+export { relL2 as maxRelL2 } from '../src/model/parity.ts';

@@ -14,7 +14,7 @@ import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type Tokeniz
 import { decodeCorpusBytes, splitTrainVal } from '../data/corpus.ts';
 import { unigramEntropy } from '../data/unigram.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
-import { PRESETS, presetConfig, presetTrain, type PresetName } from '../model/presets.ts';
+import { presetConfig, presetTrain, type PresetName } from '../model/presets.ts';
 import { FlmTrainer } from '../train/trainer.ts';
 import type { TrainConfig } from '../train/schedule.ts';
 import { createBackend, type BackendName } from './backend.ts';
@@ -134,4 +134,3 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   return summary;
 }
 
-export { PRESETS };
