@@ -22,8 +22,10 @@ commands:
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
   sample --checkpoint <file> --steps N [--seed S] [--count n] [--backend webgpu|cpu]
+         [--trajectory <out.json>] [--k K]
                                          Euler sampling with the EMA weights; prints the texts, then
-                                         one JSON line with the tokens
+                                         one JSON line with the tokens; --trajectory writes every
+                                         frame's top-K candidates, entropy and argmax (as the studio)
   inspect <file>                         summary of a checkpoint or safetensors file; for an
                                          unreadable one, the reason on one line and exit code 2
 `;
@@ -94,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         checkpoint: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string', default: '0' },
         count: { type: 'string', default: '1' }, backend: { type: 'string', default: 'webgpu' },
+        trajectory: { type: 'string' }, k: { type: 'string', default: '8' },
       },
     });
     if (!values.checkpoint) throw new UsageError('sample needs --checkpoint <file>');
@@ -103,7 +106,11 @@ async function main(argv: string[]): Promise<number> {
     if (!(count >= 1) || !Number.isInteger(count)) throw new UsageError('--count must be an integer ≥ 1');
     const backend = values.backend as BackendName;
     if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
-    const summary = await sampleCommand({ checkpoint: values.checkpoint, steps, seed: num(values.seed, 'seed')!, count, backend }, (s) => console.log(s));
+    const k = num(values.k, 'k')!;
+    if (!(k >= 1) || !Number.isInteger(k)) throw new UsageError('--k must be an integer ≥ 1');
+    const seed = num(values.seed, 'seed')!;
+    if (!(seed >= 0 && seed < 2 ** 32) || !Number.isInteger(seed)) throw new UsageError('--seed must be an integer from 0 to 4294967295');
+    const summary = await sampleCommand({ checkpoint: values.checkpoint, steps, seed, count, backend, trajectory: values.trajectory, k }, (s) => console.log(s));
     console.log(JSON.stringify(summary));
     return 0;
   }

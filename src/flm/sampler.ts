@@ -11,11 +11,18 @@ import { DiT } from '../model/dit.ts';
 import { STREAM } from './random.ts';
 import { TimeMap } from './timeMap.ts';
 
+/** Frame k of an N-step trajectory: the state at t_k and what the model predicts from it. */
 export interface SampleFrame {
+  /** k = 0..N (frame 0 is the noise, frame N the final state). */
   step: number;
+  /** Model time t_k = k/N. */
   t: number;
-  /** The state z after this step, [count, L, V]. */
+  /** Interpolation γ(t_k). */
+  gamma: number;
+  /** The state z_k, [count, L, V]. */
   z: Float32Array;
+  /** softmax(DiT(z_k, t_k)), [count, L, V]; absent on the final frame (there is no step after it). */
+  p?: Float32Array;
 }
 
 export class EulerSampler {
@@ -81,19 +88,26 @@ export class EulerSampler {
     return this.backend.read(this.model.x);
   }
 
-  /** Sample `count` sequences with N Euler steps; `onFrame` sees z after every step (and z0). */
+  /**
+   * Sample `count` sequences with N Euler steps. `onFrame` sees N + 1 frames:
+   * frame k (after step k has run) carries z_k and the prediction made from it.
+   */
   async sample(
     steps: number, seed: number, onFrame?: (f: SampleFrame) => void | Promise<void>, z0?: Float32Array,
   ): Promise<{ tokens: Uint32Array; z: Float32Array }> {
-    if (!(steps >= 1)) throw new RangeError(`steps must be ≥ 1, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be an integer ≥ 1, got ${steps}`);
     this.seed = seed;
     if (z0) this.backend.write(this.model.x, z0);
     else this.noiseProgram.run();
-    if (onFrame) await onFrame({ step: 0, t: 0, z: await this.backend.read(this.model.x) });
     for (let k = 0; k < steps; k++) {
+      const zk = onFrame ? await this.backend.read(this.model.x) : undefined;
       this.runStep(k, steps);
-      if (onFrame) await onFrame({ step: k + 1, t: (k + 1) / steps, z: await this.backend.read(this.model.x) });
+      if (onFrame) {
+        const tk = k / steps;
+        await onFrame({ step: k, t: tk, gamma: this.timeMap.gamma(tk), z: zk!, p: await this.backend.read(this.p) });
+      }
     }
+    if (onFrame) await onFrame({ step: steps, t: 1, gamma: this.timeMap.gamma(1), z: await this.backend.read(this.model.x) });
     const z = await this.backend.read(this.model.x);
     return { tokens: argmaxRows(z, this.count * this.config.length, this.config.vocab), z };
   }

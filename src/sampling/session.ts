@@ -1,0 +1,135 @@
+/**
+ * A loaded model ready to sample: the checkpoint's EMA weights (its raw
+ * weights when it has none) on a backend, its tokenizer, and one Euler
+ * sampler per sample count. The sampling worker and `flm sample` both run
+ * through this class, so the same checkpoint, seed, N and backend give the
+ * same tokens in the studio and headless.
+ */
+import type { Backend, Tensor } from '../engine/backend.ts';
+import { EulerSampler } from '../flm/sampler.ts';
+import { TimeMap } from '../flm/timeMap.ts';
+import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
+import type { DiTConfig } from '../model/config.ts';
+import { firstNonFiniteRow, summarizeFrame, type FrameSummary } from './frames.ts';
+
+export interface SampleSettings {
+  /** Euler steps N (frames N + 1). */
+  steps: number;
+  seed: number;
+  /** Sequences sampled together. */
+  count: number;
+  /** Candidates per position in each frame. */
+  k: number;
+}
+
+export interface SampleRun {
+  steps: number;
+  seed: number;
+  count: number;
+  /** [count][L] final tokens. */
+  tokens: number[][];
+  /** Decoded final samples (token ids as ⟨id⟩ when the checkpoint has no tokenizer). */
+  texts: string[];
+  msTotal: number;
+  msPerStep: number;
+}
+
+/** The model produced NaN or ±Inf while sampling. */
+export class NonFiniteSampleError extends Error {
+  constructor(step: number, sample: number, position: number) {
+    super(`the model produced a non-finite value at step ${step} (sample ${sample}, position ${position}); its weights are probably broken (a diverged run?)`);
+    this.name = 'NonFiniteSampleError';
+  }
+}
+
+export const MAX_STEPS = 1024;
+export const MAX_COUNT = 64;
+
+/** Check settings a user typed; throws a RangeError that says which one is wrong. */
+export function checkSettings(s: SampleSettings, vocab: number): void {
+  const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!intIn(s.steps, 1, MAX_STEPS)) throw new RangeError(`steps must be a whole number from 1 to ${MAX_STEPS} (got ${s.steps})`);
+  if (!intIn(s.count, 1, MAX_COUNT)) throw new RangeError(`the number of samples must be from 1 to ${MAX_COUNT} (got ${s.count})`);
+  if (!intIn(s.seed, 0, 2 ** 32 - 1)) throw new RangeError(`the seed must be a whole number from 0 to 4294967295 (got ${s.seed})`);
+  if (!intIn(s.k, 1, vocab)) throw new RangeError(`k must be from 1 to the vocabulary size ${vocab} (got ${s.k})`);
+}
+
+export class SamplingSession {
+  readonly config: DiTConfig;
+  readonly tokenizer: TextTokenizer | null;
+  /** One display string per token id. */
+  readonly pieces: string[];
+  readonly usesEma: boolean;
+  private readonly weights: Tensor;
+  private readonly timeMap: TimeMap;
+  private readonly samplers = new Map<number, EulerSampler>();
+
+  constructor(readonly backend: Backend, ckpt: Checkpoint) {
+    if (ckpt.config.twoTime) {
+      throw new Error('this is a two-time (flow-map) checkpoint; it needs the flow-map samplers of the distillation stages, not the Euler FLM sampler');
+    }
+    this.config = ckpt.config;
+    this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer as unknown as TokenizerJSON) : null;
+    const V = this.config.vocab;
+    if (this.tokenizer && this.tokenizer.vocabSize !== V) {
+      throw new Error(`the checkpoint's tokenizer has ${this.tokenizer.vocabSize} tokens but its model has vocabulary ${V}`);
+    }
+    const tk = this.tokenizer;
+    this.pieces = Array.from({ length: V }, (_, i) => (tk ? tk.tokenString(i) : `⟨${i}⟩`));
+    this.usesEma = !!ckpt.ema;
+    this.weights = backend.tensor(ckpt.params.length, 'sample.weights');
+    backend.write(this.weights, ckpt.ema ?? ckpt.params);
+    this.timeMap = new TimeMap(V);
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    if (this.tokenizer) return this.tokenizer.decode(ids);
+    return Array.from(ids, (i) => this.pieces[i]).join('');
+  }
+
+  private sampler(count: number): EulerSampler {
+    let s = this.samplers.get(count);
+    if (!s) {
+      s = new EulerSampler(this.backend, this.config, count, this.weights, this.timeMap);
+      this.samplers.set(count, s);
+    }
+    return s;
+  }
+
+  /**
+   * Sample with N Euler steps. With `onFrame`, each of the N + 1 frames is
+   * summarised (top-k, entropy, argmax, decoded argmax text) and handed over
+   * before the next step runs.
+   */
+  async run(s: SampleSettings, onFrame?: (f: FrameSummary) => void | Promise<void>): Promise<SampleRun> {
+    checkSettings(s, this.config.vocab);
+    const L = this.config.length, V = this.config.vocab, rows = s.count * L;
+    const sampler = this.sampler(s.count);
+    const t0 = performance.now();
+    const { tokens, z } = await sampler.sample(s.steps, s.seed, onFrame && (async (f) => {
+      for (const x of f.p ? [f.z, f.p] : [f.z]) {
+        const bad = firstNonFiniteRow(x, V);
+        if (bad >= 0) throw new NonFiniteSampleError(f.step, Math.floor(bad / L), bad % L);
+      }
+      const sum = summarizeFrame(f, rows, V, s.k);
+      sum.texts = Array.from({ length: s.count }, (_, i) => this.decode(sum.argmaxZ.subarray(i * L, (i + 1) * L)));
+      await onFrame(sum);
+    }));
+    const ms = performance.now() - t0;
+    const bad = firstNonFiniteRow(z, V);
+    if (bad >= 0) throw new NonFiniteSampleError(s.steps, Math.floor(bad / L), bad % L);
+    const rowsOut = Array.from({ length: s.count }, (_, i) => Array.from(tokens.subarray(i * L, (i + 1) * L)));
+    return {
+      steps: s.steps, seed: s.seed, count: s.count, tokens: rowsOut,
+      texts: rowsOut.map((r) => this.decode(r)),
+      msTotal: ms, msPerStep: ms / s.steps,
+    };
+  }
+
+  release(): void {
+    for (const s of this.samplers.values()) s.release();
+    this.samplers.clear();
+    this.backend.release(this.weights);
+  }
+}
