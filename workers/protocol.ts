@@ -97,3 +97,45 @@ export interface TrainApi {
   /** Validate and store a `.safetensors` checkpoint; throws a readable error for bad files. */
   importFile(bytes: ArrayBuffer, name: string): Promise<CheckpointInfo>;
 }
+
+// ------------------------------------------------------------------ sampling
+
+import type { FrameSummary } from '../src/sampling/frames.ts';
+import type { SampleRun, SampleSettings } from '../src/sampling/session.ts';
+
+/** A model to sample from: shipped with the studio, stored in IndexedDB, or a file the user opened. */
+export type ModelSource =
+  | { kind: 'bundled'; file: string }
+  | { kind: 'stored'; id: string }
+  | { kind: 'bytes'; name: string; bytes: ArrayBuffer };
+
+export interface ModelEntry {
+  source: Exclude<ModelSource, { kind: 'bytes' }>;
+  name: string;
+  detail: string;
+}
+
+export interface LoadedModel {
+  name: string;
+  step: number;
+  length: number;
+  vocab: number;
+  params: number;
+  tokenizer: string;
+  /** One display string per token id. */
+  pieces: string[];
+  usesEma: boolean;
+  backend: string;
+}
+
+export interface SampleApi {
+  /** Bundled models (public/models/index.json), then the checkpoints stored in IndexedDB. */
+  models(): Promise<ModelEntry[]>;
+  /** Load a model onto the chosen backend (replacing the previous one). Throws a readable error for bad files. */
+  load(source: ModelSource, backend: BackendPreference): Promise<LoadedModel>;
+  /**
+   * Sample with N Euler steps. Each of the N + 1 frames is summarised and
+   * sent to `onFrame` (its typed arrays transferred) before the next step.
+   */
+  sample(settings: SampleSettings, onFrame?: (f: FrameSummary) => void): Promise<SampleRun>;
+}

@@ -5,8 +5,6 @@
  */
 import * as Comlink from 'comlink';
 import type { Backend } from '../src/engine/backend.ts';
-import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
-import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { BpeTokenizer } from '../src/data/bpeTokenizer.ts';
 import { CharTokenizer } from '../src/data/charTokenizer.ts';
 import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type TokenizerKind } from '../src/data/tokenizer.ts';
@@ -19,47 +17,25 @@ import { defaultConfig, type DiTConfig } from '../src/model/config.ts';
 import { presetConfig, presetTrain, trainingMemoryBytes } from '../src/model/presets.ts';
 import type { TrainConfig } from '../src/train/schedule.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
+import { backendFor, publicUrl } from './backends.ts';
 import type { BackendPreference, CorpusSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
 
 const store = new CheckpointStore();
-const backends = new Map<BackendPreference, Promise<{ backend: Backend; note: string }>>();
 let pauseRequested = false;
 let running = false;
-
-/**
- * 'auto': WebGPU wherever an adapter exists (on a CPU-emulated adapter such
- * as SwiftShader it now trains micro about as fast as the CPU reference:
- * npm run bench:browser), else the CPU reference backend, and the UI says why.
- */
-function backendFor(choice: BackendPreference = 'auto'): Promise<{ backend: Backend; note: string }> {
-  let p = backends.get(choice);
-  if (!p) {
-    p = (async () => {
-      if (choice === 'cpu') return { backend: new CpuBackend(), note: '' };
-      try {
-        const gpu = await GpuBackend.create();
-        return { backend: gpu, note: gpu.summary.isFallbackAdapter ? ' (a CPU emulation of WebGPU: no GPU was found)' : '' };
-      } catch (e) {
-        return { backend: new CpuBackend(), note: ` (WebGPU unavailable: ${(e as Error).message})` };
-      }
-    })();
-    backends.set(choice, p);
-  }
-  return p;
-}
 
 let current: { backend: Backend; note: string } | null = null;
 
 async function makeTokenizer(kind: TokenizerKind | undefined, text: string): Promise<TextTokenizer> {
   if (kind !== 'bpe') return CharTokenizer.fromText(text);
-  const res = await fetch(new URL('../corpus/brown-bpe.json', new URL(import.meta.env.BASE_URL, self.location.href)).href);
+  const res = await fetch(publicUrl('corpus/brown-bpe.json'));
   if (!res.ok) throw new Error(`could not load the bundled BPE tokenizer (${res.status})`);
   return BpeTokenizer.fromTokenizerJson(await res.json(), 'brown-bpe');
 }
 
 async function corpusText(src: CorpusSource): Promise<{ id: string; text: string }> {
   if (src.kind === 'bundled') {
-    const res = await fetch(new URL(`../corpus/${src.id}.txt`, new URL(import.meta.env.BASE_URL, self.location.href)).href);
+    const res = await fetch(publicUrl(`corpus/${src.id}.txt`));
     if (!res.ok) throw new Error(`could not load the bundled corpus "${src.id}" (${res.status})`);
     return { id: src.id, text: decodeCorpusBytes(new Uint8Array(await res.arrayBuffer())) };
   }

@@ -8,6 +8,7 @@
 import type { Backend, Tensor } from '../engine/backend.ts';
 import { EulerSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
+import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
@@ -81,6 +82,12 @@ export class SamplingSession {
     this.weights = backend.tensor(ckpt.params.length, 'sample.weights');
     backend.write(this.weights, ckpt.ema ?? ckpt.params);
     this.timeMap = new TimeMap(V);
+  }
+
+  /** What the text is made of, for people. */
+  get tokenizerName(): string {
+    if (!this.tokenizer) return 'none (token ids)';
+    return this.tokenizer instanceof BpeTokenizer ? 'byte-level BPE' : 'characters';
   }
 
   decode(ids: ArrayLike<number>): string {

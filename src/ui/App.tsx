@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { EngineView } from './views/EngineView.tsx';
+import { SampleView } from './views/SampleView.tsx';
 import { TrainView } from './views/TrainView.tsx';
 
-const VIEWS = { train: 'Train', engine: 'Engine' } as const;
+const VIEWS = { train: 'Train', sample: 'Sample', engine: 'Engine' } as const;
 type View = keyof typeof VIEWS;
 
 function initialView(): View {
@@ -29,7 +30,7 @@ export function App() {
           <button key={v} type="button" role="tab" aria-selected={view === v} data-testid={`tab-${v}`} onClick={() => choose(v)}>{VIEWS[v]}</button>
         ))}
       </nav>
-      <main>{view === 'train' ? <TrainView /> : <EngineView />}</main>
+      <main>{view === 'train' ? <TrainView /> : view === 'sample' ? <SampleView /> : <EngineView />}</main>
     </div>
   );
 }

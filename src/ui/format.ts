@@ -4,3 +4,20 @@ export function fmtTime(s: number): string {
   const m = Math.floor(total / 60), r = total % 60;
   return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m` : `${m}:${String(r).padStart(2, '0')}`;
 }
+
+/** Spaces, tabs and line breaks made visible (an early model's samples are often mostly spaces). */
+export const visibleWhitespace = (s: string): string => s.replace(/ /g, '·').replace(/\t/g, '→').replace(/\n/g, '↵\n');
+
+/** One token's text for a single-line cell: whitespace visible, line breaks as ↵. */
+export const visiblePiece = (s: string): string => (s === '' ? '∅' : s.replace(/ /g, '·').replace(/\t/g, '→').replace(/\r?\n/g, '↵'));
+
+/** Save bytes or text as a file download. */
+export function download(name: string, data: Blob | string): void {
+  const blob = typeof data === 'string' ? new Blob([data], { type: 'application/json' }) : data;
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,11 +1,8 @@
 import { useEffect, useState } from 'react';
 import { PRESETS, parameterCount, presetConfig, trainingMemoryBytes, type PresetName } from '../../model/presets.ts';
-import { fmtTime } from '../format.ts';
+import { download, fmtTime, visibleWhitespace } from '../format.ts';
 import { useTrain } from '../trainStore.ts';
 import { LossChart } from './LossChart.tsx';
-
-/** Spaces and line breaks made visible (an early model's samples are often mostly spaces). */
-const visibleWhitespace = (s: string) => s.replace(/ /g, '·').replace(/\n/g, '↵\n');
 
 const MB = (b: number) => `${(b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 1 : 0)} MB`;
 /** Vocabulary used for the size estimate before the corpus is tokenized (characters of English text). */
@@ -139,13 +136,9 @@ function Checkpoints() {
   const { checkpoints, refresh, rename, remove, exportFile, importFile, resume, status, steps } = useTrain();
   useEffect(() => { void refresh(); }, [refresh]);
   const busy = status === 'training' || status === 'starting' || status === 'pausing';
-  const download = async (id: string) => {
+  const save = async (id: string) => {
     const { name, bytes } = await exportFile(id);
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    a.download = name;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    download(name, new Blob([bytes], { type: 'application/octet-stream' }));
   };
   return (
     <div className="group">
@@ -161,7 +154,7 @@ function Checkpoints() {
               <td>{new Date(c.updatedAt).toLocaleString()}</td>
               <td className="row">
                 <button type="button" disabled={busy} data-testid="resume" onClick={() => void resume(c.id, Math.max(steps, c.step + 1))}>Resume</button>
-                <button type="button" data-testid="export" onClick={() => void download(c.id)}>Export</button>
+                <button type="button" data-testid="export" onClick={() => void save(c.id)}>Export</button>
                 <button type="button" disabled={busy} onClick={() => { if (confirm(`Delete "${c.name}"?`)) void remove(c.id); }}>Delete</button>
               </td>
             </tr>

@@ -1,0 +1,41 @@
+/**
+ * The backend a worker computes on. 'auto': WebGPU wherever an adapter exists
+ * (on a CPU-emulated adapter such as SwiftShader it runs micro about as fast
+ * as the CPU reference: npm run bench:browser), else the CPU reference
+ * backend, with a note saying why. One backend per choice per worker.
+ */
+import type { Backend } from '../src/engine/backend.ts';
+import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
+import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
+import type { BackendPreference } from './protocol.ts';
+
+export interface ChosenBackend { backend: Backend; note: string }
+
+const backends = new Map<BackendPreference, Promise<ChosenBackend>>();
+
+export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBackend> {
+  let p = backends.get(choice);
+  if (!p) {
+    p = (async () => {
+      if (choice === 'cpu') return { backend: new CpuBackend(), note: '' };
+      try {
+        const gpu = await GpuBackend.create();
+        return { backend: gpu, note: gpu.summary.isFallbackAdapter ? ' (a CPU emulation of WebGPU: no GPU was found)' : '' };
+      } catch (e) {
+        return { backend: new CpuBackend(), note: ` (WebGPU unavailable: ${(e as Error).message})` };
+      }
+    })();
+    backends.set(choice, p);
+  }
+  return p;
+}
+
+/**
+ * A static file of the studio (public/), from inside a worker. With the
+ * relative base ('./') BASE_URL resolves against the worker script, which
+ * sits one folder below the studio's root (assets/ in a build, workers/ in
+ * dev); '../' climbs back (and stays at '/' when BASE_URL is absolute).
+ */
+export function publicUrl(path: string): string {
+  return new URL(`../${path}`, new URL(import.meta.env.BASE_URL, self.location.href)).href;
+}

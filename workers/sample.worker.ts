@@ -1,0 +1,82 @@
+/// <reference lib="webworker" />
+/**
+ * The sampling worker: loads a model (bundled, stored in IndexedDB, or a
+ * file) onto its own backend and streams Euler sampling frames to the UI:
+ * per position the top-k candidates of z_t and of the prediction, entropy and
+ * argmax, as transferred typed arrays (never the full [B, L, V] tensors).
+ */
+import * as Comlink from 'comlink';
+import { decodeCheckpoint } from '../src/io/checkpoint.ts';
+import { CheckpointStore } from '../src/io/checkpointStore.ts';
+import { parameterCount } from '../src/model/presets.ts';
+import { frameBuffers } from '../src/sampling/frames.ts';
+import { SamplingSession } from '../src/sampling/session.ts';
+import { backendFor, publicUrl } from './backends.ts';
+import type { LoadedModel, ModelEntry, ModelSource, SampleApi } from './protocol.ts';
+
+const store = new CheckpointStore();
+let session: SamplingSession | null = null;
+/** Loads and samples run one at a time, in call order. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function serial<T>(job: () => Promise<T>): Promise<T> {
+  const next = queue.then(job, job);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+interface BundledIndex { models: { file: string; name: string; description?: string }[] }
+
+async function bundledModels(): Promise<ModelEntry[]> {
+  const res = await fetch(publicUrl('models/index.json'));
+  if (!res.ok) return [];
+  const index = (await res.json()) as BundledIndex;
+  return index.models.map((m) => ({ source: { kind: 'bundled', file: m.file }, name: m.name, detail: m.description ?? 'bundled' }));
+}
+
+async function sourceBytes(src: ModelSource): Promise<{ name: string; bytes: Uint8Array }> {
+  if (src.kind === 'bytes') return { name: src.name, bytes: new Uint8Array(src.bytes) };
+  if (src.kind === 'stored') return { name: src.id, bytes: await store.load(src.id) };
+  if (!/^[\w.-]+\.safetensors$/.test(src.file)) throw new Error(`not a bundled model file name: ${src.file}`);
+  const res = await fetch(publicUrl(`models/${src.file}`));
+  if (!res.ok) throw new Error(`could not load the bundled model ${src.file} (HTTP ${res.status})`);
+  return { name: src.file, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+const api: SampleApi = {
+  async models() {
+    const [bundled, stored] = await Promise.all([bundledModels(), store.list()]);
+    return [
+      ...bundled,
+      ...stored.map((c): ModelEntry => ({ source: { kind: 'stored', id: c.id }, name: c.name, detail: `${c.kind}, step ${c.step}` })),
+    ];
+  },
+
+  load: (src, choice) => serial(async (): Promise<LoadedModel> => {
+    const { name, bytes } = await sourceBytes(src);
+    // Decode (and so validate) before touching the current model: a bad file loses nothing.
+    const ckpt = decodeCheckpoint(bytes);
+    const { backend, note } = await backendFor(choice);
+    const next = new SamplingSession(backend, ckpt);
+    session?.release();
+    session = next;
+    return {
+      name: ckpt.meta.name || name,
+      step: ckpt.meta.step,
+      length: ckpt.config.length,
+      vocab: ckpt.config.vocab,
+      params: parameterCount(ckpt.config),
+      tokenizer: next.tokenizerName,
+      pieces: next.pieces,
+      usesEma: next.usesEma,
+      backend: backend.description + note,
+    };
+  }),
+
+  sample: (settings, onFrame) => serial(async () => {
+    if (!session) throw new Error('load a model first');
+    return session.run(settings, onFrame && (async (f) => { await onFrame(Comlink.transfer(f, frameBuffers(f))); }));
+  }),
+};
+
+Comlink.expose(api);
