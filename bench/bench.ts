@@ -16,6 +16,7 @@ import { initParams } from '../src/model/init.ts';
 import { forwardFlops, parameterCount, PRESETS, presetConfig, presetTrain } from '../src/model/presets.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
 import { EulerSampler } from '../src/flm/sampler.ts';
+import { summarizeFrame } from '../src/sampling/frames.ts';
 
 interface KernelCase {
   name: string;
@@ -165,6 +166,18 @@ async function main() {
       row[`${name}_sample_ms`] = sampleMs;
       console.error(`  sample ${size} (1 × L, 8 Euler steps): ${sampleMs.toFixed(1)} ms, ${(sampleMs / 8).toFixed(1)} ms/step`);
       sampler.release();
+      // The studio's path: 8 sequences at once, with and without the per-frame summaries (readbacks, top-8, entropy).
+      const batch8 = new EulerSampler(b, cfg, 8, trainer.ema, trainer.timeMap);
+      const rows8 = 8 * cfg.length;
+      await batch8.sample(8, 1);
+      const b0 = performance.now();
+      await batch8.sample(8, 2);
+      row[`${name}_sample8_ms`] = performance.now() - b0;
+      const f0 = performance.now();
+      await batch8.sample(8, 3, (f) => { summarizeFrame(f, rows8, cfg.vocab, 8); });
+      row[`${name}_sample8_frames_ms`] = performance.now() - f0;
+      console.error(`  sample ${size} (8 × L, 8 steps): ${(row[`${name}_sample8_ms`] as number).toFixed(1)} ms, with frame summaries ${(row[`${name}_sample8_frames_ms`] as number).toFixed(1)} ms`);
+      batch8.release();
       trainer.release();
     }
     b.destroy();
@@ -188,10 +201,16 @@ async function main() {
     const ratios = base ? backends.filter((x) => x !== base).map((x) => `${((r[`${base}_train_ms`] as number) / (r[`${x}_train_ms`] as number)).toFixed(2)}×`) : [];
     console.log(`| ${r.size} | ${r.batch} | ${vals.join(' | ')}${ratios.length ? ` | ${ratios.join(' | ')}` : ''} |`);
   }
-  console.log('\n## Euler sampling latency in Node (one sequence, 8 steps, incl. one readback per step)\n');
-  console.log(`| size | ${backends.map((x) => `${x} ms/sample | ${x} ms/step`).join(' | ')} |`);
-  console.log(`|---|${backends.map(() => '---:|---:').join('|')}|`);
-  for (const r of modelRows) console.log(`| ${r.size} | ${backends.map((x) => `${(r[`${x}_sample_ms`] as number)?.toFixed(1) ?? '—'} | ${((r[`${x}_sample_ms`] as number) / 8)?.toFixed(1) ?? '—'}`).join(' | ')} |`);
+  console.log('\n## Euler sampling latency in Node (8 steps; batch 1, and batch 8 without / with the per-frame summaries the studio streams)\n');
+  console.log('| size | backend | 1 seq: ms/sample | 1 seq: ms/step | 8 seq: ms/sample | 8 seq: ms/step | 8 seq + frames: ms/step |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  const f1 = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(1) : '—');
+  for (const r of modelRows) {
+    for (const x of backends) {
+      const one = r[`${x}_sample_ms`] as number, eight = r[`${x}_sample8_ms`] as number, fr = r[`${x}_sample8_frames_ms`] as number;
+      console.log(`| ${r.size} | ${x} | ${f1(one)} | ${f1(one / 8)} | ${f1(eight / 8)} | ${f1(eight / 8)} | ${f1(fr / 8)} |`);
+    }
+  }
   console.log('\n## DiT forward + backward (one training step without the optimiser)\n');
   console.log(`| size | params | batch | GFLOP | ${backends.map((x) => `${x} ms | ${x} tokens/s`).join(' | ')}${base ? ` | ${backends.filter((x) => x !== base).map((x) => `${x} speed-up vs cpu`).join(' | ')}` : ''} |`);
   console.log(`|---|---:|---:|---:|${backends.map(() => '---:|---:').join('|')}|${base ? backends.filter((x) => x !== base).map(() => '---:').join('|') + '|' : ''}`);

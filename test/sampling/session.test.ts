@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { CharTokenizer } from '../../src/data/charTokenizer.ts';
-import { decodeCheckpoint, type Checkpoint } from '../../src/io/checkpoint.ts';
+import { readFileSync } from 'node:fs';
+import { BpeTokenizer } from '../../src/data/bpeTokenizer.ts';
+import { decodeCheckpoint, defaultMeta, type Checkpoint } from '../../src/io/checkpoint.ts';
+import { defaultConfig } from '../../src/model/config.ts';
+import { initParams } from '../../src/model/init.ts';
+import { paramLayout } from '../../src/model/layout.ts';
 import type { FrameSummary } from '../../src/sampling/frames.ts';
 import { NonFiniteSampleError, SamplingSession } from '../../src/sampling/session.ts';
 import { trajectoryJSON } from '../../src/sampling/trajectory.ts';
@@ -78,5 +83,25 @@ describe('SamplingSession', () => {
     const bad = new SamplingSession(new CpuBackend(), broken);
     await expect(bad.run({ steps: 2, seed: 1, count: 1, k: 3 }, () => {})).rejects.toThrow(NonFiniteSampleError);
     await expect(bad.run({ steps: 2, seed: 1, count: 1, k: 3 })).rejects.toThrow(/non-finite value at step 2/);
+  });
+});
+
+describe('SamplingSession with the bundled byte-level BPE tokenizer', () => {
+  it('shows one piece per token and decodes frames and results with the BPE decoder', async () => {
+    const json = JSON.parse(readFileSync(new URL('../../public/corpus/brown-bpe.json', import.meta.url), 'utf8'));
+    const tk = BpeTokenizer.fromTokenizerJson(json, 'brown-bpe');
+    const config = defaultConfig({ vocab: tk.vocabSize, length: 12, hidden: 32, heads: 2, blocks: 1, cond: 16 });
+    const meta = { ...defaultMeta(config), tokenizer: tk.toJSON() as unknown as Record<string, unknown> };
+    const session = new SamplingSession(new CpuBackend(), { config, meta, params: initParams(paramLayout(config), 5) });
+    expect(session.tokenizerName).toBe('byte-level BPE');
+    expect(session.pieces.length).toBe(tk.vocabSize);
+    const the = tk.encode(' the');
+    expect(the.length).toBe(1);
+    expect(session.pieces[the[0]]).toBe(' the');
+    const frames: FrameSummary[] = [];
+    const run = await session.run({ steps: 2, seed: 9, count: 2, k: 4 }, (f) => { frames.push(f); });
+    expect(run.texts[1]).toBe(tk.decode(run.tokens[1]));
+    expect(frames[2].texts).toEqual(run.texts);
+    expect(frames[0].texts![0]).toBe(tk.decode(frames[0].argmaxZ.subarray(0, 12)));
   });
 });
