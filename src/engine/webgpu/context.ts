@@ -107,6 +107,9 @@ export class GpuContext {
   private uncaptured: Error | null = null;
   /** Buffers currently handed out (tensors that were not released). */
   liveBuffers = 0;
+  /** Storage buffers ever created on the device, and their bytes (pooled ones are reused, not created). */
+  createdBuffers = 0;
+  createdBytes = 0;
   pipelineCount = 0;
   onLost: ((e: GpuDeviceLostError) => void) | null = null;
 
@@ -149,6 +152,8 @@ export class GpuContext {
       this.device.queue.submit([enc.finish()]);
     } else {
       buffer = this.device.createBuffer({ size: bytes, usage: STORAGE, label });
+      this.createdBuffers++;
+      this.createdBytes += bytes;
     }
     this.liveBuffers++;
     return new GpuTensor(buffer, 0, size, dtype, label, true);
