@@ -30,6 +30,11 @@ export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBa
   return p;
 }
 
+/** Drop a backend whose device was lost, so that the next request creates a fresh one. */
+export function forgetBackend(choice: BackendPreference): void {
+  backends.delete(choice);
+}
+
 /**
  * A static file of the studio (public/), from inside a worker. With the
  * relative base ('./') BASE_URL resolves against the worker script, which

@@ -76,6 +76,10 @@ export type TrainEvent =
   | { type: 'sample'; step: number; text: string }
   | { type: 'checkpoint'; info: CheckpointInfo }
   | { type: 'paused'; step: number }
+  /** A NaN/Inf loss stopped the run; the last stored checkpoint (at `step`) is where Resume continues. */
+  | { type: 'rolled-back'; step: number; message: string }
+  /** The GPU device was lost; a 'started' event follows when training continues from the checkpoint at `step`. */
+  | { type: 'recovering'; step: number; message: string }
   | { type: 'done'; step: number }
   | { type: 'error'; message: string; code?: string };
 
@@ -89,6 +93,11 @@ export interface TrainApi {
   resume(checkpointId: string, steps: number, onEvent: (e: TrainEvent) => void, corpus?: CorpusSource, backend?: BackendPreference): Promise<void>;
   /** Stop after the current step and save a checkpoint. */
   pause(): Promise<void>;
+  /**
+   * Fault injection for the reliability tests (and for trying the recovery
+   * paths by hand): poison the live weights with NaN, or destroy the GPU device.
+   */
+  injectFault(kind: 'nan-weights' | 'device-loss'): Promise<void>;
   list(): Promise<CheckpointInfo[]>;
   rename(id: string, name: string): Promise<CheckpointInfo>;
   remove(id: string): Promise<void>;

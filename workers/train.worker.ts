@@ -8,7 +8,7 @@ import type { Backend } from '../src/engine/backend.ts';
 import { BpeTokenizer } from '../src/data/bpeTokenizer.ts';
 import { CharTokenizer } from '../src/data/charTokenizer.ts';
 import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type TokenizerKind } from '../src/data/tokenizer.ts';
-import { decodeCorpusBytes, splitTrainVal } from '../src/data/corpus.ts';
+import { checkSameCorpus, corpusDigest, decodeCorpusBytes, splitTrainVal } from '../src/data/corpus.ts';
 import { unigramEntropy } from '../src/data/unigram.ts';
 import { EulerSampler } from '../src/flm/sampler.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
@@ -17,7 +17,9 @@ import { defaultConfig, type DiTConfig } from '../src/model/config.ts';
 import { presetConfig, presetTrain, trainingMemoryBytes } from '../src/model/presets.ts';
 import type { TrainConfig } from '../src/train/schedule.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
-import { backendFor, publicUrl } from './backends.ts';
+import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
+import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
+import { backendFor, forgetBackend, publicUrl } from './backends.ts';
 import type { BackendPreference, CorpusSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
 
 const store = new CheckpointStore();
@@ -49,18 +51,27 @@ interface Session {
   name: string;
   corpus: CorpusSource;
   corpusId: string;
+  /** SHA-256 of the corpus text, stored in checkpoints and checked on resume. */
+  corpusSha256: string;
   saveEvery: number;
   sampleEvery: number;
   target: number;
+  /** The backend the user chose (a lost device is replaced by a fresh one of the same choice). */
+  choice: BackendPreference;
+  /** Device losses recovered from in this run (a device that keeps failing stops the run). */
+  recoveries: number;
   /** The preview sampler, made once per session (it owns its own activations). */
   sampler?: EulerSampler;
 }
+
+/** How many lost devices one run recovers from before it gives up. */
+const MAX_RECOVERIES = 3;
 
 async function save(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
   const ckpt = await s.trainer.snapshot({
     kind: 'flm', name: s.name, createdAt: new Date().toISOString(),
     tokenizer: s.tokenizer.toJSON() as never,
-    data: { corpus: s.corpus.kind === 'bundled' ? s.corpus : { kind: 'bytes', name: s.corpusId } },
+    data: { corpus: s.corpus.kind === 'bundled' ? s.corpus : { kind: 'bytes', name: s.corpusId }, sha256: s.corpusSha256 },
     extra: { saveEvery: s.saveEvery, sampleEvery: s.sampleEvery, target: s.target },
   });
   const info = await store.save(encodeCheckpoint(ckpt), { id: s.id, name: s.name, kind: 'flm', step: s.trainer.step });
@@ -87,11 +98,12 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
   const b = s.trainer.backend;
   const t = s.trainer, train = t.train, cfg = t.config;
   const t0 = performance.now(), startStep = t.step;
+  let handedOver = false;
   try {
     while (t.step < s.target) {
       const r = await t.trainStep();
       if (r.nonFinite) {
-        emit({ type: 'error', code: 'non-finite', message: `The loss became ${r.loss} at step ${r.step}; training paused. The last checkpoint is intact.` });
+        await rollBack(s, r.step, r.loss, emit);
         return;
       }
       let valCe: number | undefined;
@@ -113,9 +125,66 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
     }
     emit({ type: 'done', step: t.step });
   } catch (e) {
+    const lost = await deviceLoss(b, e);
+    if (lost && s.recoveries < MAX_RECOVERIES) {
+      handedOver = await recover(s, lost, emit);
+      return;
+    }
     emit({ type: 'error', message: (e as Error).message, code: (e as { code?: string }).code });
   } finally {
-    running = false;
+    if (!handedOver) running = false;
+  }
+}
+
+/**
+ * Whether `e` (thrown by a step, a read or a save) comes from a lost device.
+ * A read on a destroyed device fails before `device.lost` settles, so wait
+ * briefly for it.
+ */
+async function deviceLoss(b: Backend, e: unknown): Promise<GpuDeviceLostError | null> {
+  if (e instanceof GpuDeviceLostError) return e;
+  if (!(b instanceof GpuBackend)) return null;
+  const info = await Promise.race([b.handle.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+  return info ? new GpuDeviceLostError(`The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`, String(info.reason)) : null;
+}
+
+/**
+ * A NaN or ±Inf loss: the update was skipped, the run stops, and the session
+ * is dropped so that the next Resume starts again from the last stored
+ * checkpoint (whose weights are finite: it was saved before the bad step).
+ */
+async function rollBack(s: Session, step: number, loss: number, emit: (e: TrainEvent) => void): Promise<void> {
+  const info = (await store.list()).find((c) => c.id === s.id);
+  if (live === s) {
+    live.sampler?.release();
+    live.trainer.release();
+    live = null;
+  }
+  emit({
+    type: 'rolled-back', step: info?.step ?? 0,
+    message: `The loss became ${loss} at step ${step}. Training paused and rolled back to the last checkpoint (step ${info?.step ?? 0}); `
+      + 'Resume continues from there. If it happens again at the same step, lower the learning rate.',
+  });
+}
+
+/**
+ * The GPU device was lost: get a new one and continue from the last stored
+ * checkpoint. Returns whether a new run took over.
+ */
+async function recover(s: Session, e: GpuDeviceLostError, emit: (ev: TrainEvent) => void): Promise<boolean> {
+  try {
+    const info = (await store.list()).find((c) => c.id === s.id);
+    emit({
+      type: 'recovering', step: info?.step ?? 0,
+      message: `${e.message}. Recovered automatically: a new device was created and training continued from the checkpoint at step ${info?.step ?? 0}.`,
+    });
+    if (live === s) live = null; // its buffers died with the device
+    forgetBackend(s.choice);
+    await prepareResume(s.id, s.target, emit, s.corpus, s.choice, s.recoveries + 1);
+    return true;
+  } catch (err) {
+    emit({ type: 'error', message: `The GPU device was lost and recovery failed: ${(err as Error).message}`, code: 'device-lost' });
+    return false;
   }
 }
 
@@ -153,7 +222,9 @@ async function prepareStart(req: TrainRequest, onEvent: (e: TrainEvent) => void)
   const trainer = new FlmTrainer(b, config, train, data);
   const s: Session = {
     trainer, tokenizer, id: crypto.randomUUID(), name: req.name, corpus: req.corpus, corpusId: corpus.id,
+    corpusSha256: await corpusDigest(corpus.text),
     saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps,
+    choice: req.backend ?? 'auto', recoveries: 0,
   };
   if (req.corpus.kind === 'bytes') corpusCache.set(s.id, req.corpus);
   adopt(s);
@@ -163,7 +234,7 @@ async function prepareStart(req: TrainRequest, onEvent: (e: TrainEvent) => void)
 }
 
 async function prepareResume(
-  id: string, steps: number, onEvent: (e: TrainEvent) => void, given?: CorpusSource, choice?: BackendPreference,
+  id: string, steps: number, onEvent: (e: TrainEvent) => void, given?: CorpusSource, choice?: BackendPreference, recoveries = 0,
 ): Promise<void> {
   current = await backendFor(choice ?? 'auto');
   const b = current.backend;
@@ -171,7 +242,7 @@ async function prepareResume(
   const tokJson = ckpt.meta.tokenizer;
   if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
   const tokenizer = tokenizerFromJSON(tokJson as unknown as TokenizerJSON);
-  const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource | string };
+  const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource | string; sha256?: string };
   const saved = dataMeta.corpus;
   const bundled: CorpusSource | undefined = typeof saved === 'string'
     ? { kind: 'bundled', id: saved } // written by `flm train`
@@ -180,14 +251,22 @@ async function prepareResume(
   if (!src) throw new Error('This checkpoint was trained on your own text, which is not stored in checkpoints. Open the same text again (Corpus), then press Resume.');
   if (src.kind === 'bytes') corpusCache.set(id, src);
   const corpus = await corpusText(src);
+  const sha256 = await corpusDigest(corpus.text);
+  try {
+    checkSameCorpus(dataMeta.sha256, sha256, src.kind === 'bytes' ? `"${src.name}"` : `The bundled corpus "${corpus.id}"`);
+  } catch (e) {
+    corpusCache.delete(id);
+    throw e;
+  }
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
   const train = { ...(ckpt.meta.train as unknown as TrainConfig), steps };
   const trainer = new FlmTrainer(b, ckpt.config, train, data, ckpt);
   const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number };
   const s: Session = {
-    trainer, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id,
+    trainer, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id, corpusSha256: sha256,
     saveEvery: extra.saveEvery ?? 20, sampleEvery: extra.sampleEvery ?? 0, target: steps,
+    choice: choice ?? 'auto', recoveries,
   };
   adopt(s);
   onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
@@ -216,6 +295,18 @@ const api: TrainApi = {
   },
 
   async pause() { pauseRequested = true; },
+
+  async injectFault(kind) {
+    const s = live;
+    if (!s) throw new Error('no training session to inject a fault into');
+    const b = s.trainer.backend;
+    if (kind === 'nan-weights') {
+      b.write(s.trainer.model.params, new Float32Array(s.trainer.model.params.size).fill(NaN));
+    } else {
+      if (!(b instanceof GpuBackend)) throw new Error('device loss needs the WebGPU backend');
+      b.handle.device.destroy();
+    }
+  },
   list: () => store.list(),
   rename: (id, name) => store.rename(id, name),
   remove: (id) => store.delete(id),

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { CharTokenizer } from '../data/charTokenizer.ts';
 import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type TokenizerKind } from '../data/tokenizer.ts';
-import { decodeCorpusBytes, splitTrainVal } from '../data/corpus.ts';
+import { checkSameCorpus, corpusDigest, decodeCorpusBytes, splitTrainVal } from '../data/corpus.ts';
 import { unigramEntropy } from '../data/unigram.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
 import { presetConfig, presetTrain, type PresetName } from '../model/presets.ts';
@@ -78,6 +78,8 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const tokenizer: TextTokenizer = resume?.meta.tokenizer
     ? tokenizerFromJSON(resume.meta.tokenizer as unknown as TokenizerJSON)
     : o.tokenizer === 'bpe' ? bundledBpe() : CharTokenizer.fromText(corpus.text);
+  const sha256 = await corpusDigest(corpus.text);
+  if (resume) checkSameCorpus((resume.meta.data as { sha256?: unknown } | undefined)?.sha256, sha256, `"${o.corpus}"`);
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
   const config = resume?.config ?? presetConfig(o.preset, tokenizer.vocabSize);
@@ -104,7 +106,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
     const ckpt = await trainer.snapshot({
       kind: 'flm', name: `${o.preset} on ${corpus.id}`, createdAt: new Date().toISOString(),
       tokenizer: tokenizer.toJSON() as never,
-      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'bytes', name: corpus.id } },
+      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'bytes', name: corpus.id }, sha256 },
     });
     writeFileAtomic(o.out, encodeCheckpoint(ckpt));
   };

@@ -4,7 +4,7 @@
  * Runs in a page, a Web Worker and Node alike (no DOM, no Node modules).
  */
 
-export type CorpusErrorCode = 'empty' | 'whitespace' | 'binary' | 'too-short' | 'too-large' | 'vocab-too-large';
+export type CorpusErrorCode = 'empty' | 'whitespace' | 'binary' | 'too-short' | 'too-large' | 'vocab-too-large' | 'mismatch';
 
 /** A problem with the text a person supplied; `message` is meant to be shown to them. */
 export class CorpusError extends Error {
@@ -119,4 +119,23 @@ export function splitTrainVal(text: string, valFraction = 0.05): { train: string
     if (code >= 0xd800 && code <= 0xdbff) cut = cut + 1 < n ? cut + 1 : cut - 1;
   }
   return { train: text.slice(0, cut), val: text.slice(cut) };
+}
+
+/** SHA-256 of the text's UTF-8 bytes, as hex: checkpoints record it so a resume can check it trains on the same text. */
+export async function corpusDigest(text: string): Promise<string> {
+  const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Throw when a checkpoint that recorded its corpus digest is resumed on other
+ * text (the batches would no longer continue the run exactly).
+ */
+export function checkSameCorpus(saved: unknown, digest: string, name: string): void {
+  if (typeof saved === 'string' && saved !== digest) {
+    throw new CorpusError(
+      'mismatch',
+      `${name} is not the text this checkpoint was trained on (its SHA-256 differs), so the run cannot continue exactly. Open the original text, or start a new run on this one.`,
+    );
+  }
 }

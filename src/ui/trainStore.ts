@@ -28,6 +28,8 @@ export interface RunState {
 interface TrainState {
   status: RunStatus;
   message: string | null;
+  /** What the studio did on its own (e.g. recovered from a lost GPU device). */
+  notice: string | null;
   corpus: CorpusSource;
   corpusLabel: string;
   model: ModelChoice;
@@ -49,6 +51,7 @@ interface TrainState {
   remove(id: string): Promise<void>;
   exportFile(id: string): Promise<{ name: string; bytes: ArrayBuffer }>;
   importFile(file: File): Promise<void>;
+  injectFault(kind: 'nan-weights' | 'device-loss'): Promise<void>;
 }
 
 const emptyRun: RunState = {
@@ -77,12 +80,21 @@ export const useTrain = create<TrainState>((set, get) => {
       case 'paused': set({ status: 'paused' }); break;
       case 'done': set({ status: 'done' }); break;
       case 'error': set({ status: 'error', message: e.message }); break;
+      case 'rolled-back':
+        set({
+          status: 'paused', message: e.message,
+          run: { ...run, step: e.step, loss: null, history: run.history.filter((p) => p.step <= e.step) },
+        });
+        void get().refresh();
+        break;
+      case 'recovering': set({ notice: e.message }); break;
     }
   };
   const events = Comlink.proxy(onEvent);
   return {
     status: 'idle',
     message: null,
+    notice: null,
     corpus: { kind: 'bundled', id: 'brown' },
     corpusLabel: 'Brown corpus (bundled)',
     model: { preset: 'micro' },
@@ -98,7 +110,7 @@ export const useTrain = create<TrainState>((set, get) => {
     setTokenizer: (tokenizer) => set({ tokenizer }),
     async start() {
       const { corpus, model, steps, corpusLabel, backend, tokenizer } = get();
-      set({ status: 'starting', message: null, run: emptyRun });
+      set({ status: 'starting', message: null, notice: null, run: emptyRun });
       try {
         const payload = corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : corpus;
         await trainer().start({
@@ -114,7 +126,7 @@ export const useTrain = create<TrainState>((set, get) => {
       await trainer().pause();
     },
     async resume(id, steps) {
-      set({ status: 'starting', message: null });
+      set({ status: 'starting', message: null, notice: null });
       try {
         const corpus = get().corpus;
         await trainer().resume(id, steps, events, corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : undefined, get().backend);
@@ -143,6 +155,13 @@ export const useTrain = create<TrainState>((set, get) => {
         await get().refresh();
       } catch (e) {
         set({ message: `Import failed: ${(e as Error).message}` });
+      }
+    },
+    async injectFault(kind) {
+      try {
+        await trainer().injectFault(kind);
+      } catch (e) {
+        set({ message: `Could not inject the fault: ${(e as Error).message}` });
       }
     },
   };

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,15 @@ describe('npm run flm -- train', () => {
     expect(cc.params).toEqual(ca.params);
     expect(cc.meta.lossHistory!.map((p) => p.loss)).toEqual(ca.meta.lossHistory!.map((p) => p.loss));
     expect(existsSync(join(dir, 'c.safetensors.tmp-' + process.pid))).toBe(false);
+    expect((ca.meta.data as { sha256: string }).sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // Resuming on other text is refused: the batches would not continue the run.
+    const other = join(dir, 'other.txt');
+    writeFileSync(other, readFileSync(join(root, 'public/corpus/brown.txt'), 'utf8').slice(0, 200_000));
+    const wrong = flm(['train', ...common.map((x) => (x === 'brown' ? other : x)), '--steps', '1', '--resume', join(dir, 'b.safetensors'), '--out', join(dir, 'd.safetensors')]);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('is not the text this checkpoint was trained on');
+    expect(existsSync(join(dir, 'd.safetensors'))).toBe(false);
   });
 
   it('trains with the bundled BPE tokenizer (vocab 512) saved in the checkpoint', () => {

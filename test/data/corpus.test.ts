@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { CorpusError, decodeCorpusBytes, splitTrainVal, validateCorpusText, type CorpusErrorCode } from '../../src/data/corpus.ts';
+import { checkSameCorpus, corpusDigest, CorpusError, decodeCorpusBytes, splitTrainVal, validateCorpusText, type CorpusErrorCode } from '../../src/data/corpus.ts';
 
 function codeOf(f: () => unknown): CorpusErrorCode | undefined {
   try {
@@ -83,5 +83,15 @@ describe('splitTrainVal', () => {
     expect(train.length % 2).toBe(0);
     const plain = 'x'.repeat(1000);
     expect(splitTrainVal(plain).val.length).toBe(50);
+  });
+});
+
+describe('corpus digest', () => {
+  it('is the SHA-256 of the UTF-8 text, and a different text is refused on resume', async () => {
+    expect(await corpusDigest('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const d = await corpusDigest('héllo\n');
+    expect(() => checkSameCorpus(d, d, 'x')).not.toThrow();
+    expect(() => checkSameCorpus(undefined, d, 'x')).not.toThrow(); // checkpoints from before digests
+    expect(() => checkSameCorpus(d, 'f'.repeat(64), '"mine.txt"')).toThrow(/"mine.txt" is not the text this checkpoint was trained on/);
   });
 });

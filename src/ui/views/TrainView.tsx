@@ -105,7 +105,7 @@ function ModelPicker() {
 }
 
 function Progress() {
-  const { run, status, message, start, pause, resume, steps } = useTrain();
+  const { run, status, message, notice, start, pause, resume, steps, injectFault } = useTrain();
   const pct = run.steps ? (100 * run.step) / run.steps : 0;
   const training = status === 'training' || status === 'pausing';
   return (
@@ -119,6 +119,7 @@ function Progress() {
         <span data-testid="status" className="status">{status}</span>
       </div>
       {message && <p className="error" role="alert" data-testid="train-error">{message}</p>}
+      {notice && <p className="notice" role="status" data-testid="train-notice">{notice}</p>}
       <progress max={100} value={pct} data-testid="progress" />
       <p className="stats">
         step <strong data-testid="step">{run.step}</strong> / {run.steps}
@@ -128,6 +129,17 @@ function Progress() {
         {run.etaS !== null && training && <> · ETA {fmtTime(run.etaS)}</>}
         {run.params > 0 && <> · {run.params.toLocaleString()} parameters, vocab {run.vocab}, {MB(run.memoryBytes)} · {run.backend}</>}
       </p>
+      <details className="faults">
+        <summary>Fault injection (see how the studio recovers)</summary>
+        <div className="row">
+          <button type="button" data-testid="fault-device-loss" disabled={status !== 'training'} onClick={() => void injectFault('device-loss')}>
+            Lose the GPU device
+          </button>
+          <button type="button" data-testid="fault-nan" disabled={status !== 'training'} onClick={() => void injectFault('nan-weights')}>
+            Poison the weights with NaN
+          </button>
+        </div>
+      </details>
     </div>
   );
 }
