@@ -6,6 +6,7 @@
  */
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
+import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import type { BackendPreference } from './protocol.ts';
 
@@ -28,6 +29,18 @@ export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBa
     backends.set(choice, p);
   }
   return p;
+}
+
+/**
+ * Whether `e` (thrown by a step, a read or a save) comes from a lost device.
+ * A read on a destroyed device fails before `device.lost` settles, so wait
+ * briefly for it.
+ */
+export async function deviceLoss(b: Backend, e: unknown): Promise<GpuDeviceLostError | null> {
+  if (e instanceof GpuDeviceLostError) return e;
+  if (!(b instanceof GpuBackend)) return null;
+  const info = await Promise.race([b.handle.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+  return info ? new GpuDeviceLostError(`The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`, String(info.reason)) : null;
 }
 
 /** Drop a backend whose device was lost, so that the next request creates a fresh one. */

@@ -147,4 +147,6 @@ export interface SampleApi {
    * sent to `onFrame` (its typed arrays transferred) before the next step.
    */
   sample(settings: SampleSettings, onFrame?: (f: FrameSummary) => void): Promise<SampleRun>;
+  /** Fault injection for the reliability tests: destroy the GPU device (the next sample recovers). */
+  injectFault(kind: 'device-loss'): Promise<void>;
 }

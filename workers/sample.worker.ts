@@ -6,16 +6,19 @@
  * argmax, as transferred typed arrays (never the full [B, L, V] tensors).
  */
 import * as Comlink from 'comlink';
-import { decodeCheckpoint } from '../src/io/checkpoint.ts';
+import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
+import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { parameterCount } from '../src/model/presets.ts';
-import { frameBuffers } from '../src/sampling/frames.ts';
+import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
 import { SamplingSession } from '../src/sampling/session.ts';
-import { backendFor, publicUrl } from './backends.ts';
-import type { LoadedModel, ModelEntry, ModelSource, SampleApi } from './protocol.ts';
+import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
+import type { BackendPreference, LoadedModel, ModelEntry, ModelSource, SampleApi } from './protocol.ts';
 
 const store = new CheckpointStore();
 let session: SamplingSession | null = null;
+/** What the session was built from, to rebuild it on a new device after a device loss. */
+let loaded: { ckpt: Checkpoint; choice: BackendPreference } | null = null;
 /** Loads and samples run one at a time, in call order. */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -60,6 +63,7 @@ const api: SampleApi = {
     const next = new SamplingSession(backend, ckpt);
     session?.release();
     session = next;
+    loaded = { ckpt, choice };
     return {
       name: ckpt.meta.name || name,
       step: ckpt.meta.step,
@@ -74,9 +78,26 @@ const api: SampleApi = {
   }),
 
   sample: (settings, onFrame) => serial(async () => {
-    if (!session) throw new Error('load a model first');
-    return session.run(settings, onFrame && (async (f) => { await onFrame(Comlink.transfer(f, frameBuffers(f))); }));
+    if (!session || !loaded) throw new Error('load a model first');
+    const send = onFrame && (async (f: FrameSummary) => { await onFrame(Comlink.transfer(f, frameBuffers(f))); });
+    try {
+      return await session.run(settings, send);
+    } catch (e) {
+      // A lost GPU device: rebuild the session on a new device and sample once more (same seed: same tokens).
+      const lost = await deviceLoss(session.backend, e);
+      if (!lost) throw e;
+      forgetBackend(loaded.choice);
+      const { backend } = await backendFor(loaded.choice);
+      session = new SamplingSession(backend, loaded.ckpt);
+      return session.run(settings, send);
+    }
   }),
+
+  async injectFault() {
+    const b = session?.backend;
+    if (!(b instanceof GpuBackend)) throw new Error('device loss needs a model loaded on the WebGPU backend');
+    b.handle.device.destroy();
+  },
 };
 
 Comlink.expose(api);

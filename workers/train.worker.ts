@@ -19,7 +19,7 @@ import type { TrainConfig } from '../src/train/schedule.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
 import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
-import { backendFor, forgetBackend, publicUrl } from './backends.ts';
+import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
 import type { BackendPreference, CorpusSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
 
 const store = new CheckpointStore();
@@ -136,17 +136,6 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
   }
 }
 
-/**
- * Whether `e` (thrown by a step, a read or a save) comes from a lost device.
- * A read on a destroyed device fails before `device.lost` settles, so wait
- * briefly for it.
- */
-async function deviceLoss(b: Backend, e: unknown): Promise<GpuDeviceLostError | null> {
-  if (e instanceof GpuDeviceLostError) return e;
-  if (!(b instanceof GpuBackend)) return null;
-  const info = await Promise.race([b.handle.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
-  return info ? new GpuDeviceLostError(`The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`, String(info.reason)) : null;
-}
 
 /**
  * A NaN or ±Inf loss: the update was skipped, the run stops, and the session
@@ -176,7 +165,7 @@ async function recover(s: Session, e: GpuDeviceLostError, emit: (ev: TrainEvent)
     const info = (await store.list()).find((c) => c.id === s.id);
     emit({
       type: 'recovering', step: info?.step ?? 0,
-      message: `${e.message}. Recovered automatically: a new device was created and training continued from the checkpoint at step ${info?.step ?? 0}.`,
+      message: `${e.message.replace(/\.+$/, "")}. Recovered automatically: a new device was created and training continued from the checkpoint at step ${info?.step ?? 0}.`,
     });
     if (live === s) live = null; // its buffers died with the device
     forgetBackend(s.choice);

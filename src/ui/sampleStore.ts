@@ -51,6 +51,7 @@ interface SampleState {
   setHeatMode(m: HeatMode): void;
   setCompareSteps(s: string): void;
   runCompare(): Promise<void>;
+  loseDevice(): Promise<void>;
 }
 
 const DEFAULTS: SampleSettings = { steps: 8, seed: 0, count: 4, k: 8 };
@@ -169,7 +170,9 @@ export const useSample = create<SampleState>((set, get) => {
       const t0 = performance.now();
       try {
         const run = await sampler().sample(settings, Comlink.proxy((f: FrameSummary) => {
-          set({ frames: [...get().frames, f], frame: get().frames.length });
+          // Frame 0 starts the list (again, when the worker retried on a new GPU device).
+          const frames = f.step === 0 ? [f] : [...get().frames, f];
+          set({ frames, frame: frames.length - 1 });
         }));
         set({ run, status: 'done', frame: get().frames.length - 1 });
         console.info(`sampled ${settings.count}×${model.length} tokens, ${settings.steps} steps in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -188,6 +191,14 @@ export const useSample = create<SampleState>((set, get) => {
     setCellMode(cellMode) { set({ cellMode }); },
     setHeatMode(heatMode) { set({ heatMode }); },
     setCompareSteps(compareSteps) { set({ compareSteps }); },
+
+    async loseDevice() {
+      try {
+        await sampler().injectFault('device-loss');
+      } catch (e) {
+        set({ message: `Could not inject the fault: ${message(e)}` });
+      }
+    },
 
     async runCompare() {
       const list = get().compareSteps.split(/[\s,]+/).filter(Boolean).map(Number);

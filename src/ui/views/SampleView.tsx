@@ -53,6 +53,10 @@ function Controls() {
         </p>
       )}
       {s.message && <p className="error" role="alert" data-testid="sample-error">{s.message}</p>}
+      <details className="faults">
+        <summary>Fault injection (see how the studio recovers)</summary>
+        <button type="button" data-testid="sample-fault-device-loss" disabled={!model} onClick={() => void s.loseDevice()}>Lose the GPU device</button>
+      </details>
     </fieldset>
   );
 }
