@@ -195,6 +195,21 @@ export interface Ops {
   /** out[i] = value. */
   fill(out: Tensor, value: number, n: number): void;
 
+  /**
+   * Per-batch linear combination over [B, perBatch]: out = c[b,0]·x + c[b,1]·y
+   * + c[b,2]·z with coefficients c [B·3]; a zero coefficient skips its input.
+   * out must not alias an input. (The flow-map updates of spec sections 6–7.)
+   */
+  lincomb3(out: Tensor, x: Tensor, y: Tensor, z: Tensor, c: Tensor, n: number, perBatch: number): void;
+  /** Stage-1 distillation: raw[r] = Σ_v (tgt − c_b·g)² over rows of [B·L, V] (c [B]). */
+  distillStage1Loss(raw: Tensor, g: Tensor, tgt: Tensor, c: Tensor, rows: number, cols: number, length: number): void;
+  /** Its gradient: dg = −2·c_b·dce[r]·(tgt − c_b·g). */
+  distillStage1Backward(dg: Tensor, g: Tensor, tgt: Tensor, c: Tensor, dce: Tensor, rows: number, cols: number, length: number): void;
+  /** Stage-2 distillation: q = softmax(logits), raw[r] = Σ_v (F − x_s − a_b·(q − x_s))² (a [B]). */
+  distillStage2Loss(raw: Tensor, q: Tensor, logits: Tensor, F: Tensor, xs: Tensor, a: Tensor, rows: number, cols: number, length: number): void;
+  /** Its gradient through the softmax: dlogits = q ⊙ (dq − Σ q·dq), dq = −2·a_b·dce[r]·(F − F̂). */
+  distillStage2Backward(dlogits: Tensor, q: Tensor, F: Tensor, xs: Tensor, a: Tensor, dce: Tensor, rows: number, cols: number, length: number): void;
+
   /** Floats of scratch `globalNormSq` needs for n elements. */
   gradNormScratchSize(n: number): number;
   /** out[0] = Σ x² (deterministic two-stage reduction). */

@@ -51,6 +51,14 @@ const ops: Ops = {
   flmNoising: (x, eps, targets, gamma, batch, length, vocab) => ref.flmNoising(f(x), f(eps), u(targets), f(gamma), batch, length, vocab),
   dropout: (out, x, n, p, seed, counter) => ref.dropout(f(out), f(x), n, p, scalar(seed), scalar(counter)),
   axpby: (out, a, x, b, y, n) => ref.axpby(f(out), scalar(a), f(x), scalar(b), f(y), n),
+  lincomb3: (out, x, y, z, c, n, perBatch) => ref.lincomb3(f(out), f(x), f(y), f(z), f(c), n, perBatch),
+  distillStage1Loss: (raw, g, tgt, c, rows, cols, length) => ref.distillStage1Loss(f(raw), f(g), f(tgt), f(c), rows, cols, length),
+  distillStage1Backward: (dg, g, tgt, c, dce, rows, cols, length) =>
+    ref.distillStage1Backward(f(dg), f(g), f(tgt), f(c), f(dce), rows, cols, length),
+  distillStage2Loss: (raw, q, logits, F, xs, a, rows, cols, length) =>
+    ref.distillStage2Loss(f(raw), f(q), f(logits), f(F), f(xs), f(a), rows, cols, length),
+  distillStage2Backward: (dl, q, F, xs, a, dce, rows, cols, length) =>
+    ref.distillStage2Backward(f(dl), f(q), f(F), f(xs), f(a), f(dce), rows, cols, length),
   fill: (out, value, n) => ref.fill(f(out), value, n),
   gradNormScratchSize: () => 1,
   globalNormSq: (out, _scratch, x, n) => ref.globalNormSq(f(out), f(x), n),

@@ -17,3 +17,4 @@ export { globalNormSq } from './gradNorm.ts';
 export { adamw } from './adamw.ts';
 export { ema } from './ema.ts';
 export { dropout } from './dropout.ts';
+export { lincomb3, distillStage1Loss, distillStage1Backward, distillStage2Loss, distillStage2Backward } from './distill.ts';
