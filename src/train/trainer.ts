@@ -14,7 +14,8 @@ import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
 import { initParams } from '../model/init.ts';
 import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
-import { emaDecayAt, learningRate, type TrainConfig } from './schedule.ts';
+import { Optimizer } from './optimizer.ts';
+import type { TrainConfig } from './schedule.ts';
 
 export interface StepResult {
   step: number;
@@ -38,14 +39,10 @@ const EVAL_SEED = 0x5eed;
 
 export class FlmTrainer {
   readonly model: DiT;
-  readonly ema: Tensor;
   readonly timeMap: TimeMap;
   step = 0;
   lossHistory: LossPoint[] = [];
-  private readonly m: Tensor;
-  private readonly v: Tensor;
-  private readonly normSq: Tensor;
-  private readonly scratch: Tensor;
+  private readonly opt: Optimizer;
   private readonly eps: Tensor;
   private readonly gamma: Tensor;
   private readonly batcher: Batcher;
@@ -71,35 +68,19 @@ export class FlmTrainer {
     this.model = new DiT(backend, config, B, { dropout: train.dropout > 0 });
     this.n = this.model.layout.total;
     this.timeMap = new TimeMap(V);
-    this.ema = backend.tensor(this.n, 'ema');
-    this.m = backend.tensor(this.n, 'adam.m');
-    this.v = backend.tensor(this.n, 'adam.v');
-    this.normSq = backend.tensor(1, 'normSq');
-    this.scratch = backend.tensor(Math.max(1, backend.ops.gradNormScratchSize(this.n)), 'normScratch');
+    this.opt = new Optimizer(backend, this.n, train, () => this.step);
     this.eps = backend.tensor(B * L * V, 'eps');
     this.gamma = backend.tensor(B, 'gamma');
 
     if (resume) {
-      const c = resume;
-      backend.write(this.model.params, c.params);
-      backend.write(this.ema, c.ema ?? c.params);
-      if (c.adamM) backend.write(this.m, c.adamM);
-      if (c.adamV) backend.write(this.v, c.adamV);
-      this.step = c.meta.step;
-      this.lossHistory = [...(c.meta.lossHistory ?? [])];
+      this.opt.resume(this.model.params, resume);
+      this.step = resume.meta.step;
+      this.lossHistory = [...(resume.meta.lossHistory ?? [])];
     } else {
-      const p = initParams(this.model.layout, train.seed);
-      backend.write(this.model.params, p);
-      backend.write(this.ema, p);
+      this.opt.start(this.model.params, initParams(this.model.layout, train.seed));
     }
 
-    const ops = backend.ops, model = this.model, n = this.n, nx = B * L * V;
-    const hp = {
-      lr: () => learningRate(train, this.step),
-      beta1: train.beta1, beta2: train.beta2, eps: train.eps, weightDecay: train.weightDecay,
-      step: () => this.step + 1,
-      maxGradNorm: train.clip,
-    };
+    const ops = backend.ops, model = this.model, nx = B * L * V;
     const dropout = train.dropout > 0 ? { p: train.dropout, seed: train.seed + DROPOUT_SEED_OFFSET, counter: () => this.step } : undefined;
     this.trainProgram = backend.compile(() => {
       ops.gaussian(this.eps, nx, train.seed, () => this.step * 8 + STREAM.trainNoise);
@@ -107,9 +88,7 @@ export class FlmTrainer {
       model.forward({ dropout });
       model.crossEntropyLoss();
       model.backward({ dropout });
-      ops.globalNormSq(this.normSq, this.scratch, model.grads, n);
-      ops.adamw(model.params, model.grads, this.m, this.v, this.normSq, n, hp);
-      ops.ema(this.ema, model.params, n, () => emaDecayAt(train, this.step));
+      this.opt.record(model.params, model.grads);
     });
     this.evalProgram = backend.compile(() => {
       ops.gaussian(this.eps, nx, EVAL_SEED, () => this.evalIndex);
@@ -117,6 +96,11 @@ export class FlmTrainer {
       model.forward();
       model.crossEntropyLoss();
     });
+  }
+
+  /** The EMA of the weights (what samples use). */
+  get ema(): Tensor {
+    return this.opt.ema;
   }
 
   get batcherState(): BatcherState {
@@ -137,7 +121,7 @@ export class FlmTrainer {
     this.writeTimes(antitheticTimes(new CounterRng(seed, STREAM.trainTimes, this.step), batch, tMin, tMax));
     this.trainProgram.run();
     const [loss] = await this.backend.read(this.model.loss);
-    const [normSq] = await this.backend.read(this.normSq);
+    const [normSq] = await this.backend.read(this.opt.normSq);
     const nonFinite = !Number.isFinite(loss) || !Number.isFinite(normSq);
     this.step++;
     this.lossHistory.push({ step: this.step, loss, time: Date.now() });
@@ -169,9 +153,7 @@ export class FlmTrainer {
 
   /** Everything a resumed run needs (the caller adds tokenizer and data ids to meta). */
   async snapshot(meta: Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version'>): Promise<Checkpoint> {
-    const [params, ema, adamM, adamV] = await Promise.all([
-      this.backend.read(this.model.params), this.backend.read(this.ema), this.backend.read(this.m), this.backend.read(this.v),
-    ]);
+    const { params, ema, adamM, adamV } = await this.opt.state(this.model.params);
     return {
       config: this.config,
       meta: {
@@ -185,7 +167,8 @@ export class FlmTrainer {
 
   /** Release every device buffer of this trainer (its model included). */
   release(): void {
-    for (const t of [this.ema, this.m, this.v, this.normSq, this.scratch, this.eps, this.gamma]) this.backend.release(t);
+    for (const t of [this.eps, this.gamma]) this.backend.release(t);
+    this.opt.release();
     this.model.release();
   }
 }
