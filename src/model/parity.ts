@@ -10,6 +10,7 @@ import { ropeInvFreq } from '../engine/reference/rope.ts';
 import { readSafetensors, toFloat32, type StFile } from '../io/safetensors.ts';
 import { configFromMetadata, type DiTConfig } from './config.ts';
 import { DiT } from './dit.ts';
+import type { ParamLayout } from './layout.ts';
 
 export interface ParityTolerances { logits: number; loss: number; grads: number }
 
@@ -53,9 +54,10 @@ export function configOfFixture(f: StFile): DiTConfig {
 }
 
 /** Upload `param.*` (or bare official names with prefix '') into the model. */
-export function loadParams(model: DiT, f: StFile, prefix = 'param.'): void {
-  const flat = new Float32Array(model.layout.total);
-  for (const spec of model.layout.specs) {
+/** A fixture's `param.*` tensors as one flat array in `layout` (the rotary buffer, when present, is checked). */
+export function fixtureParams(layout: ParamLayout, cfg: DiTConfig, f: StFile, prefix = 'param.'): Float32Array {
+  const flat = new Float32Array(layout.total);
+  for (const spec of layout.specs) {
     const t = f.tensors.get(prefix + spec.name);
     if (!t) throw new Error(`missing tensor ${prefix}${spec.name}`);
     const shape = t.shape.join('×'), want = spec.shape.join('×');
@@ -64,10 +66,14 @@ export function loadParams(model: DiT, f: StFile, prefix = 'param.'): void {
   }
   const inv = f.tensors.get(prefix + 'rotary_emb.inv_freq');
   if (inv) {
-    const err = relL2(ropeInvFreq(model.cfg.hidden / model.cfg.heads), toFloat32(inv));
+    const err = relL2(ropeInvFreq(cfg.hidden / cfg.heads), toFloat32(inv));
     if (err > 1e-6) throw new Error(`rotary_emb.inv_freq differs from 1/10000^(2i/d) (rel. err ${err})`);
   }
-  model.backend.write(model.params, flat);
+  return flat;
+}
+
+export function loadParams(model: DiT, f: StFile, prefix = 'param.'): void {
+  model.backend.write(model.params, fixtureParams(model.layout, model.cfg, f, prefix));
 }
 
 export async function runDitParity(backend: Backend, bytes: Uint8Array, file = 'fixture'): Promise<DitParityResult> {
