@@ -3,6 +3,9 @@
  *   t_k = k/N, γ_k = γ(t_k), z ~ N(0, I);
  *   p = softmax(DiT(z, t_k)); last step z = p, else
  *   z ← z + (γ_{k+1} − γ_k)·(p − z)/(1 − γ_k + 1e−5).
+ * With a two-time model δ (an FMLM, spec section 7) the same loop is the
+ * one-network flow-map sampler: p = softmax δ(z, t_k, t_{k+1}); with N = 1,
+ * one-step generation argmax softmax δ(z0, 0, 1).
  * Runs on any backend; deterministic given weights, seed and N.
  */
 import type { Backend, Program, Tensor } from '../engine/backend.ts';
@@ -65,15 +68,15 @@ export class EulerSampler {
     this.backend.release(this.tmp);
   }
 
-  private writeTime(t: number): void {
-    const tt = new Float32Array(this.count).fill(t);
-    this.backend.write(this.model.t, tt);
-    if (this.model.tPrime) this.backend.write(this.model.tPrime, tt);
+  /** The network's times: t_k, and for a two-time model the step's end t_{k+1}. */
+  private writeTime(t: number, tNext: number): void {
+    this.backend.write(this.model.t, new Float32Array(this.count).fill(t));
+    if (this.model.tPrime) this.backend.write(this.model.tPrime, new Float32Array(this.count).fill(tNext));
   }
 
   private runStep(k: number, steps: number): void {
     const tk = k / steps, gk = this.timeMap.gamma(tk), gk1 = this.timeMap.gamma((k + 1) / steps);
-    this.writeTime(tk);
+    this.writeTime(tk, (k + 1) / steps);
     if (k === steps - 1) this.lastProgram.run();
     else {
       this.coef = (gk1 - gk) / (1 - gk + 1e-5);

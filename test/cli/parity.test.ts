@@ -20,12 +20,18 @@ describe('npm run flm -- parity', () => {
     const lines = r.stdout.trim().split('\n');
     const summary = JSON.parse(lines[lines.length - 1]);
     expect(summary.backend).toBe('cpu');
-    expect(summary.files).toBe(5);
+    // 3 DiT fixtures, the time map, the Euler sampler, both distillation stages and both flow-map samplers
+    expect(summary.files).toBe(9);
     expect(summary.pass).toBe(true);
     expect(summary.max_rel_err.logits).toBeLessThanOrEqual(1e-5);
     expect(summary.max_rel_err.grads).toBeLessThanOrEqual(1e-4);
     expect(summary.max_rel_err.time_map).toBeLessThanOrEqual(1e-6);
     expect(r.stdout).toContain('grads');
+    expect(r.stdout).toMatch(/distill_stage1\.safetensors +\| max over 42 student grads/);
+    expect(r.stdout).toMatch(/distill_stage2\.safetensors +\| max over 34 student grads/);
+    expect(r.stdout).toContain('sampler_two_network.safetensors   | two-network step 0→1 state');
+    expect(r.stdout).toContain('sampler_flowmap.safetensors       | one step: softmax δ(z0, 0, 1)');
+    expect(r.stdout).not.toContain('not recognised');
   });
 
   it('exits 1 when a golden value disagrees', () => {
