@@ -114,7 +114,7 @@ export class Stage1Loss {
    * Record the loss and the student's gradients (into `g.grads`) into the
    * current program. With `noise`, ε is drawn first (seed, counter).
    */
-  record(noise?: { seed: Scalar; counter: Scalar }): void {
+  record(noise?: { seed: Scalar; counter: Scalar }, gradient = true): void {
     const ops = this.backend.ops, { f, g, n, rows, batch: B } = this;
     const { length: L, vocab: V } = g.cfg;
     const T = this.times, C = this.coef;
@@ -137,12 +137,13 @@ export class Stage1Loss {
     this.evaluate(g, this.xs, T.s, T.t);
     ops.distillStage1Loss(g.ce, g.logits, this.tgt, C.pred, rows, V, L);
     ops.weightedLoss(g.perToken, g.loss, g.dce, g.dw, g.ce, g.w, B, L);
+    if (!gradient) return;
     ops.distillStage1Backward(g.dlogits, g.logits, this.tgt, C.pred, g.dce, rows, V, L);
     g.backward();
   }
 
-  compile(noise?: { seed: Scalar; counter: Scalar }): Program {
-    return this.backend.compile(() => this.record(noise));
+  compile(noise?: { seed: Scalar; counter: Scalar }, gradient = true): Program {
+    return this.backend.compile(() => this.record(noise, gradient));
   }
 
   release(): void {

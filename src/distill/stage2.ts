@@ -21,6 +21,14 @@ export interface Stage2Batch {
   gt: Float32Array;
 }
 
+export interface Stage2RecordOptions {
+  /** Draw ε in the program (else the caller writes `eps`, or `xs` with `noising: false`). */
+  noise?: { seed: Scalar; counter: Scalar };
+  noising?: boolean;
+  /** Also the student's gradients (default). */
+  gradient?: boolean;
+}
+
 export class Stage2Loss {
   readonly f: DiT;
   readonly g: DiT;
@@ -87,7 +95,7 @@ export class Stage2Loss {
   }
 
   /** Record the loss and the student's gradients (into `student.grads`). */
-  record(opts: { noise?: { seed: Scalar; counter: Scalar }; noising?: boolean } = {}): void {
+  record(opts: Stage2RecordOptions = {}): void {
     const ops = this.backend.ops, { f, g, student: d, n, rows, batch: B } = this;
     const { length: L, vocab: V } = d.cfg;
     const T = this.times;
@@ -100,12 +108,13 @@ export class Stage2Loss {
     this.evaluate(d, T.s, T.t);
     ops.distillStage2Loss(d.ce, this.q, d.logits, this.F, this.xs, this.coef.a, rows, V, L);
     ops.weightedLoss(d.perToken, d.loss, d.dce, null, d.ce, null, B, L);
+    if (opts.gradient === false) return;
     ops.distillStage2Backward(d.dlogits, this.q, this.F, this.xs, this.coef.a, d.dce, rows, V, L);
     if (d.dw) ops.fill(d.dw, 0, B); // δ's loss-weighting head (kept from f) is not part of this loss
     d.backward();
   }
 
-  compile(opts: { noise?: { seed: Scalar; counter: Scalar }; noising?: boolean } = {}): Program {
+  compile(opts: Stage2RecordOptions = {}): Program {
     return this.backend.compile(() => this.record(opts));
   }
 

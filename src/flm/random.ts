@@ -14,6 +14,7 @@ export const STREAM = {
   sampleNoise: 4,
   init: 5,
   batches: 6,
+  distillTimes: 7,
 } as const;
 
 export class CounterRng {

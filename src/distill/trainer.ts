@@ -1,0 +1,200 @@
+/**
+ * Distillation training, both stages, on any backend: batches of clean
+ * tokens from the teacher's corpus, (s, d) pairs with the boundary trick,
+ * noise from the counter-based generator, the stage's loss and the student's
+ * gradients in one recorded program, AdamW and the EMA (the shared
+ * Optimizer). Teachers are frozen (their EMA weights). A run resumed from a
+ * checkpoint continues exactly, given the same teachers (checked by
+ * fingerprint).
+ */
+import type { Backend, Program, Tensor } from '../engine/backend.ts';
+import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
+import { STREAM } from '../flm/random.ts';
+import { TimeMap } from '../flm/timeMap.ts';
+import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
+import type { DiTConfig } from '../model/config.ts';
+import type { DiT } from '../model/dit.ts';
+import { Optimizer } from '../train/optimizer.ts';
+import type { TrainConfig } from '../train/schedule.ts';
+import type { StepResult, TrainerData } from '../train/trainer.ts';
+import { distillTimes, initStudent, studentConfig, type Stage } from './init.ts';
+import { Stage1Loss } from './stage1.ts';
+import { Stage2Loss } from './stage2.ts';
+
+/** Validation uses fixed noise and fixed (s, d), so its numbers compare across runs. */
+const EVAL_SEED = 0x5eed;
+
+/** A short fingerprint of a weight vector (FNV-1a over the float bits), to recognise a teacher. */
+export function fingerprint(w: Float32Array): string {
+  const u = new Uint32Array(w.buffer, w.byteOffset, w.length);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i], 0x01000193) >>> 0;
+  return `${w.length}:${h.toString(16).padStart(8, '0')}`;
+}
+
+export interface DistillTeachers {
+  /** The FLM teacher (stage 1 and 2). */
+  f: Checkpoint;
+  /** The stage-1 flow map (stage 2 only). */
+  g?: Checkpoint;
+}
+
+export interface DistillInfo {
+  stage: Stage;
+  teacherF: { name: string; step: number; fingerprint: string };
+  teacherG?: { name: string; step: number; fingerprint: string };
+}
+
+const teacherWeights = (c: Checkpoint) => c.ema ?? c.params;
+
+export class DistillTrainer {
+  readonly config: DiTConfig;
+  readonly timeMap: TimeMap;
+  readonly info: DistillInfo;
+  step = 0;
+  lossHistory: LossPoint[] = [];
+  private readonly loss: Stage1Loss | Stage2Loss;
+  private readonly student: DiT;
+  private readonly opt: Optimizer;
+  private readonly weights: Tensor[] = [];
+  private readonly batcher: Batcher;
+  private readonly valBatches: Uint32Array[];
+  private readonly trainProgram: Program;
+  private readonly evalProgram: Program;
+  private evalIndex = 0;
+
+  constructor(
+    readonly backend: Backend,
+    readonly stage: Stage,
+    teachers: DistillTeachers,
+    readonly train: TrainConfig,
+    data: TrainerData,
+    resume?: Checkpoint,
+  ) {
+    const f = teachers.f, g = teachers.g;
+    if (f.config.twoTime) throw new Error('the teacher f must be an FLM (a one-time model), not a flow map');
+    if (stage === 2 && !g) throw new Error('stage 2 needs the stage-1 flow map g as its second teacher');
+    if (g && (!g.config.twoTime || g.config.vocab !== f.config.vocab || g.config.length !== f.config.length)) {
+      throw new Error('the stage-1 teacher g must be a two-time model of the same vocabulary and length as f');
+    }
+    this.info = {
+      stage,
+      teacherF: { name: f.meta.name, step: f.meta.step, fingerprint: fingerprint(teacherWeights(f)) },
+      ...(stage === 2 && g ? { teacherG: { name: g.meta.name, step: g.meta.step, fingerprint: fingerprint(teacherWeights(g)) } } : {}),
+    };
+    if (resume) {
+      const saved = (resume.meta.extra as { distill?: DistillInfo } | undefined)?.distill;
+      if (!saved || saved.stage !== stage) throw new Error(`this checkpoint is not a stage-${stage} distillation run`);
+      if (saved.teacherF.fingerprint !== this.info.teacherF.fingerprint) {
+        throw new Error(`this run was distilled from the FLM "${saved.teacherF.name}" (step ${saved.teacherF.step}); the teacher given is a different model`);
+      }
+      if (stage === 2 && saved.teacherG?.fingerprint !== this.info.teacherG?.fingerprint) {
+        throw new Error(`this run's stage-1 teacher was "${saved.teacherG?.name}"; the one given is a different model`);
+      }
+    }
+    const B = train.batch, L = f.config.length;
+    const savedBatcher = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
+    this.batcher = new Batcher(data.train, L, B, train.seed, savedBatcher);
+    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
+    this.config = studentConfig(stage, f.config);
+    this.timeMap = new TimeMap(f.config.vocab);
+
+    const upload = (w: Float32Array, label: string) => {
+      const t = backend.tensor(w.length, label);
+      backend.write(t, w);
+      this.weights.push(t);
+      return t;
+    };
+    const fW = upload(teacherWeights(f), 'teacher f');
+    this.loss = stage === 1
+      ? new Stage1Loss(backend, f.config, this.config, B, fW)
+      : new Stage2Loss(backend, f.config, g!.config, this.config, B, { f: fW, g: upload(teacherWeights(g!), 'teacher g') });
+    this.student = this.loss instanceof Stage1Loss ? this.loss.g : this.loss.student;
+    const n = this.student.layout.total;
+    this.opt = new Optimizer(backend, n, train, () => this.step);
+    if (resume) {
+      this.opt.resume(this.student.params, resume);
+      this.step = resume.meta.step;
+      this.lossHistory = [...(resume.meta.lossHistory ?? [])];
+    } else {
+      this.opt.start(this.student.params, initStudent(stage, f.config, teacherWeights(f), train.seed).params);
+    }
+    const noise = { seed: train.seed, counter: () => this.step * 8 + STREAM.trainNoise };
+    const evalNoise = { seed: EVAL_SEED, counter: () => this.evalIndex };
+    const loss = this.loss;
+    this.trainProgram = backend.compile(() => {
+      if (loss instanceof Stage1Loss) loss.record(noise);
+      else loss.record({ noise });
+      this.opt.record(this.student.params, this.student.grads);
+    });
+    this.evalProgram = loss instanceof Stage1Loss ? loss.compile(evalNoise, false) : loss.compile({ noise: evalNoise, gradient: false });
+  }
+
+  /** The student's EMA weights (what samples use). */
+  get ema(): Tensor {
+    return this.opt.ema;
+  }
+
+  /** The frozen teachers' weights on the device: f, then g (stage 2). */
+  get teacherTensors(): Tensor[] {
+    return this.weights;
+  }
+
+  private setBatch(tokens: Uint32Array, seed: number, index: number): void {
+    const tm = distillTimes(this.stage, seed, index, this.train.batch, this.timeMap);
+    if (this.loss instanceof Stage1Loss) this.loss.setBatch({ tokens, ...tm });
+    else this.loss.setBatch({ tokens, s: tm.s, t: tm.t, gs: tm.gs, gt: tm.gt });
+  }
+
+  async trainStep(): Promise<StepResult> {
+    const t0 = performance.now();
+    this.setBatch(this.batcher.next(), this.train.seed, this.step);
+    this.trainProgram.run();
+    const [loss] = await this.backend.read(this.student.loss);
+    const [normSq] = await this.backend.read(this.opt.normSq);
+    const nonFinite = !Number.isFinite(loss) || !Number.isFinite(normSq);
+    this.step++;
+    this.lossHistory.push({ step: this.step, loss, time: Date.now() });
+    return { step: this.step, loss, gradNorm: Math.sqrt(normSq), nonFinite, ms: performance.now() - t0 };
+  }
+
+  /**
+   * The distillation error on the fixed validation batches (fixed noise and
+   * (s, d)): the mean over tokens of Σ_v (target − prediction)², without the
+   * stage-1 loss weighting (which makes the training loss go below 0 as w
+   * learns log of the error).
+   */
+  async validate(): Promise<number> {
+    let sum = 0, count = 0;
+    for (let j = 0; j < this.valBatches.length; j++) {
+      this.evalIndex = j;
+      this.setBatch(this.valBatches[j], EVAL_SEED, j);
+      this.evalProgram.run();
+      for (const x of await this.backend.read(this.student.ce)) { sum += x; count++; }
+    }
+    const val = count ? sum / count : NaN;
+    const last = this.lossHistory[this.lossHistory.length - 1];
+    if (last && last.step === this.step) last.valCe = val;
+    return val;
+  }
+
+  async snapshot(meta: Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version' | 'kind'>): Promise<Checkpoint> {
+    const state = await this.opt.state(this.student.params);
+    return {
+      config: this.config,
+      meta: {
+        ...meta, kind: this.stage === 1 ? 'flowmap' : 'fmlm', format: 'flm-studio', version: 1, step: this.step,
+        lossHistory: this.lossHistory, train: { ...this.train }, rng: { seed: this.train.seed, step: this.step },
+        data: { ...(meta.data ?? {}), batcher: this.batcher.state() },
+        extra: { ...(meta.extra ?? {}), distill: this.info },
+      },
+      ...state,
+    };
+  }
+
+  release(): void {
+    this.loss.release();
+    this.opt.release();
+    for (const t of this.weights) this.backend.release(t);
+  }
+}
