@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { parityCommand } from './parity.ts';
 import { InspectError, inspectFile } from './inspect.ts';
 import { sampleCommand } from './sample.ts';
+import { distillCommand } from './distill.ts';
 import { trainCommand } from './train.ts';
 import type { PresetName } from '../model/presets.ts';
 import type { BackendName } from './backend.ts';
@@ -22,10 +23,18 @@ commands:
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
   sample --checkpoint <file> --steps N [--seed S] [--count n] [--backend webgpu|cpu]
-         [--trajectory <out.json>] [--k K]
-                                         Euler sampling with the EMA weights; prints the texts, then
+         [--trajectory <out.json>] [--k K] [--teacher <flm.safetensors>]
+                                         sampling with the EMA weights (FLM: Euler; FMLM: the one-network
+                                         flow map, --steps 1 = one-step; a stage-1 flow map: two-network
+                                         with --teacher); prints the texts, then
                                          one JSON line with the tokens; --trajectory writes every
                                          frame's top-K candidates, entropy and argmax (as the studio)
+  distill --stage 1|2 --teacher <flm.safetensors> [--teacher-g <g.safetensors>] --steps N --out <file>
+          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x]
+          [--warmup n] [--eval-every n] [--save-every n]
+                                         flow-map distillation: stage 1 trains the flow map g from the
+                                         FLM, stage 2 the one-step FMLM from the FLM and g; last line:
+                                         {"stage","steps","first_loss","last_loss","val_error",…}
   inspect <file>                         summary of a checkpoint or safetensors file; for an
                                          unreadable one, the reason on one line and exit code 2
 `;
@@ -78,6 +87,33 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(summary));
     return 0;
   }
+  if (command === 'distill') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        stage: { type: 'string' }, teacher: { type: 'string' }, 'teacher-g': { type: 'string' },
+        steps: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, corpus: { type: 'string' }, seed: { type: 'string' },
+        backend: { type: 'string', default: 'webgpu' }, batch: { type: 'string' }, lr: { type: 'string' },
+        warmup: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' },
+      },
+    });
+    const stage = num(values.stage, 'stage');
+    if (stage !== 1 && stage !== 2) throw new UsageError('distill needs --stage 1 or --stage 2');
+    if (!values.teacher) throw new UsageError('distill needs --teacher <FLM checkpoint>');
+    if (stage === 2 && !values['teacher-g']) throw new UsageError('distill --stage 2 needs --teacher-g <stage-1 checkpoint>');
+    const steps = num(values.steps, 'steps');
+    if (!steps || steps < 1 || !Number.isInteger(steps)) throw new UsageError('distill needs --steps N (an integer ≥ 1)');
+    if (!values.out) throw new UsageError('distill needs --out <file.safetensors>');
+    const backend = values.backend as BackendName;
+    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const summary = await distillCommand({
+      stage, teacher: values.teacher, teacherG: values['teacher-g'], steps, out: values.out, resume: values.resume, corpus: values.corpus,
+      seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'), warmup: num(values.warmup, 'warmup'),
+      evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'),
+    }, (s) => console.error(s));
+    console.log(JSON.stringify(summary));
+    return 0;
+  }
   if (command === 'inspect') {
     const file = rest[0];
     if (!file) throw new UsageError('inspect needs a file');
@@ -96,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         checkpoint: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string', default: '0' },
         count: { type: 'string', default: '1' }, backend: { type: 'string', default: 'webgpu' },
-        trajectory: { type: 'string' }, k: { type: 'string', default: '8' },
+        trajectory: { type: 'string' }, k: { type: 'string', default: '8' }, teacher: { type: 'string' },
       },
     });
     if (!values.checkpoint) throw new UsageError('sample needs --checkpoint <file>');
@@ -110,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
     if (!(k >= 1) || !Number.isInteger(k)) throw new UsageError('--k must be an integer ≥ 1');
     const seed = num(values.seed, 'seed')!;
     if (!(seed >= 0 && seed < 2 ** 32) || !Number.isInteger(seed)) throw new UsageError('--seed must be an integer from 0 to 4294967295');
-    const summary = await sampleCommand({ checkpoint: values.checkpoint, steps, seed, count, backend, trajectory: values.trajectory, k }, (s) => console.log(s));
+    const summary = await sampleCommand({ checkpoint: values.checkpoint, steps, seed, count, backend, trajectory: values.trajectory, k, teacher: values.teacher }, (s) => console.log(s));
     console.log(JSON.stringify(summary));
     return 0;
   }

@@ -1,8 +1,10 @@
 /**
- * `flm sample --checkpoint <file> --steps N --seed S [--count n] [--backend cpu|webgpu] [--trajectory out.json] [--k K]`:
- * Euler sampling (spec section 5) with the checkpoint's EMA weights (its raw
- * weights when it has no EMA), through the same SamplingSession as the
- * studio's sampling worker. Prints each sample's text, then one JSON line
+ * `flm sample --checkpoint <file> --steps N --seed S [--count n] [--backend cpu|webgpu] [--trajectory out.json] [--k K] [--teacher <flm>]`:
+ * samples with the checkpoint's EMA weights (its raw weights when it has no
+ * EMA): an FLM with N Euler steps (spec section 5), an FMLM with N steps of
+ * the one-network flow-map sampler (N = 1: one-step generation, section 7),
+ * a stage-1 flow map with the two-network sampler and its `--teacher`
+ * (section 6); through the same SamplingSession as the studio's sampling worker. Prints each sample's text, then one JSON line
  * with the tokens. `--trajectory` also writes every frame's summary (the
  * studio's "Export JSON" format).
  */
@@ -10,25 +12,26 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { decodeCheckpoint } from '../io/checkpoint.ts';
 import type { FrameSummary } from '../sampling/frames.ts';
-import { SamplingSession } from '../sampling/session.ts';
+import { SAMPLER_NAMES, SamplingSession } from '../sampling/session.ts';
 import { trajectoryJSON } from '../sampling/trajectory.ts';
 import { createBackend, type BackendName } from './backend.ts';
 
 export interface SampleOptions {
   checkpoint: string; steps: number; seed: number; count: number; backend: BackendName;
-  trajectory?: string; k?: number;
+  trajectory?: string; k?: number; teacher?: string;
 }
 
 export interface SampleSummary {
   steps: number; seed: number; count: number; backend: BackendName;
-  ms_per_sample: number; ms_per_step: number; tokens: number[][]; texts: string[];
+  ms_per_sample: number; ms_per_step: number; sampler: string; tokens: number[][]; texts: string[];
 }
 
 export async function sampleCommand(o: SampleOptions, print: (s: string) => void): Promise<SampleSummary> {
   const ckpt = decodeCheckpoint(new Uint8Array(readFileSync(o.checkpoint)));
   const backend = await createBackend(o.backend);
   try {
-    const session = new SamplingSession(backend, ckpt);
+    const teacher = o.teacher ? decodeCheckpoint(new Uint8Array(readFileSync(o.teacher))) : undefined;
+    const session = new SamplingSession(backend, ckpt, { teacher });
     const frames: FrameSummary[] = [];
     const settings = { steps: o.steps, seed: o.seed, count: o.count, k: Math.min(o.k ?? 8, ckpt.config.vocab) };
     const run = await session.run(settings, o.trajectory ? (f) => { frames.push(f); } : undefined);
@@ -40,7 +43,7 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
     run.texts.forEach((t, i) => print(`--- sample ${i}${label} ---\n${t}`));
     return {
       steps: o.steps, seed: o.seed, count: o.count, backend: o.backend,
-      ms_per_sample: run.msTotal / o.count, ms_per_step: run.msPerStep, tokens: run.tokens, texts: run.texts,
+      ms_per_sample: run.msTotal / o.count, ms_per_step: run.msPerStep, sampler: SAMPLER_NAMES[session.kind], tokens: run.tokens, texts: run.texts,
     };
   } finally {
     backend.destroy();

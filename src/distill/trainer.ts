@@ -130,6 +130,11 @@ export class DistillTrainer {
     this.evalProgram = loss instanceof Stage1Loss ? loss.compile(evalNoise, false) : loss.compile({ noise: evalNoise, gradient: false });
   }
 
+  /** The student's parameter count. */
+  get parameterCount(): number {
+    return this.student.layout.count;
+  }
+
   /** The student's EMA weights (what samples use). */
   get ema(): Tensor {
     return this.opt.ema;

@@ -1,12 +1,17 @@
 /**
  * A loaded model ready to sample: the checkpoint's EMA weights (its raw
- * weights when it has none) on a backend, its tokenizer, and one Euler
- * sampler per sample count. The sampling worker and `flm sample` both run
- * through this class, so the same checkpoint, seed, N and backend give the
- * same tokens in the studio and headless.
+ * weights when it has none) on a backend, its tokenizer, and one sampler
+ * per sample count. The sampler follows the model: an FLM gets the Euler
+ * sampler (spec section 5), an FMLM (two-time, stage 2) the one-network
+ * flow-map sampler (section 7; one step = one-step generation), a stage-1
+ * flow map g the two-network sampler with its FLM teacher (section 6). The
+ * sampling worker and `flm sample` both run through this class, so the same
+ * checkpoint, seed, N and backend give the same tokens in the studio and
+ * headless.
  */
 import type { Backend, Tensor } from '../engine/backend.ts';
-import { EulerSampler } from '../flm/sampler.ts';
+import { TwoNetworkSampler } from '../distill/twoNetworkSampler.ts';
+import { EulerSampler, type SampleFrame } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
@@ -56,19 +61,50 @@ export function checkSettings(s: SampleSettings, vocab: number): void {
   if (!intIn(s.k, 1, vocab)) throw new RangeError(`k must be from 1 to the vocabulary size ${vocab} (got ${s.k})`);
 }
 
+interface Sampler {
+  sample(steps: number, seed: number, onFrame?: (f: SampleFrame) => void | Promise<void>): Promise<{ tokens: Uint32Array; z: Float32Array }>;
+  release(): void;
+}
+
+export type SamplerKind = 'euler' | 'flowmap' | 'two-network';
+
+/** Which sampler a checkpoint needs. */
+export function samplerKind(ckpt: Checkpoint): SamplerKind {
+  if (!ckpt.config.twoTime) return 'euler';
+  const stage = (ckpt.meta.extra as { distill?: { stage?: number } } | undefined)?.distill?.stage;
+  return stage === 1 ? 'two-network' : 'flowmap';
+}
+
+export const SAMPLER_NAMES: Record<SamplerKind, string> = {
+  euler: 'FLM, Euler sampler',
+  flowmap: 'FMLM, one-network flow-map sampler',
+  'two-network': 'stage-1 flow map with its FLM teacher, two-network sampler',
+};
+
 export class SamplingSession {
   readonly config: DiTConfig;
+  readonly kind: SamplerKind;
   readonly tokenizer: TextTokenizer | null;
   /** One display string per token id. */
   readonly pieces: string[];
   readonly usesEma: boolean;
   private readonly weights: Tensor;
+  private readonly teacher: { config: DiTConfig; weights: Tensor } | null = null;
   private readonly timeMap: TimeMap;
-  private readonly samplers = new Map<number, EulerSampler>();
+  private readonly samplers = new Map<number, Sampler>();
 
-  constructor(readonly backend: Backend, ckpt: Checkpoint) {
-    if (ckpt.config.twoTime) {
-      throw new Error('this is a two-time (flow-map) checkpoint; it needs the flow-map samplers of the distillation stages, not the Euler FLM sampler');
+  /** `teacher`: the FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
+  constructor(readonly backend: Backend, ckpt: Checkpoint, opts: { teacher?: Checkpoint } = {}) {
+    this.kind = samplerKind(ckpt);
+    if (this.kind === 'two-network') {
+      const f = opts.teacher;
+      if (!f) throw new Error('this is a stage-1 flow map: sampling it needs its FLM teacher as well (the two-network sampler), or distil stage 2 for a one-step FMLM');
+      if (f.config.twoTime || f.config.vocab !== ckpt.config.vocab || f.config.length !== ckpt.config.length) {
+        throw new Error('the teacher must be an FLM with the same vocabulary and length as the flow map');
+      }
+      const w = backend.tensor(f.params.length, 'sample.teacher');
+      backend.write(w, f.ema ?? f.params);
+      this.teacher = { config: f.config, weights: w };
     }
     this.config = ckpt.config;
     this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer as unknown as TokenizerJSON) : null;
@@ -95,10 +131,12 @@ export class SamplingSession {
     return Array.from(ids, (i) => this.pieces[i]).join('');
   }
 
-  private sampler(count: number): EulerSampler {
+  private sampler(count: number): Sampler {
     let s = this.samplers.get(count);
     if (!s) {
-      s = new EulerSampler(this.backend, this.config, count, this.weights, this.timeMap);
+      s = this.teacher
+        ? new TwoNetworkSampler(this.backend, this.teacher.config, this.config, count, { f: this.teacher.weights, g: this.weights }, this.timeMap)
+        : new EulerSampler(this.backend, this.config, count, this.weights, this.timeMap);
       this.samplers.set(count, s);
     }
     return s;
@@ -138,5 +176,6 @@ export class SamplingSession {
     for (const s of this.samplers.values()) s.release();
     this.samplers.clear();
     this.backend.release(this.weights);
+    if (this.teacher) this.backend.release(this.teacher.weights);
   }
 }
