@@ -83,9 +83,27 @@ export type TrainEvent =
   | { type: 'done'; step: number }
   | { type: 'error'; message: string; code?: string };
 
+/** A flow-map distillation run (spec sections 6–7) from stored or bundled checkpoints. */
+export interface DistillRequest {
+  stage: 1 | 2;
+  /** The FLM teacher f. */
+  teacher: Exclude<ModelSource, { kind: 'bytes' }>;
+  /** The stage-1 flow map g (stage 2). */
+  teacherG?: Exclude<ModelSource, { kind: 'bytes' }>;
+  /** The teacher's training text, when it was the user's own (checked against the teacher's SHA-256). */
+  corpus?: CorpusSource;
+  backend?: BackendPreference;
+  steps: number;
+  name: string;
+  saveEvery: number;
+  sampleEvery: number;
+}
+
 export interface TrainApi {
   /** Start a new run. Events stream to `onEvent` until done, paused or failed. */
   start(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<void>;
+  /** Start a distillation stage; the same events as training (samples are one-step samples of the student). */
+  distill(req: DistillRequest, onEvent: (e: TrainEvent) => void): Promise<void>;
   /**
    * Resume a stored checkpoint (up to `steps` in total). A run on the user's
    * own text needs that text again (`corpus`), since checkpoints do not store it.
@@ -135,6 +153,10 @@ export interface LoadedModel {
   pieces: string[];
   usesEma: boolean;
   backend: string;
+  /** The sampler this model needs (FLM Euler, FMLM one-network flow map…). */
+  sampler: string;
+  /** The FLM this model was distilled from, when the studio can load it (for comparisons). */
+  teacher: string | null;
 }
 
 export interface SampleApi {
@@ -147,6 +169,11 @@ export interface SampleApi {
    * sent to `onFrame` (its typed arrays transferred) before the next step.
    */
   sample(settings: SampleSettings, onFrame?: (f: FrameSummary) => void): Promise<SampleRun>;
+  /**
+   * Sample the loaded model's FLM teacher (a distilled model's) with the same
+   * settings — the same seed gives the same noise — for side-by-side comparisons.
+   */
+  sampleTeacher(settings: SampleSettings): Promise<SampleRun>;
   /** Fault injection for the reliability tests: destroy the GPU device (the next sample recovers). */
   injectFault(kind: 'device-loss'): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { parameterCount } from '../src/model/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
-import { SamplingSession } from '../src/sampling/session.ts';
+import { SAMPLER_NAMES, samplerKind, SamplingSession } from '../src/sampling/session.ts';
 import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
 import type { BackendPreference, LoadedModel, ModelEntry, ModelSource, SampleApi } from './protocol.ts';
 
@@ -19,6 +19,16 @@ const store = new CheckpointStore();
 let session: SamplingSession | null = null;
 /** What the session was built from, to rebuild it on a new device after a device loss. */
 let loaded: { ckpt: Checkpoint; choice: BackendPreference } | null = null;
+/** The loaded model's FLM teacher, for comparisons (loaded on first use). */
+let teacher: { source: TeacherSource; session: SamplingSession | null } | null = null;
+
+type TeacherSource = Exclude<ModelSource, { kind: 'bytes' }>;
+
+/** Where a distilled checkpoint's FLM teacher is, when the studio can load it. */
+function teacherSource(ckpt: Checkpoint): TeacherSource | null {
+  const f = (ckpt.meta.extra as { teacherSources?: { f?: TeacherSource } } | undefined)?.teacherSources?.f;
+  return f && (f.kind === 'bundled' || f.kind === 'stored') ? f : null;
+}
 /** Loads and samples run one at a time, in call order. */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -60,10 +70,15 @@ const api: SampleApi = {
     // Decode (and so validate) before touching the current model: a bad file loses nothing.
     const ckpt = decodeCheckpoint(bytes);
     const { backend, note } = await backendFor(choice);
-    const next = new SamplingSession(backend, ckpt);
+    const tSrc = teacherSource(ckpt);
+    // A stage-1 flow map samples with its teacher (the two-network sampler).
+    const f = samplerKind(ckpt) === 'two-network' && tSrc ? decodeCheckpoint((await sourceBytes(tSrc)).bytes) : undefined;
+    const next = new SamplingSession(backend, ckpt, { teacher: f });
     session?.release();
+    teacher?.session?.release();
     session = next;
     loaded = { ckpt, choice };
+    teacher = tSrc && ckpt.config.twoTime ? { source: tSrc, session: null } : null;
     return {
       name: ckpt.meta.name || name,
       step: ckpt.meta.step,
@@ -74,6 +89,8 @@ const api: SampleApi = {
       pieces: next.pieces,
       usesEma: next.usesEma,
       backend: backend.description + note,
+      sampler: SAMPLER_NAMES[next.kind],
+      teacher: teacher ? (teacher.source.kind === 'bundled' ? teacher.source.file : `stored checkpoint ${teacher.source.id}`) : null,
     };
   }),
 
@@ -91,6 +108,15 @@ const api: SampleApi = {
       session = new SamplingSession(backend, loaded.ckpt);
       return session.run(settings, send);
     }
+  }),
+
+  sampleTeacher: (settings) => serial(async () => {
+    if (!teacher || !loaded) throw new Error('this model has no FLM teacher the studio can load');
+    if (!teacher.session) {
+      const { backend } = await backendFor(loaded.choice);
+      teacher.session = new SamplingSession(backend, decodeCheckpoint((await sourceBytes(teacher.source)).bytes));
+    }
+    return teacher.session.run(settings);
   }),
 
   async injectFault() {

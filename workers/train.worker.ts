@@ -17,10 +17,13 @@ import { defaultConfig, type DiTConfig } from '../src/model/config.ts';
 import { presetConfig, presetTrain, trainingMemoryBytes } from '../src/model/presets.ts';
 import type { TrainConfig } from '../src/train/schedule.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
+import type { Stage } from '../src/distill/init.ts';
+import { DISTILL_TRAIN, DistillTrainer, type DistillInfo } from '../src/distill/trainer.ts';
+import { TwoNetworkSampler } from '../src/distill/twoNetworkSampler.ts';
 import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
-import type { BackendPreference, CorpusSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
+import type { BackendPreference, CorpusSource, DistillRequest, ModelSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
 
 const store = new CheckpointStore();
 let pauseRequested = false;
@@ -44,8 +47,18 @@ async function corpusText(src: CorpusSource): Promise<{ id: string; text: string
   return { id: src.name, text: decodeCorpusBytes(new Uint8Array(src.bytes)) };
 }
 
+/** What the worker needs of a trainer: FLM training and both distillation stages. */
+type AnyTrainer = FlmTrainer | DistillTrainer;
+
+/** Where a distillation run's teachers come from (so that a resume can load them again). */
+type TeacherSource = Exclude<ModelSource, { kind: 'bytes' }>;
+
+interface DistillSession { stage: Stage; sources: { f: TeacherSource; g?: TeacherSource } }
+
 interface Session {
-  trainer: FlmTrainer;
+  trainer: AnyTrainer;
+  /** Set for a distillation run. */
+  distill?: DistillSession;
   tokenizer: TextTokenizer;
   id: string;
   name: string;
@@ -61,26 +74,38 @@ interface Session {
   /** Device losses recovered from in this run (a device that keeps failing stops the run). */
   recoveries: number;
   /** The preview sampler, made once per session (it owns its own activations). */
-  sampler?: EulerSampler;
+  sampler?: EulerSampler | TwoNetworkSampler;
 }
 
 /** How many lost devices one run recovers from before it gives up. */
 const MAX_RECOVERIES = 3;
 
 async function save(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
-  const ckpt = await s.trainer.snapshot({
-    kind: 'flm', name: s.name, createdAt: new Date().toISOString(),
+  const meta = {
+    name: s.name, createdAt: new Date().toISOString(),
     tokenizer: s.tokenizer.toJSON() as never,
     data: { corpus: s.corpus.kind === 'bundled' ? s.corpus : { kind: 'bytes', name: s.corpusId }, sha256: s.corpusSha256 },
-    extra: { saveEvery: s.saveEvery, sampleEvery: s.sampleEvery, target: s.target },
-  });
-  const info = await store.save(encodeCheckpoint(ckpt), { id: s.id, name: s.name, kind: 'flm', step: s.trainer.step });
+    extra: { saveEvery: s.saveEvery, sampleEvery: s.sampleEvery, target: s.target, ...(s.distill ? { teacherSources: s.distill.sources } : {}) },
+  };
+  const t = s.trainer;
+  const ckpt = t instanceof DistillTrainer ? await t.snapshot(meta) : await t.snapshot({ ...meta, kind: 'flm' });
+  const info = await store.save(encodeCheckpoint(ckpt), { id: s.id, name: s.name, kind: ckpt.meta.kind, step: t.step });
   emit({ type: 'checkpoint', info });
 }
 
+/**
+ * A preview sample with the EMA weights: 8 Euler steps of an FLM; one step
+ * of a student (stage 2: the FMLM's one-step generation; stage 1: one
+ * two-network step with the teacher).
+ */
 async function preview(s: Session, b: Backend): Promise<string> {
-  s.sampler ??= new EulerSampler(b, s.trainer.config, 1, s.trainer.ema, s.trainer.timeMap);
-  const { tokens } = await s.sampler.sample(8, s.trainer.step);
+  const t = s.trainer;
+  if (!s.sampler) {
+    s.sampler = t instanceof DistillTrainer && t.stage === 1
+      ? new TwoNetworkSampler(b, t.teacherConfig, t.config, 1, { f: t.teacherTensors[0], g: t.ema }, t.timeMap)
+      : new EulerSampler(b, t.config, 1, t.ema, t.timeMap);
+  }
+  const { tokens } = await s.sampler.sample(t instanceof DistillTrainer ? 1 : 8, t.step);
   return s.tokenizer.decode(tokens);
 }
 
@@ -113,7 +138,7 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
         type: 'step', step: t.step, steps: s.target, loss: r.loss, valCe,
         tokensPerS: (done * train.batch * cfg.length) / elapsed, etaS: (elapsed / done) * (s.target - t.step),
       });
-      if (s.sampleEvery > 0 && t.step % s.sampleEvery === 0) emit({ type: 'sample', step: t.step, text: await preview(s, b) });
+      if (s.sampleEvery > 0 && (t.step % s.sampleEvery === 0 || t.step === s.target)) emit({ type: 'sample', step: t.step, text: await preview(s, b) });
       if (t.step % s.saveEvery === 0 || t.step === s.target) await save(s, emit);
       // Let queued messages (pause, list…) in: on the CPU backend a step never yields otherwise.
       await new Promise((r) => setTimeout(r, 0));
@@ -190,7 +215,7 @@ function adopt(s: Session): void {
 function started(s: Session, b: Backend, unigram: number): TrainEvent {
   return {
     type: 'started', checkpointId: s.id, name: s.name, step: s.trainer.step, steps: s.target,
-    params: s.trainer.model.layout.count, vocab: s.trainer.config.vocab,
+    params: s.trainer.parameterCount, vocab: s.trainer.config.vocab,
     memoryBytes: trainingMemoryBytes(s.trainer.config, s.trainer.train.batch), backend: b.description + (current?.note ?? ''),
     unigramEntropy: unigram, history: s.trainer.lossHistory,
   };
@@ -222,6 +247,31 @@ async function prepareStart(req: TrainRequest, onEvent: (e: TrainEvent) => void)
   void run(s, onEvent);
 }
 
+/**
+ * The text a checkpoint was trained on: the bundled corpus it names, or the
+ * user's own text (given again, or cached in this tab under `cacheId`),
+ * checked against the SHA-256 the checkpoint recorded.
+ */
+async function trainingText(cacheId: string, ckpt: Checkpoint, given?: CorpusSource) {
+  const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource | string; sha256?: string };
+  const saved = dataMeta.corpus;
+  const bundled: CorpusSource | undefined = typeof saved === 'string'
+    ? { kind: 'bundled', id: saved } // written by `flm train`
+    : saved?.kind === 'bundled' ? saved : undefined;
+  const src: CorpusSource | undefined = bundled ?? corpusCache.get(cacheId) ?? (given?.kind === 'bytes' ? given : undefined);
+  if (!src) throw new Error('This checkpoint was trained on your own text, which is not stored in checkpoints. Open the same text again (Corpus), then press Resume.');
+  if (src.kind === 'bytes') corpusCache.set(cacheId, src);
+  const corpus = await corpusText(src);
+  const sha256 = await corpusDigest(corpus.text);
+  try {
+    checkSameCorpus(dataMeta.sha256, sha256, src.kind === 'bytes' ? `"${src.name}"` : `The bundled corpus "${corpus.id}"`);
+  } catch (e) {
+    corpusCache.delete(cacheId);
+    throw e;
+  }
+  return { src, corpus, sha256 };
+}
+
 async function prepareResume(
   id: string, steps: number, onEvent: (e: TrainEvent) => void, given?: CorpusSource, choice?: BackendPreference, recoveries = 0,
 ): Promise<void> {
@@ -231,29 +281,24 @@ async function prepareResume(
   const tokJson = ckpt.meta.tokenizer;
   if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
   const tokenizer = tokenizerFromJSON(tokJson as unknown as TokenizerJSON);
-  const dataMeta = (ckpt.meta.data ?? {}) as { corpus?: CorpusSource | string; sha256?: string };
-  const saved = dataMeta.corpus;
-  const bundled: CorpusSource | undefined = typeof saved === 'string'
-    ? { kind: 'bundled', id: saved } // written by `flm train`
-    : saved?.kind === 'bundled' ? saved : undefined;
-  const src: CorpusSource | undefined = bundled ?? corpusCache.get(id) ?? (given?.kind === 'bytes' ? given : undefined);
-  if (!src) throw new Error('This checkpoint was trained on your own text, which is not stored in checkpoints. Open the same text again (Corpus), then press Resume.');
-  if (src.kind === 'bytes') corpusCache.set(id, src);
-  const corpus = await corpusText(src);
-  const sha256 = await corpusDigest(corpus.text);
-  try {
-    checkSameCorpus(dataMeta.sha256, sha256, src.kind === 'bytes' ? `"${src.name}"` : `The bundled corpus "${corpus.id}"`);
-  } catch (e) {
-    corpusCache.delete(id);
-    throw e;
-  }
+  const { src, corpus, sha256 } = await trainingText(id, ckpt, given);
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
   const train = { ...(ckpt.meta.train as unknown as TrainConfig), steps };
-  const trainer = new FlmTrainer(b, ckpt.config, train, data, ckpt);
-  const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number };
+  const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number; teacherSources?: DistillSession['sources']; distill?: DistillInfo };
+  let trainer: AnyTrainer;
+  let distill: DistillSession | undefined;
+  if (ckpt.meta.kind === 'flowmap' || ckpt.meta.kind === 'fmlm') {
+    const sources = extra.teacherSources, stage = extra.distill?.stage;
+    if (!sources || !stage) throw new Error('this distillation checkpoint does not say where its teachers are, so it cannot be resumed here');
+    const f = await loadModel(sources.f), g = sources.g ? await loadModel(sources.g) : undefined;
+    trainer = new DistillTrainer(b, stage, { f, g }, train, data, ckpt);
+    distill = { stage, sources };
+  } else {
+    trainer = new FlmTrainer(b, ckpt.config, train, data, ckpt);
+  }
   const s: Session = {
-    trainer, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id, corpusSha256: sha256,
+    trainer, distill, tokenizer, id, name: ckpt.meta.name, corpus: src, corpusId: corpus.id, corpusSha256: sha256,
     saveEvery: extra.saveEvery ?? 20, sampleEvery: extra.sampleEvery ?? 0, target: steps,
     choice: choice ?? 'auto', recoveries,
   };
@@ -262,7 +307,54 @@ async function prepareResume(
   void run(s, onEvent);
 }
 
+/** A model checkpoint from the bundled models or the store (decoded, so a bad file fails here). */
+async function loadModel(src: TeacherSource): Promise<Checkpoint> {
+  if (src.kind === 'stored') return decodeCheckpoint(new Uint8Array(await store.load(src.id)));
+  if (!/^[\w.-]+\.safetensors$/.test(src.file)) throw new Error(`not a bundled model file name: ${src.file}`);
+  const res = await fetch(publicUrl(`models/${src.file}`));
+  if (!res.ok) throw new Error(`could not load the bundled model ${src.file} (HTTP ${res.status})`);
+  return decodeCheckpoint(new Uint8Array(await res.arrayBuffer()));
+}
+
+async function prepareDistill(req: DistillRequest, onEvent: (e: TrainEvent) => void): Promise<void> {
+  current = await backendFor(req.backend);
+  const b = current.backend;
+  const f = await loadModel(req.teacher);
+  if (f.config.twoTime) throw new Error('the teacher must be an FLM checkpoint (a one-time model)');
+  const g = req.teacherG ? await loadModel(req.teacherG) : undefined;
+  if (req.stage === 2 && !g) throw new Error('stage 2 needs a stage-1 flow map as its second teacher');
+  if (!f.meta.tokenizer) throw new Error('the teacher has no tokenizer, so its corpus cannot be encoded');
+  const tokenizer = tokenizerFromJSON(f.meta.tokenizer as unknown as TokenizerJSON);
+  const id = crypto.randomUUID();
+  const { src, corpus, sha256 } = await trainingText(id, f, req.corpus);
+  const split = splitTrainVal(corpus.text);
+  const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
+  const train: TrainConfig = {
+    ...presetTrain('micro', req.steps), ...(f.meta.train as Partial<TrainConfig> | undefined), ...DISTILL_TRAIN, steps: req.steps,
+  };
+  const trainer = new DistillTrainer(b, req.stage, { f, g }, train, data);
+  const sources = { f: req.teacher, ...(req.teacherG ? { g: req.teacherG } : {}) };
+  const s: Session = {
+    trainer, distill: { stage: req.stage, sources }, tokenizer, id, name: req.name, corpus: src, corpusId: corpus.id, corpusSha256: sha256,
+    saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps, choice: req.backend ?? 'auto', recoveries: 0,
+  };
+  adopt(s);
+  onEvent(started(s, b, unigramEntropy(data.val, tokenizer.vocabSize)));
+  await save(s, onEvent);
+  void run(s, onEvent);
+}
+
 const api: TrainApi = {
+  async distill(req, onEvent) {
+    claim();
+    try {
+      await prepareDistill(req, onEvent);
+    } catch (e) {
+      running = false;
+      throw e;
+    }
+  },
+
   async start(req: TrainRequest, onEvent) {
     claim();
     try {
@@ -290,7 +382,7 @@ const api: TrainApi = {
     if (!s) throw new Error('no training session to inject a fault into');
     const b = s.trainer.backend;
     if (kind === 'nan-weights') {
-      b.write(s.trainer.model.params, new Float32Array(s.trainer.model.params.size).fill(NaN));
+      b.write(s.trainer.params, new Float32Array(s.trainer.params.size).fill(NaN));
     } else {
       if (!(b instanceof GpuBackend)) throw new Error('device loss needs the WebGPU backend');
       b.handle.device.destroy();

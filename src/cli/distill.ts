@@ -9,9 +9,11 @@
  * {"stage","steps","first_loss","last_loss","val_error","tokens_per_s",…}.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { checkSameCorpus, corpusDigest, splitTrainVal } from '../data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
-import { DistillTrainer } from '../distill/trainer.ts';
+import { DISTILL_TRAIN, DistillTrainer } from '../distill/trainer.ts';
 import type { Stage } from '../distill/init.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
 import { presetTrain } from '../model/presets.ts';
@@ -50,8 +52,17 @@ export interface DistillSummary {
   out: string;
 }
 
-/** Learning rate, warm-up and EMA for distilling the small presets (the reference: lr 3e−4 at batch 512). */
-export const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-3, warmup: 20, emaDecay: 0.999, dropout: 0, evalEvery: 50 };
+const MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '../../public/models');
+
+/**
+ * A teacher among the studio's bundled models (public/models/) is recorded
+ * by file name, so that the studio can load it for resumes and comparisons;
+ * any other path by its name only (informative).
+ */
+function bundledSource(path: string): { kind: 'bundled'; file: string } | { kind: 'file'; name: string } {
+  const abs = resolve(path);
+  return dirname(abs) === MODELS ? { kind: 'bundled', file: basename(abs) } : { kind: 'file', name: basename(abs) };
+}
 
 const read = (path: string, what: string): Checkpoint => {
   if (!existsSync(path)) throw new Error(`no ${what} file ${path}`);
@@ -106,6 +117,7 @@ export async function distillCommand(o: DistillOptions, log: (s: string) => void
         name: `${o.stage === 1 ? 'flow map (stage 1)' : 'FMLM (stage 2)'} of ${f.meta.name}`, createdAt: new Date().toISOString(),
         tokenizer: f.meta.tokenizer,
         data: { corpus: (f.meta.data as { corpus?: unknown } | undefined)?.corpus as never ?? { kind: 'bytes', name: corpus.id }, sha256 },
+        extra: { teacherSources: { f: bundledSource(o.teacher), ...(o.teacherG ? { g: bundledSource(o.teacherG) } : {}) } },
       });
       writeFileAtomic(o.out, encodeCheckpoint(ckpt));
     };

@@ -21,6 +21,9 @@ import { distillTimes, initStudent, studentConfig, type Stage } from './init.ts'
 import { Stage1Loss } from './stage1.ts';
 import { Stage2Loss } from './stage2.ts';
 
+/** Learning rate, warm-up and EMA for distilling the small presets (the reference: lr 3e−4 at batch 512). */
+export const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-3, warmup: 20, emaDecay: 0.999, dropout: 0, evalEvery: 50 };
+
 /** Validation uses fixed noise and fixed (s, d), so its numbers compare across runs. */
 const EVAL_SEED = 0x5eed;
 
@@ -130,6 +133,11 @@ export class DistillTrainer {
     this.evalProgram = loss instanceof Stage1Loss ? loss.compile(evalNoise, false) : loss.compile({ noise: evalNoise, gradient: false });
   }
 
+  /** The student's weights being trained. */
+  get params(): Tensor {
+    return this.student.params;
+  }
+
   /** The student's parameter count. */
   get parameterCount(): number {
     return this.student.layout.count;
@@ -138,6 +146,11 @@ export class DistillTrainer {
   /** The student's EMA weights (what samples use). */
   get ema(): Tensor {
     return this.opt.ema;
+  }
+
+  /** The FLM teacher's config. */
+  get teacherConfig(): DiTConfig {
+    return this.loss.f.cfg;
   }
 
   /** The frozen teachers' weights on the device: f, then g (stage 2). */

@@ -98,6 +98,15 @@ export class FlmTrainer {
     });
   }
 
+  /** The weights being trained. */
+  get params(): Tensor {
+    return this.model.params;
+  }
+
+  get parameterCount(): number {
+    return this.model.layout.count;
+  }
+
   /** The EMA of the weights (what samples use). */
   get ema(): Tensor {
     return this.opt.ema;

@@ -1,9 +1,10 @@
 import { useState } from 'react';
+import { DistillView } from './views/DistillView.tsx';
 import { EngineView } from './views/EngineView.tsx';
 import { SampleView } from './views/SampleView.tsx';
 import { TrainView } from './views/TrainView.tsx';
 
-const VIEWS = { train: 'Train', sample: 'Sample', engine: 'Engine' } as const;
+const VIEWS = { train: 'Train', distill: 'Distill', sample: 'Sample', engine: 'Engine' } as const;
 type View = keyof typeof VIEWS;
 
 function initialView(): View {
@@ -30,7 +31,7 @@ export function App() {
           <button key={v} type="button" role="tab" aria-selected={view === v} data-testid={`tab-${v}`} onClick={() => choose(v)}>{VIEWS[v]}</button>
         ))}
       </nav>
-      <main>{view === 'train' ? <TrainView /> : view === 'sample' ? <SampleView /> : <EngineView />}</main>
+      <main>{view === 'train' ? <TrainView /> : view === 'distill' ? <DistillView /> : view === 'sample' ? <SampleView /> : <EngineView />}</main>
     </div>
   );
 }

@@ -14,7 +14,7 @@ export type SampleStatus = 'idle' | 'loading' | 'ready' | 'sampling' | 'done' | 
 export type CellMode = 'prediction' | 'state';
 export type HeatMode = 'entropy' | 'final';
 
-export interface CompareColumn { steps: number; texts: string[]; msPerStep: number; msTotal: number }
+export interface CompareColumn { label: string; model: 'this' | 'teacher'; steps: number; texts: string[]; msPerStep: number; msTotal: number }
 
 interface SampleState {
   status: SampleStatus;
@@ -36,6 +36,8 @@ interface SampleState {
   cellMode: CellMode;
   heatMode: HeatMode;
   compareSteps: string;
+  /** Step counts for the FLM teacher of a distilled model ('' = none). */
+  teacherSteps: string;
   comparing: boolean;
   compare: CompareColumn[];
   refreshModels(): Promise<void>;
@@ -50,6 +52,7 @@ interface SampleState {
   setCellMode(m: CellMode): void;
   setHeatMode(m: HeatMode): void;
   setCompareSteps(s: string): void;
+  setTeacherSteps(s: string): void;
   runCompare(): Promise<void>;
   loseDevice(): Promise<void>;
 }
@@ -116,6 +119,7 @@ export const useSample = create<SampleState>((set, get) => {
     cellMode: 'prediction',
     heatMode: 'entropy',
     compareSteps: '1, 8, 64',
+    teacherSteps: '1, 8, 64',
     comparing: false,
     compare: [],
 
@@ -191,6 +195,7 @@ export const useSample = create<SampleState>((set, get) => {
     setCellMode(cellMode) { set({ cellMode }); },
     setHeatMode(heatMode) { set({ heatMode }); },
     setCompareSteps(compareSteps) { set({ compareSteps }); },
+    setTeacherSteps(teacherSteps) { set({ teacherSteps }); },
 
     async loseDevice() {
       try {
@@ -201,17 +206,25 @@ export const useSample = create<SampleState>((set, get) => {
     },
 
     async runCompare() {
-      const list = get().compareSteps.split(/[\s,]+/).filter(Boolean).map(Number);
-      if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1 || n > 1024)) {
+      const parse = (text: string) => text.split(/[\s,]+/).filter(Boolean).map(Number);
+      const mine = parse(get().compareSteps);
+      const model = get().model;
+      const theirs = model?.teacher ? parse(get().teacherSteps) : [];
+      if (!mine.length && !theirs.length || [...mine, ...theirs].some((n) => !Number.isInteger(n) || n < 1 || n > 1024)) {
         set({ message: 'Step counts for the comparison: whole numbers from 1 to 1024, separated by commas.' });
         return;
       }
       const { settings } = get();
+      const kind = model?.sampler.startsWith('FMLM') ? 'FMLM' : 'FLM';
       set({ comparing: true, compare: [], message: null });
       try {
-        for (const steps of list) {
-          const r = await sampler().sample({ ...settings, steps });
-          set({ compare: [...get().compare, { steps, texts: r.texts, msPerStep: r.msPerStep, msTotal: r.msTotal }] });
+        const jobs = [
+          ...mine.map((steps) => ({ model: 'this' as const, steps, label: `${kind} · ${steps} step${steps === 1 ? '' : 's'}` })),
+          ...theirs.map((steps) => ({ model: 'teacher' as const, steps, label: `FLM teacher · ${steps} step${steps === 1 ? '' : 's'}` })),
+        ];
+        for (const j of jobs) {
+          const r = j.model === 'this' ? await sampler().sample({ ...settings, steps: j.steps }) : await sampler().sampleTeacher({ ...settings, steps: j.steps });
+          set({ compare: [...get().compare, { ...j, texts: r.texts, msPerStep: r.msPerStep, msTotal: r.msTotal }] });
         }
       } catch (e) {
         set({ message: `Comparison failed: ${message(e)}` });

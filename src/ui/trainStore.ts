@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { CheckpointInfo } from '../io/checkpointStore.ts';
 import type { LossPoint } from '../io/checkpoint.ts';
-import type { BackendPreference, CorpusSource, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
+import type { BackendPreference, CorpusSource, DistillRequest, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
 import { trainer } from './trainClient.ts';
 
 export type RunStatus = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
@@ -52,6 +52,8 @@ interface TrainState {
   exportFile(id: string): Promise<{ name: string; bytes: ArrayBuffer }>;
   importFile(file: File): Promise<void>;
   injectFault(kind: 'nan-weights' | 'device-loss'): Promise<void>;
+  /** Start a distillation stage in the training worker (progress, chart and checkpoints as for training). */
+  distill(req: Omit<DistillRequest, 'saveEvery' | 'sampleEvery' | 'backend'>): Promise<void>;
 }
 
 const emptyRun: RunState = {
@@ -155,6 +157,18 @@ export const useTrain = create<TrainState>((set, get) => {
         await get().refresh();
       } catch (e) {
         set({ message: `Import failed: ${(e as Error).message}` });
+      }
+    },
+    async distill(req) {
+      set({ status: 'starting', message: null, notice: null, run: emptyRun });
+      try {
+        const corpus = get().corpus;
+        await trainer().distill({
+          ...req, backend: get().backend, saveEvery: 20, sampleEvery: 10,
+          ...(corpus.kind === 'bytes' ? { corpus: { ...corpus, bytes: corpus.bytes.slice(0) } } : {}),
+        }, events);
+      } catch (e) {
+        set({ status: 'error', message: (e as Error).message });
       }
     },
     async injectFault(kind) {

@@ -34,11 +34,12 @@ function Controls() {
       {model && (
         <p className="stats" data-testid="model-info" data-length={model.length} data-vocab={model.vocab}>
           {model.name}: step {model.step}, {model.params.toLocaleString()} parameters, L {model.length}, vocab {model.vocab} ({model.tokenizer}),
-          {model.usesEma ? ' EMA weights' : ' raw weights (no EMA stored)'}; {model.backend}
+          {model.usesEma ? ' EMA weights' : ' raw weights (no EMA stored)'}; <span data-testid="sampler-kind">{model.sampler}</span>
+          {model.teacher && <> (distilled from {model.teacher})</>}; {model.backend}
         </p>
       )}
       <div className="row">
-        <label>Euler steps <input data-testid="sample-steps" type="number" min={1} max={1024} value={settings.steps} onChange={(e) => s.setSettings({ steps: num(e.target.value) })} /></label>
+        <label>{model?.sampler.startsWith('FMLM') ? 'Steps' : 'Euler steps'} <input data-testid="sample-steps" type="number" min={1} max={1024} value={settings.steps} onChange={(e) => s.setSettings({ steps: num(e.target.value) })} /></label>
         <label>Seed <input data-testid="seed" type="number" min={0} value={settings.seed} onChange={(e) => s.setSettings({ seed: num(e.target.value) })} /></label>
         <button type="button" data-testid="random-seed" title="pick a random seed" onClick={() => s.setSettings({ seed: Math.floor(Math.random() * 2 ** 31) })}>Random seed</button>
         <label>Samples <input data-testid="count" type="number" min={1} max={64} value={settings.count} onChange={(e) => s.setSettings({ count: num(e.target.value) })} /></label>

@@ -104,14 +104,19 @@ function ModelPicker() {
   );
 }
 
-function Progress() {
-  const { run, status, message, notice, start, pause, resume, steps, injectFault } = useTrain();
+/**
+ * A run's controls and progress (training and distillation share the
+ * training worker): the view's start buttons, Pause, Continue, status,
+ * messages, progress and figures, and the fault-injection buttons.
+ */
+export function RunProgress({ actions, valLabel = 'val CE' }: { actions: React.ReactNode; valLabel?: string }) {
+  const { run, status, message, notice, pause, resume, steps, injectFault } = useTrain();
   const pct = run.steps ? (100 * run.step) / run.steps : 0;
   const training = status === 'training' || status === 'pausing';
   return (
     <div className="group">
       <div className="row">
-        <button type="button" data-testid="train" disabled={training || status === 'starting'} onClick={() => void start()}>Train</button>
+        {actions}
         <button type="button" data-testid="pause" disabled={status !== 'training'} onClick={() => void pause()}>Pause</button>
         {run.checkpointId && (status === 'paused' || status === 'done') && (
           <button type="button" data-testid="continue" onClick={() => void resume(run.checkpointId!, Math.max(steps, run.step + 1))}>Continue to {Math.max(steps, run.step + 1)} steps</button>
@@ -124,7 +129,7 @@ function Progress() {
       <p className="stats">
         step <strong data-testid="step">{run.step}</strong> / {run.steps}
         {run.loss !== null && <> · loss <strong data-testid="loss">{run.loss.toFixed(4)}</strong></>}
-        {run.valCe !== null && <> · val CE {run.valCe.toFixed(4)}</>}
+        {run.valCe !== null && <> · {valLabel} <span data-testid="val">{run.valCe.toFixed(4)}</span></>}
         {run.tokensPerS !== null && <> · {run.tokensPerS.toFixed(0)} tokens/s</>}
         {run.etaS !== null && training && <> · ETA {fmtTime(run.etaS)}</>}
         {run.params > 0 && <> · {run.params.toLocaleString()} parameters, vocab {run.vocab}, {MB(run.memoryBytes)} · {run.backend}</>}
@@ -144,7 +149,15 @@ function Progress() {
   );
 }
 
-function Checkpoints() {
+function TrainProgress() {
+  const { status, start } = useTrain();
+  const training = status === 'training' || status === 'pausing';
+  return <RunProgress actions={<button type="button" data-testid="train" disabled={training || status === 'starting'} onClick={() => void start()}>Train</button>} />;
+}
+
+const KIND_LABEL: Record<string, string> = { flm: 'FLM', flowmap: 'flow map (stage 1)', fmlm: 'FMLM (stage 2)' };
+
+export function Checkpoints() {
   const { checkpoints, refresh, rename, remove, exportFile, importFile, resume, status, steps } = useTrain();
   useEffect(() => { void refresh(); }, [refresh]);
   const busy = status === 'training' || status === 'starting' || status === 'pausing';
@@ -156,17 +169,19 @@ function Checkpoints() {
     <div className="group">
       <h3>Checkpoints (stored in this browser)</h3>
       <table className="checkpoints" data-testid="checkpoints">
-        <thead><tr><th>name</th><th>step</th><th>size</th><th>saved</th><th /></tr></thead>
+        <thead><tr><th>name</th><th>kind</th><th>step</th><th>size</th><th>saved</th><th /></tr></thead>
         <tbody>
           {checkpoints.map((c) => (
-            <tr key={c.id} data-testid="checkpoint-row" data-step={c.step}>
+            <tr key={c.id} data-testid="checkpoint-row" data-step={c.step} data-kind={c.kind}>
               <td><input aria-label="name" defaultValue={c.name} onBlur={(e) => { if (e.target.value !== c.name) void rename(c.id, e.target.value); }} /></td>
+              <td>{KIND_LABEL[c.kind] ?? c.kind}</td>
               <td>{c.step}</td>
               <td>{MB(c.bytes)}</td>
               <td>{new Date(c.updatedAt).toLocaleString()}</td>
               <td className="row">
                 <button type="button" disabled={busy} data-testid="resume" onClick={() => void resume(c.id, Math.max(steps, c.step + 1))}>Resume</button>
                 <button type="button" data-testid="export" onClick={() => void save(c.id)}>Export</button>
+                {c.kind !== 'flowmap' && <a className="button" data-testid="open-sample" href={`?view=sample&model=${encodeURIComponent(`stored:${c.id}`)}`}>Sample</a>}
                 <button type="button" disabled={busy} onClick={() => { if (confirm(`Delete "${c.name}"?`)) void remove(c.id); }}>Delete</button>
               </td>
             </tr>
@@ -188,7 +203,7 @@ export function TrainView() {
         <CorpusPicker />
         <ModelPicker />
       </div>
-      <Progress />
+      <TrainProgress />
       <LossChart history={run.history} unigram={run.unigramEntropy} />
       {run.sample && (
         <div className="group">

@@ -3,20 +3,23 @@ import { useSample } from '../sampleStore.ts';
 
 /** The same noise (seed) sampled with several step counts, side by side. */
 export function Compare() {
-  const { compareSteps, setCompareSteps, runCompare, comparing, compare, model, status, settings } = useSample();
+  const { compareSteps, setCompareSteps, teacherSteps, setTeacherSteps, runCompare, comparing, compare, model, status, settings } = useSample();
   const busy = comparing || status === 'sampling' || status === 'loading';
   return (
     <section className="group" data-testid="compare">
       <h3>Same noise, different step counts</h3>
       <div className="row">
-        <label>Euler steps <input data-testid="compare-steps" value={compareSteps} onChange={(e) => setCompareSteps(e.target.value)} /></label>
+        <label>{model?.sampler.startsWith('FMLM') ? 'FMLM steps' : 'Euler steps'} <input data-testid="compare-steps" value={compareSteps} onChange={(e) => setCompareSteps(e.target.value)} /></label>
+        {model?.teacher && (
+          <label>its FLM teacher, Euler steps <input data-testid="teacher-steps" value={teacherSteps} onChange={(e) => setTeacherSteps(e.target.value)} /></label>
+        )}
         <button type="button" data-testid="compare-run" disabled={!model || busy} onClick={() => void runCompare()}>Compare (seed {settings.seed})</button>
         {comparing && <span className="status">sampling…</span>}
       </div>
       <div className="compare-columns">
         {compare.map((c) => (
-          <div key={c.steps} className="compare-col" data-testid="compare-col" data-steps={c.steps}>
-            <h4>{c.steps} step{c.steps === 1 ? '' : 's'} <small className="stats">{c.msPerStep.toFixed(0)} ms/step · {c.msTotal.toFixed(0)} ms</small></h4>
+          <div key={c.label} className="compare-col" data-testid="compare-col" data-steps={c.steps} data-model={c.model}>
+            <h4>{c.label} <small className="stats">{c.msPerStep.toFixed(0)} ms/step · {c.msTotal.toFixed(0)} ms</small></h4>
             {c.texts.map((t, i) => <pre key={i} className="sample" data-text={t}>{visibleWhitespace(t)}</pre>)}
           </div>
         ))}

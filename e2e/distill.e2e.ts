@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launch, watchErrors } from './browser.ts';
+
+/**
+ * Distillation in the studio: from the bundled FLM, stage 1 then stage 2 for
+ * a few steps each in the training worker, one-step samples of the student,
+ * then the FMLM opened in the Sample view generating in one step.
+ */
+describe('distillation in headless Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  beforeAll(async () => {
+    browser = await launch();
+    page = await (await browser.newContext()).newPage();
+    errors = watchErrors(page);
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  const finished = async () => {
+    await page.getByTestId('status').filter({ hasText: /^(done|error|paused)$/ }).waitFor({ timeout: 600_000 });
+    const err = await page.getByTestId('train-error').textContent().catch(() => null);
+    expect(await page.getByTestId('status').textContent(), err ?? '').toBe('done');
+  };
+
+  it('distils the bundled micro FLM through stage 1 and stage 2', async () => {
+    await page.goto(`${inject('baseURL')}?view=distill`);
+    const teacher = page.getByTestId('distill-teacher');
+    await expect.poll(() => teacher.locator('option').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await teacher.locator('option').first().textContent()).toContain('bundled');
+    await page.getByTestId('distill-steps-1').fill('2');
+    await page.getByTestId('distill-1').click();
+    await finished();
+    expect(await page.getByTestId('step').textContent()).toBe('2');
+    expect(await page.getByTestId('distill-sample').textContent()).toBeTruthy();
+    const rows = page.getByTestId('checkpoint-row');
+    await expect.poll(() => rows.filter({ has: page.locator('[data-kind]') }).count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="checkpoint-row"][data-kind="flowmap"]').count()).toBe(1);
+
+    const flowmap = page.getByTestId('distill-flowmap');
+    await expect.poll(() => flowmap.locator('option').count()).toBeGreaterThan(0);
+    await page.getByTestId('distill-steps-2').fill('2');
+    await page.getByTestId('distill-2').click();
+    await finished();
+    const sample = (await page.getByTestId('distill-sample').textContent()) ?? '';
+    console.log(`one-step FMLM sample after 2 steps of stage 2: ${sample.slice(0, 64)}`);
+    expect(sample.length).toBeGreaterThan(0);
+    const fmlm = page.locator('[data-testid="checkpoint-row"][data-kind="fmlm"]');
+    expect(await fmlm.count()).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}distill-stage2.png`, fullPage: true });
+
+    // Open the FMLM in the Sample view and generate in one step.
+    await fmlm.getByTestId('open-sample').click();
+    await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('sampler-kind').textContent()).toBe('FMLM, one-network flow-map sampler');
+    await page.getByTestId('sample-steps').fill('1');
+    await page.getByTestId('generate').click();
+    await page.getByTestId('sample-status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+    expect(await page.getByTestId('sample-status').textContent()).toBe('done');
+    expect(await page.getByTestId('frame-label').getAttribute('data-frames')).toBe('2');
+    expect((await page.getByTestId('frame-text').first().getAttribute('data-text'))!.length).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}distill-fmlm-sample.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});

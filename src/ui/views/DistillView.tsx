@@ -1,0 +1,113 @@
+import { useEffect, useState } from 'react';
+import type { DistillRequest } from '../../../workers/protocol.ts';
+import { visibleWhitespace } from '../format.ts';
+import { useTrain } from '../trainStore.ts';
+import { LossChart } from './LossChart.tsx';
+import { Checkpoints, RunProgress } from './TrainView.tsx';
+
+type Source = DistillRequest['teacher'];
+interface Choice { key: string; label: string; source: Source }
+
+interface BundledIndex { models: { file: string; name: string; kind?: string }[] }
+
+const keyOf = (s: Source) => (s.kind === 'bundled' ? `bundled:${s.file}` : `stored:${s.id}`);
+
+/** The models of one kind the user can pick: the bundled ones and those stored in this browser. */
+function useModels(kind: 'flm' | 'flowmap'): Choice[] {
+  const { checkpoints, refresh } = useTrain();
+  const [bundled, setBundled] = useState<Choice[]>([]);
+  useEffect(() => {
+    void refresh();
+    void fetch(`${import.meta.env.BASE_URL}models/index.json`).then(async (r) => {
+      if (!r.ok) return;
+      const index = (await r.json()) as BundledIndex;
+      setBundled(index.models.filter((m) => (m.kind ?? 'flm') === kind).map((m) => {
+        const source: Source = { kind: 'bundled', file: m.file };
+        return { key: keyOf(source), label: `${m.name} (bundled)`, source };
+      }));
+    }).catch(() => undefined);
+  }, [kind, refresh]);
+  const stored = checkpoints.filter((c) => c.kind === kind).map((c): Choice => {
+    const source: Source = { kind: 'stored', id: c.id };
+    return { key: keyOf(source), label: `${c.name} (step ${c.step})`, source };
+  });
+  return [...bundled, ...stored];
+}
+
+function Picker({ label, testid, choices, value, onChange }: { label: string; testid: string; choices: Choice[]; value: string; onChange(v: string): void }) {
+  const current = choices.some((c) => c.key === value) ? value : (choices[0]?.key ?? '');
+  useEffect(() => { if (current !== value) onChange(current); }, [current, value, onChange]);
+  return (
+    <label>{label}{' '}
+      <select data-testid={testid} value={current} onChange={(e) => onChange(e.target.value)}>
+        {choices.length === 0 && <option value="">— none yet —</option>}
+        {choices.map((c) => <option key={c.key} value={c.key}>{c.label}</option>)}
+      </select>
+    </label>
+  );
+}
+
+/**
+ * Flow-map distillation (spec sections 6–7): stage 1 trains a flow map g
+ * from an FLM teacher; stage 2 trains the one-step FMLM δ from the FLM and g.
+ * Both run in the training worker, with progress, loss chart, one-step
+ * samples of the student, IndexedDB checkpoints and exact resume.
+ */
+export function DistillView() {
+  const { run, status, distill } = useTrain();
+  const flms = useModels('flm'), flowmaps = useModels('flowmap');
+  const [f, setF] = useState('');
+  const [g, setG] = useState('');
+  const [steps1, setSteps1] = useState(100);
+  const [steps2, setSteps2] = useState(100);
+  const busy = status === 'training' || status === 'starting' || status === 'pausing';
+  const source = (list: Choice[], key: string) => list.find((c) => c.key === key)?.source;
+  const teacher = source(flms, f), flowmap = source(flowmaps, g);
+  const name = (stage: 1 | 2) => `${stage === 1 ? 'flow map' : 'FMLM'} of ${flms.find((c) => c.key === f)?.label ?? 'FLM'}`;
+  const stage = (run.name.startsWith('FMLM') ? 2 : 1) as 1 | 2;
+  return (
+    <section className="panel" aria-labelledby="distill-title">
+      <h2 id="distill-title">Distil an FLM into a one-step FMLM</h2>
+      <p>
+        Stage 1 learns a flow map g that jumps from time s to t with two evaluations of the frozen FLM teacher (a
+        two-half-step bootstrap target). Stage 2 trains a student δ, initialised from the FLM, to match that map with one
+        network: its one step from noise (t = 0 → 1) is a whole sequence.
+      </p>
+      <fieldset className="group" disabled={busy}>
+        <legend>Stage 1: the flow map g</legend>
+        <div className="row">
+          <Picker label="FLM teacher" testid="distill-teacher" choices={flms} value={f} onChange={setF} />
+          <label>Steps <input data-testid="distill-steps-1" type="number" min={1} value={steps1} onChange={(e) => setSteps1(Math.max(1, Number(e.target.value) || 1))} /></label>
+        </div>
+      </fieldset>
+      <fieldset className="group" disabled={busy}>
+        <legend>Stage 2: the one-step FMLM δ (needs a stage-1 flow map of the same teacher)</legend>
+        <div className="row">
+          <Picker label="Stage-1 flow map" testid="distill-flowmap" choices={flowmaps} value={g} onChange={setG} />
+          <label>Steps <input data-testid="distill-steps-2" type="number" min={1} value={steps2} onChange={(e) => setSteps2(Math.max(1, Number(e.target.value) || 1))} /></label>
+        </div>
+      </fieldset>
+      <RunProgress
+        valLabel="val error"
+        actions={(
+          <>
+            <button type="button" data-testid="distill-1" disabled={busy || !teacher} onClick={() => void distill({ stage: 1, teacher: teacher!, steps: steps1, name: name(1) })}>
+              Train stage 1
+            </button>
+            <button type="button" data-testid="distill-2" disabled={busy || !teacher || !flowmap} onClick={() => void distill({ stage: 2, teacher: teacher!, teacherG: flowmap!, steps: steps2, name: name(2) })}>
+              Train stage 2
+            </button>
+          </>
+        )}
+      />
+      <LossChart history={run.history} unigram={null} />
+      {run.sample && (
+        <div className="group">
+          <h3>One-step sample of the student at step {run.sample.step} ({stage === 2 ? 'softmax δ(z0, 0, 1)' : 'one two-network step'}, EMA weights)</h3>
+          <pre className="sample" data-testid="distill-sample" title="spaces shown as ·, line breaks as ↵">{visibleWhitespace(run.sample.text)}</pre>
+        </div>
+      )}
+      <Checkpoints />
+    </section>
+  );
+}
