@@ -27,19 +27,18 @@ describe('distillation in headless Chromium', () => {
   it('distils the bundled micro FLM through stage 1 and stage 2', async () => {
     await page.goto(`${inject('baseURL')}?view=distill`);
     const teacher = page.getByTestId('distill-teacher');
-    await expect.poll(() => teacher.locator('option').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    expect(await teacher.locator('option').first().textContent()).toContain('bundled');
+    await expect.poll(() => teacher.locator('option').first().textContent(), { timeout: 30_000 }).toContain('bundled');
     await page.getByTestId('distill-steps-1').fill('2');
     await page.getByTestId('distill-1').click();
     await finished();
     expect(await page.getByTestId('step').textContent()).toBe('2');
     expect(await page.getByTestId('distill-sample').textContent()).toBeTruthy();
     const rows = page.getByTestId('checkpoint-row');
-    await expect.poll(() => rows.filter({ has: page.locator('[data-kind]') }).count()).toBeGreaterThan(0);
-    expect(await page.locator('[data-testid="checkpoint-row"][data-kind="flowmap"]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="checkpoint-row"][data-kind="flowmap"]').count(), { timeout: 30_000 }).toBe(1);
+    expect(await rows.count()).toBe(1);
 
     const flowmap = page.getByTestId('distill-flowmap');
-    await expect.poll(() => flowmap.locator('option').count()).toBeGreaterThan(0);
+    await expect.poll(() => flowmap.locator('option[value^="stored:"]').count(), { timeout: 30_000 }).toBe(1);
     await page.getByTestId('distill-steps-2').fill('2');
     await page.getByTestId('distill-2').click();
     await finished();
@@ -47,7 +46,7 @@ describe('distillation in headless Chromium', () => {
     console.log(`one-step FMLM sample after 2 steps of stage 2: ${sample.slice(0, 64)}`);
     expect(sample.length).toBeGreaterThan(0);
     const fmlm = page.locator('[data-testid="checkpoint-row"][data-kind="fmlm"]');
-    expect(await fmlm.count()).toBe(1);
+    await expect.poll(() => fmlm.count(), { timeout: 30_000 }).toBe(1);
     await page.screenshot({ path: `${ARTIFACTS}distill-stage2.png`, fullPage: true });
 
     // Open the FMLM in the Sample view and generate in one step.

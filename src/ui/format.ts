@@ -21,3 +21,8 @@ export function download(name: string, data: Blob | string): void {
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** A loss for people: 4 decimals, or 3 significant digits when it is small (distillation errors). */
+export function fmtLoss(x: number): string {
+  return x !== 0 && Math.abs(x) < 0.01 ? x.toExponential(3) : x.toFixed(4);
+}

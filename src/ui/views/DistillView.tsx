@@ -89,6 +89,7 @@ export function DistillView() {
       </fieldset>
       <RunProgress
         valLabel="val error"
+        continueTo={run.step < run.steps ? run.steps : run.step + 100}
         actions={(
           <>
             <button type="button" data-testid="distill-1" disabled={busy || !teacher} onClick={() => void distill({ stage: 1, teacher: teacher!, steps: steps1, name: name(1) })}>
@@ -100,7 +101,7 @@ export function DistillView() {
           </>
         )}
       />
-      <LossChart history={run.history} unigram={null} />
+      <LossChart history={run.history} unigram={null} valLabel="validation error (unweighted)" unit="loss" />
       {run.sample && (
         <div className="group">
           <h3>One-step sample of the student at step {run.sample.step} ({stage === 2 ? 'softmax δ(z0, 0, 1)' : 'one two-network step'}, EMA weights)</h3>

@@ -3,8 +3,14 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LossPoint } from '../../io/checkpoint.ts';
 
-/** Train loss per step and the periodic validation cross-entropy, drawn with uPlot. */
-export function LossChart({ history, unigram }: { history: LossPoint[]; unigram: number | null }) {
+/**
+ * Train loss per step and the periodic validation figure, drawn with uPlot:
+ * cross-entropy (nats) for FLM training, the distillation error for the
+ * distillation stages.
+ */
+export function LossChart({ history, unigram, valLabel = 'validation CE', unit = 'nats' }: {
+  history: LossPoint[]; unigram: number | null; valLabel?: string; unit?: string;
+}) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
@@ -24,12 +30,12 @@ export function LossChart({ history, unigram }: { history: LossPoint[]; unigram:
       width: Math.max(320, el.current.clientWidth),
       height: 240,
       scales: { x: { time: false } },
-      axes: [{ label: 'step' }, { label: 'nats' }],
+      axes: [{ label: 'step' }, { label: unit, size: 70, values: (_u, vals) => vals.map((v) => (v === 0 || Math.abs(v) >= 0.01 ? String(+v.toFixed(3)) : v.toExponential(1))) }],
       series: [
         {},
         { label: 'train loss', stroke: '#1f6feb', width: 1.5 },
-        { label: 'validation CE', stroke: '#d4a72c', width: 2, points: { show: true }, spanGaps: true },
-        { label: 'unigram entropy', stroke: '#8c959f', dash: [6, 4], width: 1 },
+        { label: valLabel, stroke: '#d4a72c', width: 2, points: { show: true }, spanGaps: true },
+        { label: 'unigram entropy', stroke: '#8c959f', dash: [6, 4], width: 1, show: unigram !== null },
       ],
     };
     plot.current = new uPlot(opts, data(), el.current);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { PRESETS, parameterCount, presetConfig, trainingMemoryBytes, type PresetName } from '../../model/presets.ts';
-import { download, fmtTime, visibleWhitespace } from '../format.ts';
+import { download, fmtLoss, fmtTime, visibleWhitespace } from '../format.ts';
 import { useTrain } from '../trainStore.ts';
 import { LossChart } from './LossChart.tsx';
 
@@ -109,7 +109,7 @@ function ModelPicker() {
  * training worker): the view's start buttons, Pause, Continue, status,
  * messages, progress and figures, and the fault-injection buttons.
  */
-export function RunProgress({ actions, valLabel = 'val CE' }: { actions: React.ReactNode; valLabel?: string }) {
+export function RunProgress({ actions, valLabel = 'val CE', continueTo }: { actions: React.ReactNode; valLabel?: string; continueTo?: number }) {
   const { run, status, message, notice, pause, resume, steps, injectFault } = useTrain();
   const pct = run.steps ? (100 * run.step) / run.steps : 0;
   const training = status === 'training' || status === 'pausing';
@@ -118,9 +118,10 @@ export function RunProgress({ actions, valLabel = 'val CE' }: { actions: React.R
       <div className="row">
         {actions}
         <button type="button" data-testid="pause" disabled={status !== 'training'} onClick={() => void pause()}>Pause</button>
-        {run.checkpointId && (status === 'paused' || status === 'done') && (
-          <button type="button" data-testid="continue" onClick={() => void resume(run.checkpointId!, Math.max(steps, run.step + 1))}>Continue to {Math.max(steps, run.step + 1)} steps</button>
-        )}
+        {run.checkpointId && (status === 'paused' || status === 'done') && (() => {
+          const to = continueTo ?? Math.max(steps, run.step + 1);
+          return <button type="button" data-testid="continue" onClick={() => void resume(run.checkpointId!, to)}>Continue to {to} steps</button>;
+        })()}
         <span data-testid="status" className="status">{status}</span>
       </div>
       {message && <p className="error" role="alert" data-testid="train-error">{message}</p>}
@@ -128,8 +129,8 @@ export function RunProgress({ actions, valLabel = 'val CE' }: { actions: React.R
       <progress max={100} value={pct} data-testid="progress" />
       <p className="stats">
         step <strong data-testid="step">{run.step}</strong> / {run.steps}
-        {run.loss !== null && <> · loss <strong data-testid="loss">{run.loss.toFixed(4)}</strong></>}
-        {run.valCe !== null && <> · {valLabel} <span data-testid="val">{run.valCe.toFixed(4)}</span></>}
+        {run.loss !== null && <> · loss <strong data-testid="loss">{fmtLoss(run.loss)}</strong></>}
+        {run.valCe !== null && <> · {valLabel} <span data-testid="val">{fmtLoss(run.valCe)}</span></>}
         {run.tokensPerS !== null && <> · {run.tokensPerS.toFixed(0)} tokens/s</>}
         {run.etaS !== null && training && <> · ETA {fmtTime(run.etaS)}</>}
         {run.params > 0 && <> · {run.params.toLocaleString()} parameters, vocab {run.vocab}, {MB(run.memoryBytes)} · {run.backend}</>}
