@@ -2,7 +2,7 @@
  * Cheap, model-free statistics of generated text against the training
  * corpus, for comparing samplers before a judge model exists (issue 6):
  * the per-character NLL under the corpus's character bigram model, the
- * share of generated words (runs of letters) that occur in the corpus, and
+ * share of generated words (runs of 3+ letters) that occur in the corpus, and
  * the share of spaces. Lower NLL, more known words and a corpus-like space
  * share mean more text-like output.
  */
@@ -48,13 +48,14 @@ export class CharBigram {
   }
 }
 
-const WORD = /[a-z]+/g;
+/** Words of three or more letters: one- and two-letter runs are too often words by chance. */
+const WORD = /[a-z]{3,}/g;
 
 export function corpusWords(text: string): Set<string> {
   return new Set(text.toLowerCase().match(WORD) ?? []);
 }
 
-/** Share of the sample's words (letter runs, lower-cased) that occur in `words`; NaN without words. */
+/** Share of the sample's words (runs of 3+ letters, lower-cased) that occur in `words`; NaN without words. */
 export function knownWordShare(sample: string, words: Set<string>): number {
   const found = sample.toLowerCase().match(WORD) ?? [];
   return found.length ? found.filter((w) => words.has(w)).length / found.length : NaN;
