@@ -14,9 +14,9 @@ import { TimeMap } from '../flm/timeMap.ts';
 import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
 import type { DiT } from '../model/dit.ts';
-import { Optimizer } from '../train/optimizer.ts';
+import { Optimizer, type StepResult } from '../train/optimizer.ts';
 import type { TrainConfig } from '../train/schedule.ts';
-import type { StepResult, TrainerData } from '../train/trainer.ts';
+import type { TrainerData } from '../train/trainer.ts';
 import { distillTimes, initStudent, studentConfig, type Stage } from './init.ts';
 import { Stage1Loss } from './stage1.ts';
 import { Stage2Loss } from './stage2.ts';
@@ -168,12 +168,9 @@ export class DistillTrainer {
     const t0 = performance.now();
     this.setBatch(this.batcher.next(), this.train.seed, this.step);
     this.trainProgram.run();
-    const [loss] = await this.backend.read(this.student.loss);
-    const [normSq] = await this.backend.read(this.opt.normSq);
-    const nonFinite = !Number.isFinite(loss) || !Number.isFinite(normSq);
-    this.step++;
-    this.lossHistory.push({ step: this.step, loss, time: Date.now() });
-    return { step: this.step, loss, gradNorm: Math.sqrt(normSq), nonFinite, ms: performance.now() - t0 };
+    const r = await this.opt.result(this.student.loss, ++this.step, t0);
+    this.lossHistory.push({ step: this.step, loss: r.loss, time: Date.now() });
+    return r;
   }
 
   /**

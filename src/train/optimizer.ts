@@ -8,6 +8,15 @@ import type { Backend, Tensor } from '../engine/backend.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import { emaDecayAt, learningRate, type TrainConfig } from './schedule.ts';
 
+export interface StepResult {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  /** The step's gradients were not finite: the update was skipped. */
+  nonFinite: boolean;
+  ms: number;
+}
+
 export class Optimizer {
   readonly ema: Tensor;
   readonly m: Tensor;
@@ -49,6 +58,17 @@ export class Optimizer {
       maxGradNorm: t.clip,
     });
     ops.ema(this.ema, params, n, () => emaDecayAt(t, this.step()));
+  }
+
+  /**
+   * After a training program ran: read its loss and the gradient norm, and
+   * report the step (non-finite: AdamW skipped the update).
+   */
+  async result(loss: Tensor, step: number, t0: number): Promise<StepResult> {
+    const [l] = await this.backend.read(loss);
+    const [normSq] = await this.backend.read(this.normSq);
+    const nonFinite = !Number.isFinite(l) || !Number.isFinite(normSq);
+    return { step, loss: l, gradNorm: Math.sqrt(normSq), nonFinite, ms: performance.now() - t0 };
   }
 
   async state(params: Tensor): Promise<Required<Pick<Checkpoint, 'params' | 'ema' | 'adamM' | 'adamV'>>> {

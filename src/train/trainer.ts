@@ -14,17 +14,10 @@ import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
 import { initParams } from '../model/init.ts';
 import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
-import { Optimizer } from './optimizer.ts';
+import { Optimizer, type StepResult } from './optimizer.ts';
 import type { TrainConfig } from './schedule.ts';
 
-export interface StepResult {
-  step: number;
-  loss: number;
-  gradNorm: number;
-  /** The step's gradients were not finite: the update was skipped. */
-  nonFinite: boolean;
-  ms: number;
-}
+export type { StepResult } from './optimizer.ts';
 
 export interface TrainerData {
   train: Uint32Array;
@@ -129,12 +122,9 @@ export class FlmTrainer {
     this.backend.write(this.model.targets, this.batcher.next());
     this.writeTimes(antitheticTimes(new CounterRng(seed, STREAM.trainTimes, this.step), batch, tMin, tMax));
     this.trainProgram.run();
-    const [loss] = await this.backend.read(this.model.loss);
-    const [normSq] = await this.backend.read(this.opt.normSq);
-    const nonFinite = !Number.isFinite(loss) || !Number.isFinite(normSq);
-    this.step++;
-    this.lossHistory.push({ step: this.step, loss, time: Date.now() });
-    return { step: this.step, loss, gradNorm: Math.sqrt(normSq), nonFinite, ms: performance.now() - t0 };
+    const r = await this.opt.result(this.model.loss, ++this.step, t0);
+    this.lossHistory.push({ step: this.step, loss: r.loss, time: Date.now() });
+    return r;
   }
 
   /**
