@@ -117,7 +117,30 @@ describe('sampling and the denoising visualizer in headless Chromium', () => {
     for (let i = 0; i < 3; i++) console.log(`compare: ${await cols.nth(i).locator('h4').textContent()}`);
   });
 
+  it('the bundled FMLM generates in one step, side by side with its FLM teacher from the same noise', async () => {
+    await page.goto(`${inject('baseURL')}?view=sample&steps=1&seed=11&count=4`);
+    await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
+    const option = page.getByTestId('model').locator('option', { hasText: 'FMLM' });
+    await page.getByTestId('model').selectOption((await option.getAttribute('value'))!);
+    await expect.poll(() => page.getByTestId('sampler-kind').textContent(), { timeout: 60_000 }).toBe('FMLM, one-network flow-map sampler');
+    await generate();
+    expect(await page.getByTestId('frame-label').getAttribute('data-frames')).toBe('2');
+    const oneStep = (await page.getByTestId('frame-text').first().getAttribute('data-text'))!;
+    expect(oneStep.length).toBeGreaterThan(0);
+    await page.getByTestId('compare-steps').fill('1');
+    await page.getByTestId('teacher-steps').fill('1, 8');
+    await page.getByTestId('compare-run').click();
+    const cols = page.getByTestId('compare-col');
+    await expect.poll(() => cols.count(), { timeout: 300_000 }).toBe(3);
+    expect(await cols.nth(0).getAttribute('data-model')).toBe('this');
+    expect(await cols.nth(0).locator('pre').first().getAttribute('data-text')).toBe(oneStep);
+    expect(await cols.nth(1).getAttribute('data-model')).toBe('teacher');
+    for (let i = 0; i < 3; i++) console.log(`FMLM vs FLM: ${await cols.nth(i).locator('h4').textContent()}: ${JSON.stringify(await cols.nth(i).locator('pre').first().getAttribute('data-text'))}`);
+    await page.screenshot({ path: `${ARTIFACTS}sample-fmlm-vs-flm.png`, fullPage: true });
+  });
+
   it('a reload reproduces the tokens; on the CPU backend the headless command gives the same tokens', async () => {
+    await page.goto(`${inject('baseURL')}?view=sample&steps=8&seed=7&count=8`);
     await page.reload();
     await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('seed').inputValue()).toBe('7');
