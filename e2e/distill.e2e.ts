@@ -39,6 +39,8 @@ describe('distillation in headless Chromium', () => {
 
     const flowmap = page.getByTestId('distill-flowmap');
     await expect.poll(() => flowmap.locator('option[value^="stored:"]').count(), { timeout: 30_000 }).toBe(1);
+    // the flow map just trained (the bundled one is listed too)
+    await flowmap.selectOption((await flowmap.locator('option[value^="stored:"]').getAttribute('value'))!);
     await page.getByTestId('distill-steps-2').fill('2');
     await page.getByTestId('distill-2').click();
     await finished();
