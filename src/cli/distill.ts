@@ -20,7 +20,7 @@ import { presetTrain } from '../model/presets.ts';
 import type { TrainConfig } from '../train/schedule.ts';
 import { createBackend, type BackendName } from './backend.ts';
 import { ProgressLine } from './progress.ts';
-import { loadCorpusText, writeFileAtomic } from './train.ts';
+import { loadCorpusText, withOverrides, writeFileAtomic } from './train.ts';
 
 export interface DistillOptions {
   stage: Stage;
@@ -95,15 +95,7 @@ export async function distillCommand(o: DistillOptions, log: (s: string) => void
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
   const base = (resume?.meta.train as TrainConfig | undefined) ?? { ...presetTrain('micro'), ...(f.meta.train as Partial<TrainConfig> | undefined), ...DISTILL_TRAIN };
-  const train: TrainConfig = {
-    ...base,
-    steps: o.steps,
-    ...(o.seed !== undefined && !resume ? { seed: o.seed } : {}),
-    ...(o.batch !== undefined && !resume ? { batch: o.batch } : {}),
-    ...(o.lr !== undefined ? { lr: o.lr } : {}),
-    ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
-    ...(o.evalEvery !== undefined ? { evalEvery: o.evalEvery } : {}),
-  };
+  const train = withOverrides(base, o, !!resume);
   const backend = await createBackend(o.backend);
   try {
     const trainer = new DistillTrainer(backend, o.stage, { f, g }, train, data, resume);

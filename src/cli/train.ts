@@ -65,6 +65,24 @@ export function bundledBpe(): BpeTokenizer {
   return BpeTokenizer.fromTokenizerJson(JSON.parse(readFileSync(join(ROOT, 'public', 'corpus', 'brown-bpe.json'), 'utf8')), 'brown-bpe');
 }
 
+/**
+ * A run's training config with the command line's overrides; seed and batch
+ * only for a new run (a resumed run keeps its own, or it would not continue
+ * exactly).
+ */
+export function withOverrides(
+  base: TrainConfig,
+  o: { steps: number; seed?: number; batch?: number; lr?: number; warmup?: number; dropout?: number; evalEvery?: number },
+  resuming: boolean,
+): TrainConfig {
+  const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => (v !== undefined ? { [k]: v } : {});
+  return {
+    ...base, steps: o.steps,
+    ...(resuming ? {} : { ...set('seed', o.seed), ...set('batch', o.batch) }),
+    ...set('lr', o.lr), ...set('warmup', o.warmup), ...set('dropout', o.dropout), ...set('evalEvery', o.evalEvery),
+  };
+}
+
 /** Write a file so that a crash leaves either the old or the new one, never half of one. */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -84,16 +102,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
   const config = resume?.config ?? presetConfig(o.preset, tokenizer.vocabSize);
   const base = (resume?.meta.train as TrainConfig | undefined) ?? presetTrain(o.preset);
-  const train: TrainConfig = {
-    ...base,
-    steps: o.steps,
-    ...(o.seed !== undefined && !resume ? { seed: o.seed } : {}),
-    ...(o.batch !== undefined && !resume ? { batch: o.batch } : {}),
-    ...(o.lr !== undefined ? { lr: o.lr } : {}),
-    ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
-    ...(o.dropout !== undefined ? { dropout: o.dropout } : {}),
-    ...(o.evalEvery !== undefined ? { evalEvery: o.evalEvery } : {}),
-  };
+  const train = withOverrides(base, o, !!resume);
   const backend = await createBackend(o.backend);
   const trainer = new FlmTrainer(backend, config, train, data, resume);
   const H = unigramEntropy(data.val, tokenizer.vocabSize);
