@@ -129,8 +129,9 @@ export function SampleView() {
     <section className="panel">
       <h2>Sample: watch text emerge from noise</h2>
       <p>
-        Euler sampling with the model's EMA weights: every position starts as Gaussian noise over the vocabulary and moves
-        towards a one-hot vector; in between it is a superposition of candidate tokens.
+        Sampling with the model's EMA weights (an FLM with N Euler steps, a distilled FMLM with its one-network flow map,
+        one step = one network evaluation): every position starts as Gaussian noise over the vocabulary and moves towards a
+        one-hot vector; in between it is a superposition of candidate tokens.
       </p>
       <Controls />
       <Visualizer />
