@@ -64,7 +64,7 @@ export class Stage1Loss {
   ) {
     if (fConfig.twoTime || !gConfig.twoTime) throw new Error('stage 1 needs a one-time FLM teacher and a two-time student');
     if (fConfig.vocab !== gConfig.vocab || fConfig.length !== gConfig.length) throw new Error('teacher and student disagree on vocabulary or length');
-    this.f = new DiT(backend, fConfig, batch, { params: teacher });
+    this.f = new DiT(backend, fConfig, batch, { params: teacher, inference: true });
     this.g = new DiT(backend, gConfig, batch, student ? { params: student } : {});
     const L = gConfig.length, V = gConfig.vocab;
     this.rows = batch * L;

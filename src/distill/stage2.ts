@@ -58,8 +58,8 @@ export class Stage2Loss {
     for (const c of [gConfig, sConfig]) {
       if (c.vocab !== fConfig.vocab || c.length !== fConfig.length) throw new Error('the three networks disagree on vocabulary or length');
     }
-    this.f = new DiT(backend, fConfig, batch, { params: weights.f });
-    this.g = new DiT(backend, gConfig, batch, { params: weights.g });
+    this.f = new DiT(backend, fConfig, batch, { params: weights.f, inference: true });
+    this.g = new DiT(backend, gConfig, batch, { params: weights.g, inference: true });
     this.student = new DiT(backend, sConfig, batch, weights.student ? { params: weights.student } : {});
     const L = sConfig.length, V = sConfig.vocab;
     this.rows = batch * L;

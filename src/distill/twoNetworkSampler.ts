@@ -29,8 +29,8 @@ export class TwoNetworkSampler {
     readonly backend: Backend, fConfig: DiTConfig, gConfig: DiTConfig, readonly count: number,
     weights: { f: Tensor; g: Tensor }, timeMap?: TimeMap,
   ) {
-    this.f = new DiT(backend, fConfig, count, { params: weights.f });
-    this.g = new DiT(backend, gConfig, count, { params: weights.g });
+    this.f = new DiT(backend, fConfig, count, { params: weights.f, inference: true });
+    this.g = new DiT(backend, gConfig, count, { params: weights.g, inference: true });
     const V = fConfig.vocab, rows = count * fConfig.length;
     this.n = rows * V;
     this.D = backend.tensor(this.n, 'two.D');

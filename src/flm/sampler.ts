@@ -41,7 +41,7 @@ export class EulerSampler {
 
   /** `params` is a flat parameter tensor (usually the EMA weights), shared, not copied. */
   constructor(readonly backend: Backend, readonly config: DiTConfig, readonly count: number, params: Tensor, timeMap?: TimeMap) {
-    this.model = new DiT(backend, config, count, { params });
+    this.model = new DiT(backend, config, count, { params, inference: true });
     const n = count * config.length * config.vocab;
     this.p = backend.tensor(n, 'sample.p');
     this.tmp = backend.tensor(n, 'sample.tmp');

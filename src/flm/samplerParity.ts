@@ -22,7 +22,7 @@ export async function runEulerSamplerParity(backend: Backend, fixture: StFile, m
   const cfg = configOfFixture(dit);
   const z0 = fixture.tensors.get('z0')!;
   const count = z0.shape[0];
-  const holder = new DiT(backend, cfg, 1);
+  const holder = new DiT(backend, cfg, 1, { inference: true });
   loadParams(holder, dit);
   const sampler = new EulerSampler(backend, cfg, count, holder.params);
   const steps = Number(fixture.metadata.steps);

@@ -44,6 +44,8 @@ export type ParamViews = Map<string, Tensor>;
 
 export class DiT {
   readonly layout: ParamLayout;
+  /** Built without gradients and backward scratch (samplers, frozen teachers): `backward` throws. */
+  readonly inference: boolean;
   readonly B: number;
   readonly rows: number;
   /** Flat parameters and gradients, laid out by `layout`. */
@@ -90,7 +92,7 @@ export class DiT {
 
   constructor(
     readonly backend: Backend, readonly cfg: DiTConfig, batch: number,
-    shared?: { params?: Tensor; grads?: Tensor; dropout?: boolean },
+    shared?: { params?: Tensor; grads?: Tensor; dropout?: boolean; inference?: boolean },
   ) {
     validateConfig(cfg);
     this.layout = paramLayout(cfg);
@@ -99,13 +101,17 @@ export class DiT {
     const R = batch * L, F = cfg.mlpRatio * D, d = D / H;
     this.rows = R;
     const T = (n: number, label: string) => { const t = backend.tensor(n, label); this.owned.push(t); return t; };
+    this.inference = shared?.inference ?? false;
+    // Inference only (samplers, frozen teachers): no gradients, no backward scratch.
+    const none = this.inference ? T(1, 'no gradients (inference only)') : null;
+    const G = (n: number, label: string) => none ?? T(n, label);
     this.params = shared?.params ?? T(this.layout.total, 'params');
-    this.grads = shared?.grads ?? T(this.layout.total, 'grads');
+    this.grads = shared?.grads ?? G(this.layout.total, 'grads');
     this.p = new Map();
     this.g = new Map();
     for (const s of this.layout.specs) {
       this.p.set(s.name, backend.view(this.params, s.offset, s.size, s.name));
-      this.g.set(s.name, backend.view(this.grads, s.offset, s.size, `grad.${s.name}`));
+      if (!none) this.g.set(s.name, backend.view(this.grads, s.offset, s.size, `grad.${s.name}`));
     }
     this.x = T(R * V, 'x');
     this.t = T(batch, 't');
@@ -143,11 +149,11 @@ export class DiT {
       : null;
     this.w = cfg.lossWeighting ? T(batch, 'w') : null;
     this.ce = T(R, 'ce'); this.perToken = T(R, 'perToken'); this.loss = T(1, 'loss');
-    this.dlogits = T(R * V, 'dlogits');
-    this.dw = cfg.lossWeighting ? T(batch, 'dw') : null;
+    this.dlogits = G(R * V, 'dlogits');
+    this.dw = cfg.lossWeighting ? G(batch, 'dw') : null;
     this.dce = T(R, 'dce');
-    this.dx = T(R * V, 'dx');
-    this.s = {
+    this.dx = G(R * V, 'dx');
+    this.s = none ? {} : {
       dh: T(R * D, 'dh'), dyd: T(R * D, 'dyd'), dmodOut: T(batch * 2 * D, 'dmodOut'), dln: T(R * D, 'dln'), dy: T(R * D, 'dy'), dmod: T(batch * 6 * D, 'dmod'),
       dfcAct: T(R * F, 'dfcAct'), dfc: T(R * F, 'dfc'), dO: T(R * D, 'dO'),
       dq: T(R * D, 'dq'), dk: T(R * D, 'dk'), dv: T(R * D, 'dv'), datt: T(batch * H * L * L, 'datt'),
@@ -263,12 +269,13 @@ export class DiT {
   crossEntropyLoss(): void {
     const ops = this.backend.ops, R = this.rows, V = this.cfg.vocab;
     ops.crossEntropy(this.ce, this.logits, this.targets, R, V);
-    ops.weightedLoss(this.perToken, this.loss, this.dce, this.dw, this.ce, this.w, this.B, this.cfg.length);
-    ops.crossEntropyBackward(this.dlogits, this.logits, this.targets, this.dce, R, V);
+    ops.weightedLoss(this.perToken, this.loss, this.dce, this.inference ? null : this.dw, this.ce, this.w, this.B, this.cfg.length);
+    if (!this.inference) ops.crossEntropyBackward(this.dlogits, this.logits, this.targets, this.dce, R, V);
   }
 
   /** Gradients of every parameter from `dlogits` (and `dw`), optionally of x. */
   backward(opts: BackwardOptions = {}): void {
+    if (this.inference) throw new Error('this DiT was built for inference only (no gradients)');
     const ops = this.backend.ops, cfg = this.cfg, B = this.B, R = this.rows, s = this.s;
     const { vocab: V, hidden: D, cond: C } = cfg;
     const F = cfg.mlpRatio * D;
