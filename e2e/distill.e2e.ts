@@ -47,6 +47,10 @@ describe('distillation in headless Chromium', () => {
     const sample = (await page.getByTestId('distill-sample').textContent()) ?? '';
     console.log(`one-step FMLM sample after 2 steps of stage 2: ${sample.slice(0, 64)}`);
     expect(sample.length).toBeGreaterThan(0);
+    // the student's one-step superposition: 64 positions of top-5 candidates
+    const sup = page.getByTestId('distill-superposition');
+    expect(await sup.getByTestId('position').count()).toBe(64);
+    expect(await sup.getByTestId('position').first().locator('.cand').count()).toBe(5);
     const fmlm = page.locator('[data-testid="checkpoint-row"][data-kind="fmlm"]');
     await expect.poll(() => fmlm.count(), { timeout: 30_000 }).toBe(1);
     await page.screenshot({ path: `${ARTIFACTS}distill-stage2.png`, fullPage: true });

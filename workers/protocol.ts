@@ -73,7 +73,11 @@ export type TrainEvent =
   | { type: 'started'; checkpointId: string; name: string; step: number; steps: number; params: number; vocab: number;
       memoryBytes: number; backend: string; unigramEntropy: number; history: LossPoint[] }
   | { type: 'step'; step: number; steps: number; loss: number; tokensPerS: number; etaS: number; valCe?: number }
-  | { type: 'sample'; step: number; text: string }
+  /**
+   * A preview sample with the summaries of its frames (top-5 candidates per
+   * position…) and, once per run, the tokens' display strings.
+   */
+  | { type: 'sample'; step: number; text: string; frames: FrameSummary[]; pieces?: string[] }
   | { type: 'checkpoint'; info: CheckpointInfo }
   | { type: 'paused'; step: number }
   /** A NaN/Inf loss stopped the run; the last stored checkpoint (at `step`) is where Resume continues. */

@@ -11,6 +11,7 @@ import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type Tokeniz
 import { checkSameCorpus, corpusDigest, decodeCorpusBytes, splitTrainVal } from '../src/data/corpus.ts';
 import { unigramEntropy } from '../src/data/unigram.ts';
 import { EulerSampler } from '../src/flm/sampler.ts';
+import { summarizeFrame, type FrameSummary } from '../src/sampling/frames.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { defaultConfig, type DiTConfig } from '../src/model/config.ts';
@@ -75,6 +76,8 @@ interface Session {
   recoveries: number;
   /** The preview sampler, made once per session (it owns its own activations). */
   sampler?: EulerSampler | TwoNetworkSampler;
+  /** Whether this run's events already carried the tokens' display strings. */
+  piecesSent?: boolean;
 }
 
 /** How many lost devices one run recovers from before it gives up. */
@@ -98,16 +101,21 @@ async function save(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
  * of a student (stage 2: the FMLM's one-step generation; stage 1: one
  * two-network step with the teacher).
  */
-async function preview(s: Session, b: Backend): Promise<string> {
+async function preview(s: Session, b: Backend): Promise<{ text: string; frames: FrameSummary[] }> {
   const t = s.trainer;
   if (!s.sampler) {
     s.sampler = t instanceof DistillTrainer && t.stage === 1
       ? new TwoNetworkSampler(b, t.teacherConfig, t.config, 1, { f: t.teacherTensors[0], g: t.ema }, t.timeMap)
       : new EulerSampler(b, t.config, 1, t.ema, t.timeMap);
   }
-  const { tokens } = await s.sampler.sample(t instanceof DistillTrainer ? 1 : 8, t.step);
-  return s.tokenizer.decode(tokens);
+  const frames: FrameSummary[] = [];
+  const { length: L, vocab: V } = t.config;
+  const { tokens } = await s.sampler.sample(t instanceof DistillTrainer ? 1 : 8, t.step, (f) => { frames.push(summarizeFrame(f, L, V, PREVIEW_K)); });
+  return { text: s.tokenizer.decode(tokens), frames };
 }
+
+/** Candidates per position in preview frames. */
+const PREVIEW_K = 5;
 
 /**
  * Claim the worker for a run, synchronously on entry to start/resume, so two
@@ -138,7 +146,12 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
         type: 'step', step: t.step, steps: s.target, loss: r.loss, valCe,
         tokensPerS: (done * train.batch * cfg.length) / elapsed, etaS: (elapsed / done) * (s.target - t.step),
       });
-      if (s.sampleEvery > 0 && (t.step % s.sampleEvery === 0 || t.step === s.target)) emit({ type: 'sample', step: t.step, text: await preview(s, b) });
+      if (s.sampleEvery > 0 && (t.step % s.sampleEvery === 0 || t.step === s.target)) {
+        const p = await preview(s, b);
+        const pieces = s.piecesSent ? undefined : Array.from({ length: t.config.vocab }, (_, i) => s.tokenizer.tokenString(i));
+        s.piecesSent = true;
+        emit({ type: 'sample', step: t.step, ...p, ...(pieces ? { pieces } : {}) });
+      }
       if (t.step % s.saveEvery === 0 || t.step === s.target) await save(s, emit);
       // Let queued messages (pause, list…) in: on the CPU backend a step never yields otherwise.
       await new Promise((r) => setTimeout(r, 0));

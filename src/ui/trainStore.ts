@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { CheckpointInfo } from '../io/checkpointStore.ts';
+import type { FrameSummary } from '../sampling/frames.ts';
 import type { LossPoint } from '../io/checkpoint.ts';
 import type { BackendPreference, CorpusSource, DistillRequest, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
 import { trainer } from './trainClient.ts';
@@ -22,7 +23,9 @@ export interface RunState {
   backend: string;
   unigramEntropy: number | null;
   history: LossPoint[];
-  sample: { step: number; text: string } | null;
+  sample: { step: number; text: string; frames: FrameSummary[] } | null;
+  /** The tokens' display strings (sent with the first preview of a run). */
+  pieces: string[] | null;
 }
 
 interface TrainState {
@@ -58,7 +61,7 @@ interface TrainState {
 
 const emptyRun: RunState = {
   checkpointId: null, name: '', step: 0, steps: 0, loss: null, valCe: null, tokensPerS: null, etaS: null,
-  params: 0, vocab: 0, memoryBytes: 0, backend: '', unigramEntropy: null, history: [], sample: null,
+  params: 0, vocab: 0, memoryBytes: 0, backend: '', unigramEntropy: null, history: [], sample: null, pieces: null,
 };
 
 export const useTrain = create<TrainState>((set, get) => {
@@ -77,7 +80,9 @@ export const useTrain = create<TrainState>((set, get) => {
         set({ run: { ...run, step: e.step, steps: e.steps, loss: e.loss, valCe: e.valCe ?? run.valCe, tokensPerS: e.tokensPerS, etaS: e.etaS, history } });
         break;
       }
-      case 'sample': set({ run: { ...run, sample: { step: e.step, text: e.text } } }); break;
+      case 'sample':
+        set({ run: { ...run, sample: { step: e.step, text: e.text, frames: e.frames }, pieces: e.pieces ?? run.pieces } });
+        break;
       case 'checkpoint': void get().refresh(); break;
       case 'paused': set({ status: 'paused' }); break;
       case 'done': set({ status: 'done' }); break;

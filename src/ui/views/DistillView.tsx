@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { DistillRequest } from '../../../workers/protocol.ts';
 import { visibleWhitespace } from '../format.ts';
 import { useTrain } from '../trainStore.ts';
+import { CandidateColumns } from '../visualizer/Superposition.tsx';
 import { LossChart } from './LossChart.tsx';
 import { Checkpoints, RunProgress } from './TrainView.tsx';
 
@@ -106,6 +107,21 @@ export function DistillView() {
         <div className="group">
           <h3>One-step sample of the student at step {run.sample.step} ({stage === 2 ? 'softmax δ(z0, 0, 1)' : 'one two-network step'}, EMA weights)</h3>
           <pre className="sample" data-testid="distill-sample" title="spaces shown as ·, line breaks as ↵">{visibleWhitespace(run.sample.text)}</pre>
+          {run.pieces && run.sample.frames.length > 0 && (
+            <>
+              <h4>
+                {stage === 2
+                  ? 'Its superposition: the top candidates of softmax δ(z0, 0, 1) at each position (shade ∝ √p)'
+                  : 'The state after the step: top components of z at each position'}
+              </h4>
+              <CandidateColumns
+                testid="distill-superposition"
+                f={stage === 2 ? run.sample.frames[0] : run.sample.frames[run.sample.frames.length - 1]}
+                pieces={run.pieces} length={run.sample.frames[0].argmaxZ.length} sample={0}
+                mode={stage === 2 ? 'prediction' : 'state'}
+              />
+            </>
+          )}
         </div>
       )}
       <Checkpoints />
