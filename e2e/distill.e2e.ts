@@ -28,10 +28,17 @@ describe('distillation in headless Chromium', () => {
     await page.goto(`${inject('baseURL')}?view=distill`);
     const teacher = page.getByTestId('distill-teacher');
     await expect.poll(() => teacher.locator('option').first().textContent(), { timeout: 30_000 }).toContain('bundled');
-    await page.getByTestId('distill-steps-1').fill('2');
+    // stage 1, paused after its first step and continued: the studio's resume of a distillation run
+    await page.getByTestId('distill-steps-1').fill('5');
     await page.getByTestId('distill-1').click();
+    await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 300_000 }).toBeGreaterThanOrEqual(1);
+    await page.getByTestId('pause').click();
+    await page.getByTestId('status').filter({ hasText: /^(paused|done|error)$/ }).waitFor({ timeout: 300_000 });
+    expect(await page.getByTestId('status').textContent()).toBe('paused');
+    expect(Number(await page.getByTestId('step').textContent())).toBeLessThan(5);
+    await page.getByTestId('continue').click();
     await finished();
-    expect(await page.getByTestId('step').textContent()).toBe('2');
+    expect(await page.getByTestId('step').textContent()).toBe('5');
     expect(await page.getByTestId('distill-sample').textContent()).toBeTruthy();
     const rows = page.getByTestId('checkpoint-row');
     await expect.poll(() => page.locator('[data-testid="checkpoint-row"][data-kind="flowmap"]').count(), { timeout: 30_000 }).toBe(1);
@@ -42,6 +49,7 @@ describe('distillation in headless Chromium', () => {
     // the flow map just trained (the bundled one is listed too)
     await flowmap.selectOption((await flowmap.locator('option[value^="stored:"]').getAttribute('value'))!);
     await page.getByTestId('distill-steps-2').fill('2');
+    expect(await page.getByTestId('continue').textContent()).toContain('105');
     await page.getByTestId('distill-2').click();
     await finished();
     const sample = (await page.getByTestId('distill-sample').textContent()) ?? '';
