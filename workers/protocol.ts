@@ -91,9 +91,9 @@ export type TrainEvent =
 export interface DistillRequest {
   stage: 1 | 2;
   /** The FLM teacher f. */
-  teacher: Exclude<ModelSource, { kind: 'bytes' }>;
+  teacher: StoredModelSource;
   /** The stage-1 flow map g (stage 2). */
-  teacherG?: Exclude<ModelSource, { kind: 'bytes' }>;
+  teacherG?: StoredModelSource;
   /** The teacher's training text, when it was the user's own (checked against the teacher's SHA-256). */
   corpus?: CorpusSource;
   backend?: BackendPreference;
@@ -140,8 +140,11 @@ export type ModelSource =
   | { kind: 'stored'; id: string }
   | { kind: 'bytes'; name: string; bytes: ArrayBuffer };
 
+/** A model the studio can find again by itself (a bundled file or a stored checkpoint). */
+export type StoredModelSource = Exclude<ModelSource, { kind: 'bytes' }>;
+
 export interface ModelEntry {
-  source: Exclude<ModelSource, { kind: 'bytes' }>;
+  source: StoredModelSource;
   name: string;
   detail: string;
 }

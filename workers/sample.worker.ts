@@ -12,23 +12,17 @@ import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { parameterCount } from '../src/model/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
 import { SAMPLER_NAMES, samplerKind, SamplingSession } from '../src/sampling/session.ts';
-import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
-import type { BackendPreference, LoadedModel, ModelEntry, ModelSource, SampleApi } from './protocol.ts';
+import { backendFor, deviceLoss, forgetBackend } from './backends.ts';
+import { bundledModels, modelBytes, teacherSources } from './models.ts';
+import type { BackendPreference, LoadedModel, ModelEntry, ModelSource, SampleApi, StoredModelSource } from './protocol.ts';
 
 const store = new CheckpointStore();
 let session: SamplingSession | null = null;
 /** What the session was built from, to rebuild it on a new device after a device loss. */
 let loaded: { ckpt: Checkpoint; choice: BackendPreference } | null = null;
 /** The loaded model's FLM teacher, for comparisons (loaded on first use). */
-let teacher: { source: TeacherSource; session: SamplingSession | null } | null = null;
+let teacher: { source: StoredModelSource; session: SamplingSession | null } | null = null;
 
-type TeacherSource = Exclude<ModelSource, { kind: 'bytes' }>;
-
-/** Where a distilled checkpoint's FLM teacher is, when the studio can load it. */
-function teacherSource(ckpt: Checkpoint): TeacherSource | null {
-  const f = (ckpt.meta.extra as { teacherSources?: { f?: TeacherSource } } | undefined)?.teacherSources?.f;
-  return f && (f.kind === 'bundled' || f.kind === 'stored') ? f : null;
-}
 /** Loads and samples run one at a time, in call order. */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -38,22 +32,17 @@ function serial<T>(job: () => Promise<T>): Promise<T> {
   return next;
 }
 
-interface BundledIndex { models: { file: string; name: string; description?: string }[] }
+const loadCheckpoint = async (src: ModelSource) => decodeCheckpoint((await modelBytes(store, src)).bytes);
 
-async function bundledModels(): Promise<ModelEntry[]> {
-  const res = await fetch(publicUrl('models/index.json'));
-  if (!res.ok) return [];
-  const index = (await res.json()) as BundledIndex;
-  return index.models.map((m) => ({ source: { kind: 'bundled', file: m.file }, name: m.name, detail: m.description ?? 'bundled' }));
-}
-
-async function sourceBytes(src: ModelSource): Promise<{ name: string; bytes: Uint8Array }> {
-  if (src.kind === 'bytes') return { name: src.name, bytes: new Uint8Array(src.bytes) };
-  if (src.kind === 'stored') return { name: src.id, bytes: await store.load(src.id) };
-  if (!/^[\w.-]+\.safetensors$/.test(src.file)) throw new Error(`not a bundled model file name: ${src.file}`);
-  const res = await fetch(publicUrl(`models/${src.file}`));
-  if (!res.ok) throw new Error(`could not load the bundled model ${src.file} (HTTP ${res.status})`);
-  return { name: src.file, bytes: new Uint8Array(await res.arrayBuffer()) };
+/**
+ * A sampling session for `ckpt` on the chosen backend; a stage-1 flow map
+ * gets its FLM teacher (the two-network sampler), when the studio can find it.
+ */
+async function buildSession(ckpt: Checkpoint, choice: BackendPreference): Promise<{ session: SamplingSession; note: string }> {
+  const { backend, note } = await backendFor(choice);
+  const f = teacherSources(ckpt).f;
+  const teacherCkpt = samplerKind(ckpt) === 'two-network' && f ? await loadCheckpoint(f) : undefined;
+  return { session: new SamplingSession(backend, ckpt, { teacher: teacherCkpt }), note };
 }
 
 const api: SampleApi = {
@@ -66,19 +55,16 @@ const api: SampleApi = {
   },
 
   load: (src, choice) => serial(async (): Promise<LoadedModel> => {
-    const { name, bytes } = await sourceBytes(src);
+    const { name, bytes } = await modelBytes(store, src);
     // Decode (and so validate) before touching the current model: a bad file loses nothing.
     const ckpt = decodeCheckpoint(bytes);
-    const { backend, note } = await backendFor(choice);
-    const tSrc = teacherSource(ckpt);
-    // A stage-1 flow map samples with its teacher (the two-network sampler).
-    const f = samplerKind(ckpt) === 'two-network' && tSrc ? decodeCheckpoint((await sourceBytes(tSrc)).bytes) : undefined;
-    const next = new SamplingSession(backend, ckpt, { teacher: f });
+    const { session: next, note } = await buildSession(ckpt, choice);
     session?.release();
     teacher?.session?.release();
     session = next;
     loaded = { ckpt, choice };
-    teacher = tSrc && ckpt.config.twoTime ? { source: tSrc, session: null } : null;
+    const f = teacherSources(ckpt).f;
+    teacher = f && ckpt.config.twoTime ? { source: f, session: null } : null;
     return {
       name: ckpt.meta.name || name,
       step: ckpt.meta.step,
@@ -88,7 +74,7 @@ const api: SampleApi = {
       tokenizer: next.tokenizerName,
       pieces: next.pieces,
       usesEma: next.usesEma,
-      backend: backend.description + note,
+      backend: next.backend.description + note,
       sampler: SAMPLER_NAMES[next.kind],
       teacher: teacher ? (teacher.source.kind === 'bundled' ? teacher.source.file : `stored checkpoint ${teacher.source.id}`) : null,
     };
@@ -100,12 +86,12 @@ const api: SampleApi = {
     try {
       return await session.run(settings, send);
     } catch (e) {
-      // A lost GPU device: rebuild the session on a new device and sample once more (same seed: same tokens).
+      // A lost GPU device: rebuild the sessions on a new device and sample once more (same seed: same tokens).
       const lost = await deviceLoss(session.backend, e);
       if (!lost) throw e;
       forgetBackend(loaded.choice);
-      const { backend } = await backendFor(loaded.choice);
-      session = new SamplingSession(backend, loaded.ckpt);
+      session = (await buildSession(loaded.ckpt, loaded.choice)).session;
+      if (teacher) teacher.session = null; // it lived on the lost device
       return session.run(settings, send);
     }
   }),
@@ -114,7 +100,7 @@ const api: SampleApi = {
     if (!teacher || !loaded) throw new Error('this model has no FLM teacher the studio can load');
     if (!teacher.session) {
       const { backend } = await backendFor(loaded.choice);
-      teacher.session = new SamplingSession(backend, decodeCheckpoint((await sourceBytes(teacher.source)).bytes));
+      teacher.session = new SamplingSession(backend, await loadCheckpoint(teacher.source));
     }
     return teacher.session.run(settings);
   }),

@@ -7,10 +7,10 @@ import * as Comlink from 'comlink';
 import type { Backend } from '../src/engine/backend.ts';
 import { BpeTokenizer } from '../src/data/bpeTokenizer.ts';
 import { CharTokenizer } from '../src/data/charTokenizer.ts';
-import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type TokenizerKind } from '../src/data/tokenizer.ts';
+import { tokenizerFromJSON, tokenPieces, type TextTokenizer, type TokenizerJSON, type TokenizerKind } from '../src/data/tokenizer.ts';
 import { checkSameCorpus, corpusDigest, decodeCorpusBytes, splitTrainVal } from '../src/data/corpus.ts';
 import { unigramEntropy } from '../src/data/unigram.ts';
-import { EulerSampler } from '../src/flm/sampler.ts';
+import { EulerSampler, type StepSampler } from '../src/flm/sampler.ts';
 import { summarizeFrame, type FrameSummary } from '../src/sampling/frames.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
@@ -19,12 +19,13 @@ import { presetConfig, presetTrain, trainingMemoryBytes } from '../src/model/pre
 import type { TrainConfig } from '../src/train/schedule.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
 import type { Stage } from '../src/distill/init.ts';
-import { DISTILL_TRAIN, DistillTrainer, type DistillInfo } from '../src/distill/trainer.ts';
+import { DistillTrainer, distillTrainConfig, type DistillInfo } from '../src/distill/trainer.ts';
 import { TwoNetworkSampler } from '../src/distill/twoNetworkSampler.ts';
 import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
-import type { BackendPreference, CorpusSource, DistillRequest, ModelSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
+import { modelBytes, teacherSources } from './models.ts';
+import type { BackendPreference, CorpusSource, DistillRequest, StoredModelSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
 
 const store = new CheckpointStore();
 let pauseRequested = false;
@@ -51,10 +52,8 @@ async function corpusText(src: CorpusSource): Promise<{ id: string; text: string
 /** What the worker needs of a trainer: FLM training and both distillation stages. */
 type AnyTrainer = FlmTrainer | DistillTrainer;
 
-/** Where a distillation run's teachers come from (so that a resume can load them again). */
-type TeacherSource = Exclude<ModelSource, { kind: 'bytes' }>;
-
-interface DistillSession { stage: Stage; sources: { f: TeacherSource; g?: TeacherSource } }
+/** A distillation run: its stage and where its teachers come from (so that a resume can load them again). */
+interface DistillSession { stage: Stage; sources: { f: StoredModelSource; g?: StoredModelSource } }
 
 interface Session {
   trainer: AnyTrainer;
@@ -75,7 +74,7 @@ interface Session {
   /** Device losses recovered from in this run (a device that keeps failing stops the run). */
   recoveries: number;
   /** The preview sampler, made once per session (it owns its own activations). */
-  sampler?: EulerSampler | TwoNetworkSampler;
+  sampler?: StepSampler;
   /** Whether this run's events already carried the tokens' display strings. */
   piecesSent?: boolean;
 }
@@ -148,7 +147,7 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
       });
       if (s.sampleEvery > 0 && (t.step % s.sampleEvery === 0 || t.step === s.target)) {
         const p = await preview(s, b);
-        const pieces = s.piecesSent ? undefined : Array.from({ length: t.config.vocab }, (_, i) => s.tokenizer.tokenString(i));
+        const pieces = s.piecesSent ? undefined : tokenPieces(s.tokenizer, t.config.vocab);
         s.piecesSent = true;
         emit({ type: 'sample', step: t.step, ...p, ...(pieces ? { pieces } : {}) });
       }
@@ -181,15 +180,15 @@ async function run(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
  * checkpoint (whose weights are finite: it was saved before the bad step).
  */
 async function rollBack(s: Session, step: number, loss: number, emit: (e: TrainEvent) => void): Promise<void> {
-  const info = (await store.list()).find((c) => c.id === s.id);
+  const saved = await lastSavedStep(s.id);
   if (live === s) {
     live.sampler?.release();
     live.trainer.release();
     live = null;
   }
   emit({
-    type: 'rolled-back', step: info?.step ?? 0,
-    message: `The loss became ${loss} at step ${step}. Training paused and rolled back to the last checkpoint (step ${info?.step ?? 0}); `
+    type: 'rolled-back', step: saved,
+    message: `The loss became ${loss} at step ${step}. Training paused and rolled back to the last checkpoint (step ${saved}); `
       + 'Resume continues from there. If it happens again at the same step, lower the learning rate.',
   });
 }
@@ -200,10 +199,10 @@ async function rollBack(s: Session, step: number, loss: number, emit: (e: TrainE
  */
 async function recover(s: Session, e: GpuDeviceLostError, emit: (ev: TrainEvent) => void): Promise<boolean> {
   try {
-    const info = (await store.list()).find((c) => c.id === s.id);
+    const saved = await lastSavedStep(s.id);
     emit({
-      type: 'recovering', step: info?.step ?? 0,
-      message: `${e.message.replace(/\.+$/, "")}. Recovered automatically: a new device was created and training continued from the checkpoint at step ${info?.step ?? 0}.`,
+      type: 'recovering', step: saved,
+      message: `${e.message.replace(/\.+$/, '')}. Recovered automatically: a new device was created and training continued from the checkpoint at step ${saved}.`,
     });
     if (live === s) live = null; // its buffers died with the device
     forgetBackend(s.choice);
@@ -298,15 +297,15 @@ async function prepareResume(
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
   const train = { ...(ckpt.meta.train as unknown as TrainConfig), steps };
-  const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number; teacherSources?: DistillSession['sources']; distill?: DistillInfo };
+  const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number; distill?: DistillInfo };
   let trainer: AnyTrainer;
   let distill: DistillSession | undefined;
   if (ckpt.meta.kind === 'flowmap' || ckpt.meta.kind === 'fmlm') {
-    const sources = extra.teacherSources, stage = extra.distill?.stage;
-    if (!sources || !stage) throw new Error('this distillation checkpoint does not say where its teachers are, so it cannot be resumed here');
-    const f = await loadModel(sources.f), g = sources.g ? await loadModel(sources.g) : undefined;
+    const { f: fSrc, g: gSrc } = teacherSources(ckpt), stage = extra.distill?.stage;
+    if (!fSrc || !stage || (stage === 2 && !gSrc)) throw new Error('this distillation checkpoint does not say where its teachers are, so it cannot be resumed here');
+    const f = await loadModel(fSrc), g = gSrc ? await loadModel(gSrc) : undefined;
     trainer = new DistillTrainer(b, stage, { f, g }, train, data, ckpt);
-    distill = { stage, sources };
+    distill = { stage, sources: { f: fSrc, ...(gSrc ? { g: gSrc } : {}) } };
   } else {
     trainer = new FlmTrainer(b, ckpt.config, train, data, ckpt);
   }
@@ -321,12 +320,13 @@ async function prepareResume(
 }
 
 /** A model checkpoint from the bundled models or the store (decoded, so a bad file fails here). */
-async function loadModel(src: TeacherSource): Promise<Checkpoint> {
-  if (src.kind === 'stored') return decodeCheckpoint(new Uint8Array(await store.load(src.id)));
-  if (!/^[\w.-]+\.safetensors$/.test(src.file)) throw new Error(`not a bundled model file name: ${src.file}`);
-  const res = await fetch(publicUrl(`models/${src.file}`));
-  if (!res.ok) throw new Error(`could not load the bundled model ${src.file} (HTTP ${res.status})`);
-  return decodeCheckpoint(new Uint8Array(await res.arrayBuffer()));
+async function loadModel(src: StoredModelSource): Promise<Checkpoint> {
+  return decodeCheckpoint((await modelBytes(store, src)).bytes);
+}
+
+/** The step of the last stored checkpoint of run `id` (0 when none is stored). */
+async function lastSavedStep(id: string): Promise<number> {
+  return (await store.list()).find((c) => c.id === id)?.step ?? 0;
 }
 
 async function prepareDistill(req: DistillRequest, onEvent: (e: TrainEvent) => void): Promise<void> {
@@ -342,10 +342,7 @@ async function prepareDistill(req: DistillRequest, onEvent: (e: TrainEvent) => v
   const { src, corpus, sha256 } = await trainingText(id, f, req.corpus);
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
-  const train: TrainConfig = {
-    ...presetTrain('micro', req.steps), ...(f.meta.train as Partial<TrainConfig> | undefined), ...DISTILL_TRAIN, steps: req.steps,
-  };
-  const trainer = new DistillTrainer(b, req.stage, { f, g }, train, data);
+  const trainer = new DistillTrainer(b, req.stage, { f, g }, distillTrainConfig(f, req.steps), data);
   const sources = { f: req.teacher, ...(req.teacherG ? { g: req.teacherG } : {}) };
   const s: Session = {
     trainer, distill: { stage: req.stage, sources }, tokenizer, id, name: req.name, corpus: src, corpusId: corpus.id, corpusSha256: sha256,

@@ -13,10 +13,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSameCorpus, corpusDigest, splitTrainVal } from '../data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
-import { DISTILL_TRAIN, DistillTrainer } from '../distill/trainer.ts';
+import { DistillTrainer, distillTrainConfig } from '../distill/trainer.ts';
 import type { Stage } from '../distill/init.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
-import { presetTrain } from '../model/presets.ts';
 import type { TrainConfig } from '../train/schedule.ts';
 import { createBackend, type BackendName } from './backend.ts';
 import { ProgressLine } from './progress.ts';
@@ -94,7 +93,7 @@ export async function distillCommand(o: DistillOptions, log: (s: string) => void
   if (resume) checkSameCorpus((resume.meta.data as { sha256?: unknown } | undefined)?.sha256, sha256, `"${corpusSpec}"`);
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
-  const base = (resume?.meta.train as TrainConfig | undefined) ?? { ...presetTrain('micro'), ...(f.meta.train as Partial<TrainConfig> | undefined), ...DISTILL_TRAIN };
+  const base = (resume?.meta.train as TrainConfig | undefined) ?? distillTrainConfig(f, o.steps);
   const train = withOverrides(base, o, !!resume);
   const backend = await createBackend(o.backend);
   try {

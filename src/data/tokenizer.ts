@@ -11,3 +11,8 @@ export function tokenizerFromJSON(j: TokenizerJSON): TextTokenizer {
   if (j?.type === 'bpe') return BpeTokenizer.fromJSON(j);
   throw new Error(`unknown tokenizer type ${(j as { type?: string })?.type}`);
 }
+
+/** One display string per token id: the tokenizer's text of each token, or ⟨id⟩ without a tokenizer. */
+export function tokenPieces(tk: TextTokenizer | null, vocab: number): string[] {
+  return Array.from({ length: vocab }, (_, i) => (tk ? tk.tokenString(i) : `⟨${i}⟩`));
+}

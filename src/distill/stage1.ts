@@ -102,13 +102,6 @@ export class Stage1Loss {
     this.backend.ops.axpby(dst, 1, src, 0, src, n);
   }
 
-  /** Run a network on (x, t[, t']) through its input tensors. */
-  private evaluate(net: DiT, x: Tensor, t: Tensor, tPrime?: Tensor): void {
-    this.copy(net.x, x, this.n);
-    this.copy(net.t, t, this.batch);
-    if (net.tPrime && tPrime) this.copy(net.tPrime, tPrime, this.batch);
-    net.forward();
-  }
 
   /**
    * Record the loss and the student's gradients (into `g.grads`) into the
@@ -120,21 +113,21 @@ export class Stage1Loss {
     const T = this.times, C = this.coef;
     if (noise) ops.gaussian(this.eps, n, noise.seed, noise.counter);
     ops.flmNoising(this.xs, this.eps, g.targets, T.gs, B, L, V);
-    this.evaluate(f, this.xs, T.s);
+    f.forwardOn(this.xs, T.s);
     ops.softmax(this.Ds, f.logits, rows, V);
-    this.evaluate(g, this.xs, T.s, T.u);
+    g.forwardOn(this.xs, T.s, T.u);
     this.copy(this.gsu, g.logits, n);
     ops.lincomb3(this.xu, this.xs, this.Ds, this.gsu, C.xu, n, L * V);
-    this.evaluate(f, this.xu, T.u);
+    f.forwardOn(this.xu, T.u);
     ops.softmax(this.Du, f.logits, rows, V);
-    this.evaluate(g, this.xu, T.u, T.t);
+    g.forwardOn(this.xu, T.u, T.t);
     this.copy(this.gut, g.logits, n);
     ops.lincomb3(this.h1, this.xs, this.Ds, this.gsu, C.half1, n, L * V);
     ops.lincomb3(this.h2, this.xu, this.Du, this.gut, C.half2, n, L * V);
     ops.lincomb3(this.xboot, this.xs, this.h1, this.h2, C.boot, n, L * V);
     ops.lincomb3(this.tgt, this.xboot, this.Ds, this.Ds, C.target, n, L * V);
     // The prediction, with gradient: g(x_s, s, t); its raw output goes into the loss.
-    this.evaluate(g, this.xs, T.s, T.t);
+    g.forwardOn(this.xs, T.s, T.t);
     ops.distillStage1Loss(g.ce, g.logits, this.tgt, C.pred, rows, V, L);
     ops.weightedLoss(g.perToken, g.loss, g.dce, g.dw, g.ce, g.w, B, L);
     if (!gradient) return;

@@ -83,16 +83,6 @@ export class Stage2Loss {
     w(this.coef.a, stage2Scale(b.gs, b.gt));
   }
 
-  private copy(dst: Tensor, src: Tensor, n: number): void {
-    this.backend.ops.axpby(dst, 1, src, 0, src, n);
-  }
-
-  private evaluate(net: DiT, t: Tensor, tPrime?: Tensor): void {
-    this.copy(net.x, this.xs, this.n);
-    this.copy(net.t, t, this.batch);
-    if (net.tPrime && tPrime) this.copy(net.tPrime, tPrime, this.batch);
-    net.forward();
-  }
 
   /** Record the loss and the student's gradients (into `student.grads`). */
   record(opts: Stage2RecordOptions = {}): void {
@@ -101,11 +91,11 @@ export class Stage2Loss {
     const T = this.times;
     if (opts.noise) ops.gaussian(this.eps, n, opts.noise.seed, opts.noise.counter);
     if (opts.noising !== false) ops.flmNoising(this.xs, this.eps, d.targets, T.gs, B, L, V);
-    this.evaluate(f, T.s);
+    f.forwardOn(this.xs, T.s);
     ops.softmax(this.Ds, f.logits, rows, V);
-    this.evaluate(g, T.s, T.t);
+    g.forwardOn(this.xs, T.s, T.t);
     ops.lincomb3(this.F, this.xs, this.Ds, g.logits, this.coef.F, n, L * V);
-    this.evaluate(d, T.s, T.t);
+    d.forwardOn(this.xs, T.s, T.t);
     ops.distillStage2Loss(d.ce, this.q, d.logits, this.F, this.xs, this.coef.a, rows, V, L);
     ops.weightedLoss(d.perToken, d.loss, d.dce, null, d.ce, null, B, L);
     if (opts.gradient === false) return;

@@ -13,6 +13,7 @@ import { STREAM } from '../flm/random.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
+import { presetTrain } from '../model/presets.ts';
 import type { DiT } from '../model/dit.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
 import type { TrainConfig } from '../train/schedule.ts';
@@ -22,7 +23,15 @@ import { Stage1Loss } from './stage1.ts';
 import { Stage2Loss } from './stage2.ts';
 
 /** Learning rate, warm-up and EMA for distilling the small presets (the reference: lr 3e−4 at batch 512). */
-export const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-3, warmup: 20, emaDecay: 0.999, dropout: 0, evalEvery: 50 };
+const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-3, warmup: 20, emaDecay: 0.999, dropout: 0, evalEvery: 50 };
+
+/**
+ * A new distillation run's training config: the teacher's own (batch, seed…)
+ * with the distillation rates, for `steps` steps.
+ */
+export function distillTrainConfig(teacher: Checkpoint, steps: number): TrainConfig {
+  return { ...presetTrain('micro', steps), ...(teacher.meta.train as Partial<TrainConfig> | undefined), ...DISTILL_TRAIN, steps };
+}
 
 /** Validation uses fixed noise and fixed (s, d), so its numbers compare across runs. */
 const EVAL_SEED = 0x5eed;

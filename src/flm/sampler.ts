@@ -28,26 +28,81 @@ export interface SampleFrame {
   p?: Float32Array;
 }
 
-export class EulerSampler {
+/**
+ * The loop every sampler shares: z_0 from the counter-based generator (the
+ * `sampleNoise` stream, so the noise depends only on the seed and the shape)
+ * or given, N steps, a frame after each step (z_k and the prediction made
+ * from it) plus the final state, and the argmax tokens. A subclass supplies
+ * the state tensor z, the tensor its frames report as the prediction, and
+ * one step of its update.
+ */
+export abstract class StepSampler {
+  private seed = 0;
+  private readonly noiseProgram: Program;
+
+  constructor(
+    readonly backend: Backend, readonly count: number, protected readonly timeMap: TimeMap,
+    private readonly state: Tensor, private readonly prediction: Tensor, private readonly vocab: number,
+  ) {
+    this.noiseProgram = backend.compile(() => backend.ops.gaussian(state, state.size, () => this.seed, STREAM.sampleNoise));
+  }
+
+  /** Step k of an N-step schedule, from the state tensor to the state tensor. */
+  protected abstract runStep(k: number, steps: number): void;
+
+  /** Release the sampler's own buffers (shared weights stay). */
+  abstract release(): void;
+
+  /** One step k of an N-step schedule from a given state z_k; returns z_{k+1}. */
+  async stepFrom(z: Float32Array, k: number, steps: number): Promise<Float32Array> {
+    this.backend.write(this.state, z);
+    this.runStep(k, steps);
+    return this.backend.read(this.state);
+  }
+
+  /**
+   * Sample `count` sequences with N steps. `onFrame` sees N + 1 frames:
+   * frame k (after step k has run) carries z_k and the prediction made from it.
+   */
+  async sample(
+    steps: number, seed: number, onFrame?: (f: SampleFrame) => void | Promise<void>, z0?: Float32Array,
+  ): Promise<{ tokens: Uint32Array; z: Float32Array }> {
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be an integer ≥ 1, got ${steps}`);
+    this.seed = seed;
+    if (z0) this.backend.write(this.state, z0);
+    else this.noiseProgram.run();
+    for (let k = 0; k < steps; k++) {
+      const zk = onFrame ? await this.backend.read(this.state) : undefined;
+      this.runStep(k, steps);
+      if (onFrame) {
+        const tk = k / steps;
+        await onFrame({ step: k, t: tk, gamma: this.timeMap.gamma(tk), z: zk!, p: await this.backend.read(this.prediction) });
+      }
+    }
+    const z = await this.backend.read(this.state);
+    if (onFrame) await onFrame({ step: steps, t: 1, gamma: this.timeMap.gamma(1), z });
+    return { tokens: argmaxRows(z, z.length / this.vocab, this.vocab), z };
+  }
+}
+
+export class EulerSampler extends StepSampler {
   readonly model: DiT;
   private readonly p: Tensor;
   private readonly tmp: Tensor;
-  private readonly timeMap: TimeMap;
-  private readonly noiseProgram: Program;
   private readonly stepProgram: Program;
   private readonly lastProgram: Program;
   private coef = 0;
-  private seed = 0;
 
   /** `params` is a flat parameter tensor (usually the EMA weights), shared, not copied. */
-  constructor(readonly backend: Backend, readonly config: DiTConfig, readonly count: number, params: Tensor, timeMap?: TimeMap) {
-    this.model = new DiT(backend, config, count, { params, inference: true });
+  constructor(backend: Backend, readonly config: DiTConfig, count: number, params: Tensor, timeMap?: TimeMap) {
+    const model = new DiT(backend, config, count, { params, inference: true });
     const n = count * config.length * config.vocab;
-    this.p = backend.tensor(n, 'sample.p');
+    const p = backend.tensor(n, 'sample.p');
+    super(backend, count, timeMap ?? new TimeMap(config.vocab), model.x, p, config.vocab);
+    this.model = model;
+    this.p = p;
     this.tmp = backend.tensor(n, 'sample.tmp');
-    this.timeMap = timeMap ?? new TimeMap(config.vocab);
     const ops = backend.ops, m = this.model, V = config.vocab, rows = count * config.length;
-    this.noiseProgram = backend.compile(() => ops.gaussian(m.x, n, () => this.seed, STREAM.sampleNoise));
     this.stepProgram = backend.compile(() => {
       m.forward();
       ops.softmax(this.p, m.logits, rows, V);
@@ -74,7 +129,7 @@ export class EulerSampler {
     if (this.model.tPrime) this.backend.write(this.model.tPrime, new Float32Array(this.count).fill(tNext));
   }
 
-  private runStep(k: number, steps: number): void {
+  protected runStep(k: number, steps: number): void {
     const tk = k / steps, gk = this.timeMap.gamma(tk), gk1 = this.timeMap.gamma((k + 1) / steps);
     this.writeTime(tk, (k + 1) / steps);
     if (k === steps - 1) this.lastProgram.run();
@@ -82,37 +137,6 @@ export class EulerSampler {
       this.coef = (gk1 - gk) / (1 - gk + 1e-5);
       this.stepProgram.run();
     }
-  }
-
-  /** One step k of an N-step schedule from a given state z_k; returns z_{k+1}. */
-  async stepFrom(z: Float32Array, k: number, steps: number): Promise<Float32Array> {
-    this.backend.write(this.model.x, z);
-    this.runStep(k, steps);
-    return this.backend.read(this.model.x);
-  }
-
-  /**
-   * Sample `count` sequences with N Euler steps. `onFrame` sees N + 1 frames:
-   * frame k (after step k has run) carries z_k and the prediction made from it.
-   */
-  async sample(
-    steps: number, seed: number, onFrame?: (f: SampleFrame) => void | Promise<void>, z0?: Float32Array,
-  ): Promise<{ tokens: Uint32Array; z: Float32Array }> {
-    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be an integer ≥ 1, got ${steps}`);
-    this.seed = seed;
-    if (z0) this.backend.write(this.model.x, z0);
-    else this.noiseProgram.run();
-    for (let k = 0; k < steps; k++) {
-      const zk = onFrame ? await this.backend.read(this.model.x) : undefined;
-      this.runStep(k, steps);
-      if (onFrame) {
-        const tk = k / steps;
-        await onFrame({ step: k, t: tk, gamma: this.timeMap.gamma(tk), z: zk!, p: await this.backend.read(this.p) });
-      }
-    }
-    if (onFrame) await onFrame({ step: steps, t: 1, gamma: this.timeMap.gamma(1), z: await this.backend.read(this.model.x) });
-    const z = await this.backend.read(this.model.x);
-    return { tokens: argmaxRows(z, this.count * this.config.length, this.config.vocab), z };
   }
 }
 

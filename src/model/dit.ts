@@ -222,6 +222,19 @@ export class DiT {
     return yd;
   }
 
+  /**
+   * Record a forward pass on inputs held in other device tensors: they are
+   * copied into x, t (and t') first, inside the same program. For networks
+   * evaluated several times per step at different points (distillation).
+   */
+  forwardOn(x: Tensor, t: Tensor, tPrime?: Tensor): void {
+    const ops = this.backend.ops;
+    ops.axpby(this.x, 1, x, 0, x, this.x.size);
+    ops.axpby(this.t, 1, t, 0, t, this.B);
+    if (this.tPrime && tPrime) ops.axpby(this.tPrime, 1, tPrime, 0, tPrime, this.B);
+    this.forward();
+  }
+
   /** logits = DiT(x, t[, t']) and, with loss weighting, w(t). */
   forward(opts: ForwardOptions = {}): void {
     const ops = this.backend.ops, cfg = this.cfg, B = this.B, R = this.rows;

@@ -11,10 +11,10 @@
  */
 import type { Backend, Tensor } from '../engine/backend.ts';
 import { TwoNetworkSampler } from '../distill/twoNetworkSampler.ts';
-import { EulerSampler, type SampleFrame } from '../flm/sampler.ts';
+import { EulerSampler, type StepSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
-import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
+import { tokenizerFromJSON, tokenPieces, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { firstNonFiniteRow, summarizeFrame, type FrameSummary } from './frames.ts';
@@ -61,11 +61,6 @@ export function checkSettings(s: SampleSettings, vocab: number): void {
   if (!intIn(s.k, 1, vocab)) throw new RangeError(`k must be from 1 to the vocabulary size ${vocab} (got ${s.k})`);
 }
 
-interface Sampler {
-  sample(steps: number, seed: number, onFrame?: (f: SampleFrame) => void | Promise<void>): Promise<{ tokens: Uint32Array; z: Float32Array }>;
-  release(): void;
-}
-
 export type SamplerKind = 'euler' | 'flowmap' | 'two-network';
 
 /** Which sampler a checkpoint needs. */
@@ -91,7 +86,7 @@ export class SamplingSession {
   private readonly weights: Tensor;
   private readonly teacher: { config: DiTConfig; weights: Tensor } | null = null;
   private readonly timeMap: TimeMap;
-  private readonly samplers = new Map<number, Sampler>();
+  private readonly samplers = new Map<number, StepSampler>();
 
   /** `teacher`: the FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
   constructor(readonly backend: Backend, ckpt: Checkpoint, opts: { teacher?: Checkpoint } = {}) {
@@ -112,8 +107,7 @@ export class SamplingSession {
     if (this.tokenizer && this.tokenizer.vocabSize !== V) {
       throw new Error(`the checkpoint's tokenizer has ${this.tokenizer.vocabSize} tokens but its model has vocabulary ${V}`);
     }
-    const tk = this.tokenizer;
-    this.pieces = Array.from({ length: V }, (_, i) => (tk ? tk.tokenString(i) : `⟨${i}⟩`));
+    this.pieces = tokenPieces(this.tokenizer, V);
     this.usesEma = !!ckpt.ema;
     this.weights = backend.tensor(ckpt.params.length, 'sample.weights');
     backend.write(this.weights, ckpt.ema ?? ckpt.params);
@@ -131,7 +125,7 @@ export class SamplingSession {
     return Array.from(ids, (i) => this.pieces[i]).join('');
   }
 
-  private sampler(count: number): Sampler {
+  private sampler(count: number): StepSampler {
     let s = this.samplers.get(count);
     if (!s) {
       s = this.teacher
