@@ -11,12 +11,13 @@ function chromiumPath(): string {
   return found;
 }
 
-export async function launch(): Promise<Browser> {
+/** `webgpu: false` launches without WebGPU (requestAdapter gives null), as in browsers that lack it. */
+export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: chromiumPath(),
     args: [
-      '--enable-unsafe-webgpu',
+      ...(opts.webgpu === false ? [] : ['--enable-unsafe-webgpu']),
       '--no-sandbox',
       '--disable-background-networking',
       '--disable-component-update',

@@ -10,7 +10,13 @@ import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import type { BackendPreference } from './protocol.ts';
 
-export interface ChosenBackend { backend: Backend; note: string }
+export interface ChosenBackend {
+  backend: Backend;
+  /** Said after the backend's description (an emulated adapter, a fallback). */
+  note: string;
+  /** Why the CPU backend computes although WebGPU was asked for (or auto); null otherwise. */
+  fallbackReason: string | null;
+}
 
 const backends = new Map<BackendPreference, Promise<ChosenBackend>>();
 
@@ -18,12 +24,13 @@ export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBa
   let p = backends.get(choice);
   if (!p) {
     p = (async () => {
-      if (choice === 'cpu') return { backend: new CpuBackend(), note: '' };
+      if (choice === 'cpu') return { backend: new CpuBackend(), note: '', fallbackReason: null };
       try {
         const gpu = await GpuBackend.create();
-        return { backend: gpu, note: gpu.summary.isFallbackAdapter ? ' (a CPU emulation of WebGPU: no GPU was found)' : '' };
+        return { backend: gpu, note: gpu.summary.isFallbackAdapter ? ' (a CPU emulation of WebGPU: no GPU was found)' : '', fallbackReason: null };
       } catch (e) {
-        return { backend: new CpuBackend(), note: ` (WebGPU unavailable: ${(e as Error).message})` };
+        const why = (e as Error).message;
+        return { backend: new CpuBackend(), note: ` (WebGPU unavailable: ${why})`, fallbackReason: why };
       }
     })();
     backends.set(choice, p);

@@ -6,27 +6,42 @@
  */
 import type { Checkpoint } from '../src/io/checkpoint.ts';
 import type { CheckpointStore } from '../src/io/checkpointStore.ts';
+import { checkModelUrl, fetchModel } from '../src/io/remoteModel.ts';
 import { publicUrl } from './backends.ts';
-import type { ModelEntry, ModelSource, StoredModelSource } from './protocol.ts';
+import type { LoadProgress, ModelEntry, ModelSource, StoredModelSource } from './protocol.ts';
 
-interface BundledIndex { models: { file: string; name: string; description?: string }[] }
+/** Kinds of bundled model; a judge (an autoregressive scorer) is not sampled from. */
+export type BundledKind = 'flm' | 'fmlm' | 'flowmap' | 'judge';
 
-/** The bundled models listed in public/models/index.json (none when there is no index). */
-export async function bundledModels(): Promise<ModelEntry[]> {
+interface BundledIndex { models: { file: string; name: string; kind?: BundledKind; description?: string }[] }
+
+/**
+ * The bundled models listed in public/models/index.json (none when there is
+ * no index); `kinds` keeps only those kinds.
+ */
+export async function bundledModels(kinds: BundledKind[] = ['flm', 'fmlm', 'flowmap']): Promise<ModelEntry[]> {
   const res = await fetch(publicUrl('models/index.json'));
   if (!res.ok) return [];
   const index = (await res.json()) as BundledIndex;
-  return index.models.map((m) => ({ source: { kind: 'bundled', file: m.file }, name: m.name, detail: m.description ?? 'bundled' }));
+  return index.models
+    .filter((m) => kinds.includes(m.kind ?? 'flm'))
+    .map((m) => ({ source: { kind: 'bundled', file: m.file }, name: m.name, detail: m.description ?? 'bundled' }));
 }
 
-/** The `.safetensors` bytes of a model (not yet decoded) and a name for it. */
-export async function modelBytes(store: CheckpointStore, src: ModelSource): Promise<{ name: string; bytes: Uint8Array }> {
+/** The `.safetensors` bytes of a model (not yet decoded) and a name for it, with download progress. */
+export async function modelBytes(
+  store: CheckpointStore, src: ModelSource, onProgress?: (p: LoadProgress) => void,
+): Promise<{ name: string; bytes: Uint8Array }> {
   if (src.kind === 'bytes') return { name: src.name, bytes: new Uint8Array(src.bytes) };
   if (src.kind === 'stored') return { name: src.id, bytes: await store.load(src.id) };
+  if (src.kind === 'url') {
+    const url = checkModelUrl(src.url);
+    const name = decodeURIComponent(url.pathname.split('/').pop() ?? url.href);
+    return { name, bytes: await fetchModel(url.href, { onProgress: (p) => onProgress?.({ what: name, ...p }) }) };
+  }
   if (!/^[\w.-]+\.safetensors$/.test(src.file)) throw new Error(`not a bundled model file name: ${src.file}`);
-  const res = await fetch(publicUrl(`models/${src.file}`));
-  if (!res.ok) throw new Error(`could not load the bundled model ${src.file} (HTTP ${res.status})`);
-  return { name: src.file, bytes: new Uint8Array(await res.arrayBuffer()) };
+  const bytes = await fetchModel(publicUrl(`models/${src.file}`), { onProgress: (p) => onProgress?.({ what: src.file, ...p }) });
+  return { name: src.file, bytes };
 }
 
 /**

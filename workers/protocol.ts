@@ -134,14 +134,21 @@ export interface TrainApi {
 import type { FrameSummary } from '../src/sampling/frames.ts';
 import type { SampleRun, SampleSettings } from '../src/sampling/session.ts';
 
-/** A model to sample from: shipped with the studio, stored in IndexedDB, or a file the user opened. */
+/**
+ * A model to sample from: shipped with the studio, stored in IndexedDB, a
+ * file the user opened, or a `.safetensors` URL (a share link's model).
+ */
 export type ModelSource =
   | { kind: 'bundled'; file: string }
   | { kind: 'stored'; id: string }
-  | { kind: 'bytes'; name: string; bytes: ArrayBuffer };
+  | { kind: 'bytes'; name: string; bytes: ArrayBuffer }
+  | { kind: 'url'; url: string };
 
 /** A model the studio can find again by itself (a bundled file or a stored checkpoint). */
-export type StoredModelSource = Exclude<ModelSource, { kind: 'bytes' }>;
+export type StoredModelSource = Extract<ModelSource, { kind: 'bundled' | 'stored' }>;
+
+/** Download progress of a model (bytes; total when the server declared it). */
+export interface LoadProgress { what: string; loaded: number; total: number | null }
 
 export interface ModelEntry {
   source: StoredModelSource;
@@ -159,7 +166,12 @@ export interface LoadedModel {
   /** One display string per token id. */
   pieces: string[];
   usesEma: boolean;
+  /** The backend in words, with the adapter and any fallback note. */
   backend: string;
+  /** Which backend computes: reproducing a share link's tokens needs the same one. */
+  backendKind: BackendChoice;
+  /** Why the CPU backend took over, when WebGPU was asked for (or auto) but is not available. */
+  fallbackReason: string | null;
   /** The sampler this model needs (FLM Euler, FMLM one-network flow map…). */
   sampler: string;
   /** The FLM this model was distilled from, when the studio can load it (for comparisons). */
@@ -169,8 +181,14 @@ export interface LoadedModel {
 export interface SampleApi {
   /** Bundled models (public/models/index.json), then the checkpoints stored in IndexedDB. */
   models(): Promise<ModelEntry[]>;
-  /** Load a model onto the chosen backend (replacing the previous one). Throws a readable error for bad files. */
-  load(source: ModelSource, backend: BackendPreference): Promise<LoadedModel>;
+  /**
+   * Load a model onto the chosen backend (replacing the previous one), with
+   * download progress. Throws a readable error for bad files; a typed
+   * error's code travels in its name (`RemoteModelError:not-found`).
+   */
+  load(source: ModelSource, backend: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
+  /** Load the loaded model's FLM teacher now (else on the first sampleTeacher), with progress. */
+  prepareTeacher(onProgress?: (p: LoadProgress) => void): Promise<{ name: string } | null>;
   /**
    * Sample with N Euler steps. Each of the N + 1 frames is summarised and
    * sent to `onFrame` (its typed arrays transferred) before the next step.

@@ -14,7 +14,7 @@ import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
 import { SAMPLER_NAMES, samplerKind, SamplingSession } from '../src/sampling/session.ts';
 import { backendFor, deviceLoss, forgetBackend } from './backends.ts';
 import { bundledModels, modelBytes, teacherSources } from './models.ts';
-import type { BackendPreference, LoadedModel, ModelEntry, ModelSource, SampleApi, StoredModelSource } from './protocol.ts';
+import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelSource, SampleApi, StoredModelSource } from './protocol.ts';
 
 const store = new CheckpointStore();
 let session: SamplingSession | null = null;
@@ -32,17 +32,41 @@ function serial<T>(job: () => Promise<T>): Promise<T> {
   return next;
 }
 
-const loadCheckpoint = async (src: ModelSource) => decodeCheckpoint((await modelBytes(store, src)).bytes);
+const loadCheckpoint = async (src: ModelSource, onProgress?: (p: LoadProgress) => void) =>
+  decodeCheckpoint((await modelBytes(store, src, onProgress)).bytes);
+
+/**
+ * Errors cross the worker boundary as name and message only; a typed error's
+ * code travels in the name (`RemoteModelError:cors`, `CheckpointError:shape-mismatch`).
+ */
+function typed(e: unknown): unknown {
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+    const out = new Error(e.message);
+    out.name = `${e.name}:${(e as unknown as { code: string }).code}`;
+    return out;
+  }
+  return e;
+}
 
 /**
  * A sampling session for `ckpt` on the chosen backend; a stage-1 flow map
  * gets its FLM teacher (the two-network sampler), when the studio can find it.
  */
-async function buildSession(ckpt: Checkpoint, choice: BackendPreference): Promise<{ session: SamplingSession; note: string }> {
-  const { backend, note } = await backendFor(choice);
+async function buildSession(ckpt: Checkpoint, choice: BackendPreference, onProgress?: (p: LoadProgress) => void) {
+  const { backend, note, fallbackReason } = await backendFor(choice);
   const f = teacherSources(ckpt).f;
-  const teacherCkpt = samplerKind(ckpt) === 'two-network' && f ? await loadCheckpoint(f) : undefined;
-  return { session: new SamplingSession(backend, ckpt, { teacher: teacherCkpt }), note };
+  const teacherCkpt = samplerKind(ckpt) === 'two-network' && f ? await loadCheckpoint(f, onProgress) : undefined;
+  return { session: new SamplingSession(backend, ckpt, { teacher: teacherCkpt }), note, fallbackReason };
+}
+
+/** The loaded model's FLM teacher on the same backend, loaded on first use. */
+async function teacherSession(onProgress?: (p: LoadProgress) => void): Promise<SamplingSession> {
+  if (!teacher || !loaded) throw new Error('this model has no FLM teacher the studio can load');
+  if (!teacher.session) {
+    const { backend } = await backendFor(loaded.choice);
+    teacher.session = new SamplingSession(backend, await loadCheckpoint(teacher.source, onProgress));
+  }
+  return teacher.session;
 }
 
 const api: SampleApi = {
@@ -54,11 +78,18 @@ const api: SampleApi = {
     ];
   },
 
-  load: (src, choice) => serial(async (): Promise<LoadedModel> => {
-    const { name, bytes } = await modelBytes(store, src);
-    // Decode (and so validate) before touching the current model: a bad file loses nothing.
-    const ckpt = decodeCheckpoint(bytes);
-    const { session: next, note } = await buildSession(ckpt, choice);
+  load: (src, choice, onProgress) => serial(async (): Promise<LoadedModel> => {
+    // Fetch and decode (and so validate) before touching the current model: a bad file loses nothing.
+    let name: string, ckpt: Checkpoint, built: Awaited<ReturnType<typeof buildSession>>;
+    try {
+      let bytes: Uint8Array;
+      ({ name, bytes } = await modelBytes(store, src, onProgress));
+      ckpt = decodeCheckpoint(bytes);
+      built = await buildSession(ckpt, choice, onProgress);
+    } catch (e) {
+      throw typed(e);
+    }
+    const { session: next, note, fallbackReason } = built;
     session?.release();
     teacher?.session?.release();
     session = next;
@@ -75,6 +106,8 @@ const api: SampleApi = {
       pieces: next.pieces,
       usesEma: next.usesEma,
       backend: next.backend.description + note,
+      backendKind: next.backend instanceof GpuBackend ? 'webgpu' : 'cpu',
+      fallbackReason,
       sampler: SAMPLER_NAMES[next.kind],
       teacher: teacher ? (teacher.source.kind === 'bundled' ? teacher.source.file : `stored checkpoint ${teacher.source.id}`) : null,
     };
@@ -96,14 +129,13 @@ const api: SampleApi = {
     }
   }),
 
-  sampleTeacher: (settings) => serial(async () => {
-    if (!teacher || !loaded) throw new Error('this model has no FLM teacher the studio can load');
-    if (!teacher.session) {
-      const { backend } = await backendFor(loaded.choice);
-      teacher.session = new SamplingSession(backend, await loadCheckpoint(teacher.source));
-    }
-    return teacher.session.run(settings);
+  prepareTeacher: (onProgress) => serial(async () => {
+    if (!teacher || !loaded) return null;
+    await teacherSession(onProgress);
+    return { name: teacher.source.kind === 'bundled' ? teacher.source.file : teacher.source.id };
   }),
+
+  sampleTeacher: (settings) => serial(async () => (await teacherSession()).run(settings)),
 
   async injectFault() {
     const b = session?.backend;

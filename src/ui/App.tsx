@@ -1,15 +1,16 @@
 import { useState } from 'react';
+import { DemoView } from './views/DemoView.tsx';
 import { DistillView } from './views/DistillView.tsx';
 import { EngineView } from './views/EngineView.tsx';
 import { SampleView } from './views/SampleView.tsx';
 import { TrainView } from './views/TrainView.tsx';
 
-const VIEWS = { train: 'Train', distill: 'Distill', sample: 'Sample', engine: 'Engine' } as const;
+const VIEWS = { demo: 'Demo', train: 'Train', distill: 'Distill', sample: 'Sample', engine: 'Engine' } as const;
 type View = keyof typeof VIEWS;
 
 function initialView(): View {
   const v = new URLSearchParams(location.search).get('view');
-  return v && v in VIEWS ? (v as View) : 'train';
+  return v && v in VIEWS ? (v as View) : 'demo';
 }
 
 export function App() {
@@ -31,7 +32,7 @@ export function App() {
           <button key={v} type="button" role="tab" aria-selected={view === v} data-testid={`tab-${v}`} onClick={() => choose(v)}>{VIEWS[v]}</button>
         ))}
       </nav>
-      <main>{view === 'train' ? <TrainView /> : view === 'distill' ? <DistillView /> : view === 'sample' ? <SampleView /> : <EngineView />}</main>
+      <main>{view === 'demo' ? <DemoView /> : view === 'train' ? <TrainView /> : view === 'distill' ? <DistillView /> : view === 'sample' ? <SampleView /> : <EngineView />}</main>
     </div>
   );
 }

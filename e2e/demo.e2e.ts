@@ -1,0 +1,198 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, launch, watchErrors } from './browser.ts';
+
+const root = new URL('../', import.meta.url).pathname;
+const FMLM = readFileSync(`${root}public/models/fmlm-micro-char.safetensors`);
+
+/**
+ * The same file with its config edited (hidden_size 64 → 32, same byte
+ * length), so its tensors no longer match the config in its metadata.
+ */
+function mismatched(): Buffer {
+  const n = Number(FMLM.readBigUInt64LE(0));
+  const header = FMLM.subarray(8, 8 + n).toString('utf8');
+  const edited = header.replace('"hidden_size":"64"', '"hidden_size":"32"');
+  if (edited === header || edited.length !== header.length) throw new Error('could not edit the fixture header');
+  return Buffer.concat([FMLM.subarray(0, 8), Buffer.from(edited, 'utf8'), FMLM.subarray(8 + n)]);
+}
+
+/** Another origin serving model files: some with CORS, one without, a 404, an HTML page, a mismatched model. */
+function modelHost(): Promise<Server> {
+  const bad = mismatched();
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const cors = { 'access-control-allow-origin': '*' };
+    if (path === '/ok/fmlm.safetensors') { res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': FMLM.length }); res.end(FMLM); return; }
+    if (path === '/private/fmlm.safetensors') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(FMLM); return; }
+    if (path === '/page.safetensors') { res.writeHead(200, { ...cors, 'content-type': 'text/html' }); res.end('<!doctype html><title>Sign in</title><p>Please sign in'); return; }
+    if (path === '/mismatch.safetensors') { res.writeHead(200, { ...cors, 'content-length': bad.length }); res.end(bad); return; }
+    res.writeHead(404, cors);
+    res.end('not found');
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
+
+async function trackCsp(ctx: BrowserContext): Promise<void> {
+  await ctx.addInitScript(() => {
+    const w = window as unknown as { __csp: string[] };
+    w.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+}
+const cspViolations = (page: Page) => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+
+async function waitReady(page: Page): Promise<void> {
+  await page.locator('[data-testid="demo"][data-phase="ready"], [data-testid="demo"][data-phase="failed"]').waitFor({ timeout: 240_000 });
+}
+
+async function tokensOf(page: Page): Promise<number[][]> {
+  const result = page.getByTestId('demo-result');
+  await result.waitFor({ timeout: 240_000 });
+  return JSON.parse((await result.getAttribute('data-tokens'))!) as number[][];
+}
+
+/**
+ * A speaker's demo: the landing page loads the bundled FMLM and its FLM,
+ * Generate condenses samples out of noise in one step, the share link
+ * reproduces them in a fresh browser, and the studio keeps working offline
+ * and after bad model links.
+ */
+describe('demo mode, share links and offline use (production build, headless Chromium)', () => {
+  let browser: Browser;
+  let host: Server;
+  let hostUrl: string;
+  beforeAll(async () => {
+    browser = await launch();
+    host = await modelHost();
+    hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => host?.close(r));
+  });
+
+  it('the landing page is the demo; the production build carries a CSP without inline scripts or eval', async () => {
+    const html = await (await fetch(inject('baseURL'))).text();
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1].replace(/&#39;/g, "'") ?? '';
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).not.toMatch(/unsafe-inline[^;]*;[^;]*$|script-src[^;]*unsafe-inline|script-src[^;]*'unsafe-eval'/);
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script has a src
+  });
+
+  it('generates one-step samples, compares with FLM from the same noise, and a share link reproduces the tokens in a fresh context', async () => {
+    const ctx = await browser.newContext();
+    await trackCsp(ctx);
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${inject('baseURL')}`);
+    await waitReady(page);
+    expect(await page.getByTestId('tab-demo').getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByTestId('demo-backend').textContent()).toMatch(/WebGPU|CPU/);
+    await page.getByTestId('demo-compare').selectOption('8');
+    await page.getByTestId('demo-generate').click();
+    const tokens = await tokensOf(page);
+    expect(tokens.length).toBe(2);
+    expect(tokens[0].length).toBe(64);
+    // The superposition condenses into the final text.
+    await page.locator('[data-testid="condense"][data-stage="text"]').first().waitFor({ timeout: 10_000 });
+    await page.getByTestId('demo-compare-result').waitFor({ timeout: 240_000 });
+    await waitReady(page);
+    await page.waitForTimeout(1500); // the last fades of the condensing animation
+    const link = await page.getByTestId('share-link').inputValue();
+    expect(link).toMatch(/view=demo/);
+    expect(link).toMatch(/model=fmlm-micro-char/);
+    expect(link).toMatch(/seed=\d+/);
+    await page.screenshot({ path: `${ARTIFACTS}demo-generated.png`, fullPage: true });
+    expect(await cspViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    console.log(`demo: ${await page.getByTestId('demo-result').locator('h3').textContent()}; ${await page.getByTestId('demo-compare-result').locator('h3').textContent()}`);
+
+    const other = await browser.newContext();
+    const page2 = await other.newPage();
+    const errors2 = watchErrors(page2);
+    await page2.goto(link);
+    expect(await tokensOf(page2)).toEqual(tokens);
+    await page2.getByTestId('demo-compare-result').waitFor({ timeout: 240_000 });
+    expect(await page2.getByTestId('demo-compare-result').getAttribute('data-tokens'))
+      .toBe(await page.getByTestId('demo-compare-result').getAttribute('data-tokens'));
+    expect(errors2).toEqual([]);
+    await ctx.close();
+    await other.close();
+  });
+
+  it('after one visit it works offline: reload, load the models, generate', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${inject('baseURL')}?view=demo&compare=8`);
+    await waitReady(page);
+    // The service worker has precached the app and the bundled models once it controls the page.
+    await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 120_000 });
+    await ctx.setOffline(true);
+    await page.reload();
+    await waitReady(page);
+    expect(await page.getByTestId('demo-error').count()).toBe(0);
+    await page.getByTestId('demo-generate').click();
+    expect((await tokensOf(page))[0].length).toBe(64);
+    await page.getByTestId('demo-compare-result').waitFor({ timeout: 240_000 });
+    // The rest of the studio too.
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('tab-demo').click();
+    await page.screenshot({ path: `${ARTIFACTS}demo-offline.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
+  it('bad model links each say what is wrong, and the demo keeps working with the bundled model', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const cases: [string, RegExp][] = [
+      [`${hostUrl}/missing.safetensors`, /Model not found \(404\)/],
+      [`${hostUrl}/private/fmlm.safetensors`, /refused access \(CORS\)/],
+      ['http://127.0.0.1:9/model.safetensors', /Network error/],
+      [`${hostUrl}/model.bin`, /not a model file.*only \.safetensors/i],
+      [`${hostUrl}/page.safetensors`, /not a model file.*not a safetensors file/i],
+      [`${hostUrl}/mismatch.safetensors`, /does not match its config/],
+    ];
+    for (const [url, message] of cases) {
+      await page.goto(`${inject('baseURL')}?view=demo&model=${encodeURIComponent(url)}&seed=5&compare=0&count=1`);
+      const err = page.getByTestId('demo-error');
+      await err.waitFor({ timeout: 120_000 });
+      expect(await err.textContent(), url).toMatch(message);
+      // The bundled FMLM took over and generated the link's seed.
+      expect((await tokensOf(page))[0].length, url).toBe(64);
+      expect(await page.getByTestId('demo-generate').isEnabled()).toBe(true);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}demo-bad-link.png`, fullPage: true });
+    // A good remote model loads with its progress and samples; its link carries the URL.
+    await page.goto(`${inject('baseURL')}?view=demo&model=${encodeURIComponent(`${hostUrl}/ok/fmlm.safetensors`)}&seed=5&compare=0&count=1`);
+    const remote = await tokensOf(page);
+    expect(await page.getByTestId('demo-error').count()).toBe(0);
+    expect(await page.getByTestId('share-link').inputValue()).toContain(encodeURIComponent(`${hostUrl}/ok/fmlm.safetensors`));
+    await page.goto(`${inject('baseURL')}?view=demo&model=fmlm-micro-char&seed=5&compare=0&count=1`);
+    expect(await tokensOf(page)).toEqual(remote);
+    await ctx.close();
+  });
+
+  it('without WebGPU the CPU backend takes over with a visible notice, and generates', async () => {
+    const plain = await launch({ webgpu: false });
+    try {
+      const page = await plain.newPage();
+      const errors = watchErrors(page);
+      await page.goto(`${inject('baseURL')}?view=demo&compare=0`);
+      await waitReady(page);
+      expect(await page.getByTestId('demo-fallback').textContent()).toMatch(/WebGPU is not available/);
+      expect(await page.getByTestId('demo-backend').getAttribute('data-kind')).toBe('cpu');
+      await page.getByTestId('demo-generate').click();
+      expect((await tokensOf(page))[0].length).toBe(64);
+      await page.screenshot({ path: `${ARTIFACTS}demo-cpu-fallback.png`, fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+});

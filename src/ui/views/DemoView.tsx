@@ -1,0 +1,140 @@
+import { useEffect, useState } from 'react';
+import { visibleWhitespace } from '../format.ts';
+import { useDemo } from '../demoStore.ts';
+import { Condense } from '../visualizer/Condense.tsx';
+
+let started = false;
+
+const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+
+function Loading() {
+  const { progress, phase } = useDemo();
+  if (phase !== 'loading') return null;
+  return (
+    <div className="demo-loading" data-testid="demo-loading">
+      <progress max={progress?.total ?? 1} value={progress?.total ? progress.loaded : undefined} />
+      <span className="status">
+        {!progress ? 'Loading the models…' : progress.what.startsWith('warm-up') ? `Almost ready: ${progress.what}…`
+          : `Loading ${progress.what}: ${mb(progress.loaded)}${progress.total ? ` / ${mb(progress.total)}` : ''} MB`}
+      </span>
+    </div>
+  );
+}
+
+function BackendInfo() {
+  const { model } = useDemo();
+  if (!model) return null;
+  return (
+    <>
+      <p className="stats demo-backend" data-testid="demo-backend" data-kind={model.backendKind}>
+        {model.backendKind === 'webgpu' ? 'WebGPU' : 'CPU'} · {model.backend}
+      </p>
+      {model.fallbackReason && (
+        <p className="notice" role="status" data-testid="demo-fallback">
+          WebGPU is not available in this browser ({model.fallbackReason}), so the CPU backend runs the model: slower, but the
+          same tokens as <code>flm sample --backend cpu</code>.
+        </p>
+      )}
+    </>
+  );
+}
+
+function ShareLink() {
+  const s = useDemo();
+  const [copied, setCopied] = useState<string | null>(null);
+  if (!s.run) return null;
+  const url = s.shareUrl();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied('Link copied');
+    } catch {
+      setCopied('Select the link and copy it (the browser refused the clipboard)');
+    }
+  };
+  return (
+    <div className="row share">
+      <button type="button" data-testid="copy-link" onClick={() => void copy()}>Copy link</button>
+      <input type="url" readOnly value={url} data-testid="share-link" aria-label="share link" onFocus={(e) => e.target.select()} />
+      {copied && <span className="status" data-testid="copy-status">{copied}</span>}
+    </div>
+  );
+}
+
+export function DemoView() {
+  const s = useDemo();
+  const { model, run, frames, link, phase } = s;
+  useEffect(() => {
+    if (!started) { started = true; void s.init(); }
+  }, [s]);
+  const busy = phase === 'loading' || phase === 'generating' || phase === 'comparing';
+  const [url, setUrl] = useState('');
+  const kind = model?.sampler.startsWith('FMLM') ? 'FMLM' : 'FLM';
+  return (
+    <section className="panel demo" data-testid="demo" data-phase={phase}>
+      <h2>Text from noise, in one step</h2>
+      <p className="lead">
+        A flow-map language model (FMLM) turns Gaussian noise into text with a single network evaluation.
+        Its teacher, a flow-based language model (FLM), needs many steps from the same noise.
+      </p>
+      <Loading />
+      {s.message && <p className="error" role="alert" data-testid="demo-error">{s.message}</p>}
+      {s.genError && <p className="error" role="alert" data-testid="demo-gen-error">{s.genError}</p>}
+      <div className="row demo-controls">
+        <button type="button" className="big" data-testid="demo-generate" disabled={!model || busy} onClick={() => void s.generate({ newSeed: true })}>
+          Generate
+        </button>
+        <label>Seed <input type="number" data-testid="demo-seed" min={0} value={link.seed} disabled={busy}
+          onChange={(e) => s.set({ seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} /></label>
+        <button type="button" data-testid="demo-replay" disabled={!model || busy} onClick={() => void s.generate()}>Generate this seed</button>
+        <label>{kind} steps{' '}
+          <select data-testid="demo-steps" value={link.steps} disabled={busy} onChange={(e) => s.set({ steps: Number(e.target.value) })}>
+            {[1, 2, 4, 8].map((n) => <option key={n} value={n}>{n}</option>)}
+          </select>
+        </label>
+        <label>FLM steps to compare{' '}
+          <select data-testid="demo-compare" value={link.compare} disabled={busy} onChange={(e) => s.set({ compare: Number(e.target.value) })}>
+            {[0, 8, 16, 32, 64, 128, 256].map((n) => <option key={n} value={n}>{n === 0 ? 'none' : n}</option>)}
+          </select>
+        </label>
+        <span className="status" data-testid="demo-status">{phase}</span>
+      </div>
+      <BackendInfo />
+      {model && run && frames.length === run.steps + 1 && (
+        <div className="demo-samples" data-testid="demo-result" data-tokens={JSON.stringify(run.tokens)} data-seed={run.seed}>
+          <h3>{kind} · {run.steps} step{run.steps === 1 ? '' : 's'} <span className="stats">({(run.msTotal / run.count).toFixed(0)} ms per sample)</span></h3>
+          {run.texts.map((_, i) => (
+            <Condense key={`${run.seed}-${run.steps}-${i}`} frames={frames} pieces={model.pieces} length={model.length} sample={i} />
+          ))}
+        </div>
+      )}
+      {phase === 'comparing' && <p className="status" data-testid="demo-comparing">FLM is taking {link.compare} steps from the same noise…</p>}
+      {s.compare && (
+        <div className="demo-compare" data-testid="demo-compare-result" data-tokens={JSON.stringify(s.compare.tokens)}>
+          <h3>FLM teacher · {s.compare.steps} steps, same noise <span className="stats">({s.compare.msPerSample.toFixed(0)} ms per sample)</span></h3>
+          {s.compare.texts.map((t, i) => <pre key={i} className="demo-text">{visibleWhitespace(t)}</pre>)}
+        </div>
+      )}
+      <ShareLink />
+      <details className="demo-more">
+        <summary>Another model</summary>
+        <p>
+          Open a <code>.safetensors</code> checkpoint by URL (https; its config is in the file's metadata). It must allow
+          other sites to read it (CORS) and be at most 64 MB. The link then carries it.
+        </p>
+        <div className="row">
+          <input type="url" placeholder="https://…/model.safetensors" value={url} data-testid="demo-model-url" onChange={(e) => setUrl(e.target.value)} />
+          <button type="button" data-testid="demo-open-url" disabled={busy || !url} onClick={() => void s.open(url.trim())}>Open</button>
+          <button type="button" disabled={busy} onClick={() => void s.open('fmlm-micro-char')}>Bundled FMLM</button>
+          <button type="button" disabled={busy} onClick={() => void s.open('flm-micro-char')}>Bundled FLM</button>
+        </div>
+        {model && (
+          <p className="stats" data-testid="demo-model">
+            {model.name}: {model.params.toLocaleString()} parameters, L {model.length}, vocab {model.vocab} ({model.tokenizer}); {model.sampler}
+            {s.teacher && <> · compared with {s.teacher}</>}
+          </p>
+        )}
+      </details>
+    </section>
+  );
+}
