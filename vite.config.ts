@@ -7,14 +7,15 @@ import { VitePWA } from 'vite-plugin-pwa';
  * studio's own origin (no inline scripts, no eval; 'wasm-unsafe-eval' is what
  * WebAssembly compilation needs), workers from the origin, and network reads
  * from the origin or https (share links' remote models; plain http only on
- * this machine, as browsers allow). Inline style attributes stay allowed:
+ * this machine, as browsers allow; data: for the PNG export, which reads the
+ * image it rendered). Inline style attributes stay allowed:
  * React and uPlot position elements with them.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self'",
-  "connect-src 'self' https: http://localhost:* http://127.0.0.1:*",
+  "connect-src 'self' data: https: http://localhost:* http://127.0.0.1:*",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",
   "font-src 'self' data:",
