@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, launch, watchErrors } from './browser.ts';
@@ -32,6 +33,27 @@ function modelHost(): Promise<Server> {
     if (path === '/mismatch.safetensors') { res.writeHead(200, { ...cors, 'content-length': bad.length }); res.end(bad); return; }
     res.writeHead(404, cors);
     res.end('not found');
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml',
+  '.txt': 'text/plain', '.map': 'application/json', '.safetensors': 'application/octet-stream', '.wasm': 'application/wasm',
+};
+
+/** Any static host: the production build (dist/) served below a sub-path, as on a conference site. */
+function staticHost(base: string): Promise<Server> {
+  const dist = join(root, 'dist');
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    if (!path.startsWith(base)) { res.writeHead(404); res.end(); return; }
+    let file = normalize(join(dist, path.slice(base.length) || 'index.html'));
+    if (file.startsWith(dist) && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!file.startsWith(dist) || !existsSync(file)) { res.writeHead(404); res.end('not found'); return; }
+    const body = readFileSync(file);
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
 }
@@ -124,11 +146,13 @@ describe('demo mode, share links and offline use (production build, headless Chr
     await other.close();
   });
 
-  it('after one visit it works offline: reload, load the models, generate', async () => {
+  it('served by a static host under a sub-path, after one visit it works offline: reload, load the models, generate', async () => {
+    const base = '/talks/flm-studio/';
+    const site = await staticHost(base);
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     const errors = watchErrors(page);
-    await page.goto(`${inject('baseURL')}?view=demo&compare=8`);
+    await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}${base}?view=demo&compare=8`);
     await waitReady(page);
     // The service worker has precached the app and the bundled models once it controls the page.
     await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 120_000 });
@@ -145,6 +169,7 @@ describe('demo mode, share links and offline use (production build, headless Chr
     await page.screenshot({ path: `${ARTIFACTS}demo-offline.png`, fullPage: true });
     expect(errors).toEqual([]);
     await ctx.close();
+    await new Promise((r) => site.close(r));
   });
 
   it('bad model links each say what is wrong, and the demo keeps working with the bundled model', async () => {
