@@ -1,4 +1,5 @@
-// Bidirectional softcapped attention, forward.
+// Softcapped attention, forward: bidirectional, or causal (CAUSAL: query i
+// attends to keys j ≤ i; att is exactly 0 for j > i).
 //   q, k, v [B, H, L, d] → o [B, L, D] (heads concatenated: column h·d + c)
 //   att [B, H, L, L] = softmax_j(cap(q_i·k_j/√d)), kept for the backward pass,
 //   cap(s) = c·tanh(s/c) (identity when c = 0).
@@ -14,9 +15,13 @@
 // [64 × KT] workgroup tile and from there to att in row runs (coalesced);
 // after the last tile the workgroup normalises its 64 rows of att in place,
 // exp(s − m_i)/sum_i, again row-contiguously.
+// Causal: key tiles past the block's last query are not visited at all, keys
+// j > i inside a visited tile are skipped per thread, and the normalisation
+// writes the masked entries of att as 0.
 
 override HEAD_DIM: u32 = 64u;
 override KT: u32 = 16u;
+override CAUSAL: bool = false;
 const QB: u32 = 64u;
 const MAXD: u32 = 128u;
 
@@ -92,8 +97,10 @@ fn main(
   }
   var m = -3.0e38;
   var sum = 0.0;
+  // Causal: no query of this block sees a key at or past i0 + rows.
+  let jEnd = select(L, i0 + rows, CAUSAL);
 
-  for (var j0 = 0u; j0 < L; j0 += KT) {
+  for (var j0 = 0u; j0 < jEnd; j0 += KT) {
     let nk = min(KT, L - j0);
     let src = (base + j0) * HEAD_DIM;
     for (var e = t; e < nk * HEAD_DIM; e += QB) {
@@ -103,6 +110,7 @@ fn main(
     workgroupBarrier();
     if (valid) {
       for (var jj = 0u; jj < nk; jj++) {
+        if (CAUSAL && j0 + jj > i) { break; }
         let kj = jj * HEAD_DIM;
         var s = 0.0;
         for (var c = 0u; c < HEAD_DIM; c++) { s = fma(qr[c], ks[kj + c], s); }
@@ -142,6 +150,8 @@ fn main(
     let mr = rowMax[r];
     let sr = rowSum[r];
     let ro = (base + i0 + r) * L;
-    for (var j = t; j < L; j += QB) { att[ro + j] = exp(att[ro + j] - mr) / sr; }
+    for (var j = t; j < L; j += QB) {
+      if (CAUSAL && j > i0 + r) { att[ro + j] = 0.0; } else { att[ro + j] = exp(att[ro + j] - mr) / sr; }
+    }
   }
 }

@@ -13,9 +13,14 @@
 //   key per thread (dk_j, dv_j accumulators in registers). Q and dO tiles of
 //   KT queries are staged through workgroup memory; each thread reads its
 //   column of scratch and att, so a warp reads 64 contiguous floats per row.
+// Causal (CAUSAL): P_ij = 0 for j > i, so dR_ij = 0 there. rows visits only the
+//   key tiles up to the block's last query and writes zeros to the rest of
+//   scratch; cols visits only the queries i ≥ j0 (the block's first key) and
+//   skips i < j.
 
 override HEAD_DIM: u32 = 64u;
 override KT: u32 = 16u;
+override CAUSAL: bool = false;
 const BLK: u32 = 64u;
 const MAXD: u32 = 128u;
 
@@ -104,7 +109,8 @@ fn rows(
     }
   }
 
-  for (var j0 = 0u; j0 < L; j0 += KT) {
+  let jEnd = select(L, i0 + nrows, CAUSAL);
+  for (var j0 = 0u; j0 < jEnd; j0 += KT) {
     let nk = min(KT, L - j0);
     let src = (base + j0) * HEAD_DIM;
     for (var e = t; e < nk * HEAD_DIM; e += BLK) {
@@ -141,6 +147,13 @@ fn rows(
     }
     workgroupBarrier(); // pt is restaged by the next tile
   }
+  // Causal: the key tiles not visited hold dR = 0 (the visited range ends on a tile boundary or at L).
+  let jDone = min(L, ((jEnd + KT - 1u) / KT) * KT);
+  for (var e = t; e < nrows * (L - jDone); e += BLK) {
+    let r = e / (L - jDone);
+    let c = e % (L - jDone);
+    scratch[(base + i0 + r) * L + jDone + c] = 0.0;
+  }
 
   if (valid) {
     let qo = (base + i) * HEAD_DIM;
@@ -170,7 +183,8 @@ fn cols(
   var av: array<f32, MAXD>; // dv_j
   for (var c = 0u; c < HEAD_DIM; c++) { ak[c] = 0.0; av[c] = 0.0; }
 
-  for (var i0 = 0u; i0 < L; i0 += KT) {
+  // Causal: no key of this block gets gradient from a query before j0.
+  for (var i0 = select(0u, j0, CAUSAL); i0 < L; i0 += KT) {
     let nq = min(KT, L - i0);
     let src = (base + i0) * HEAD_DIM;
     for (var e = t; e < nq * HEAD_DIM; e += BLK) {
@@ -182,6 +196,7 @@ fn cols(
     workgroupBarrier();
     if (valid) {
       for (var ii = 0u; ii < nq; ii++) {
+        if (CAUSAL && i0 + ii < j) { continue; }
         let a = (base + i0 + ii) * L + j;
         let sr = dR[a];
         let pr = att[a];

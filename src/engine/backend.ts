@@ -83,6 +83,8 @@ export interface AttentionParams {
   headDim: number;
   /** softcap c: scores become c·tanh(scores/c); 0 disables it. */
   softcap: number;
+  /** Causal mask: query i attends to keys j ≤ i only (autoregressive models). Default false. */
+  causal?: boolean;
 }
 
 export type GeluApprox = 'tanh' | 'erf';
@@ -142,7 +144,8 @@ export interface Ops {
   ropeBackward(dqkv: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, p: AttentionParams): void;
 
   /**
-   * Bidirectional softcapped attention. att [B, H, L, L] keeps the softmax
+   * Softcapped attention, bidirectional (or causal with `p.causal`: the
+   * probabilities of keys j > i are exactly 0). att [B, H, L, L] keeps the softmax
    * probabilities for backward; o [B, L, D] has the heads concatenated.
    */
   attention(o: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): void;

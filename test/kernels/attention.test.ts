@@ -5,7 +5,7 @@ import { attention, attentionBackward } from '../../src/engine/kernels/attention
 import { gpuBackend } from '../gpu.ts';
 import { maxRelL2, randomArray } from '../helpers.ts';
 
-interface Case { B: number; L: number; H: number; d: number; softcap: number; qkScale: number }
+interface Case { B: number; L: number; H: number; d: number; softcap: number; qkScale: number; causal?: boolean }
 
 const cases: Case[] = [
   { B: 1, L: 1, H: 1, d: 2, softcap: 50, qkScale: 1 },
@@ -18,13 +18,23 @@ const cases: Case[] = [
   { B: 1, L: 37, H: 2, d: 16, softcap: 50, qkScale: 10 },
   { B: 1, L: 33, H: 1, d: 128, softcap: 50, qkScale: 1 },
   { B: 2, L: 130, H: 1, d: 8, softcap: 50, qkScale: 2 }, // three query blocks, many key tiles
+  // Causal (the autoregressive judge): masked key tiles are skipped, partial tiles masked per query.
+  { B: 1, L: 1, H: 1, d: 2, softcap: 50, qkScale: 1, causal: true },
+  { B: 2, L: 7, H: 3, d: 6, softcap: 50, qkScale: 1, causal: true },
+  { B: 2, L: 37, H: 3, d: 16, softcap: 0, qkScale: 1, causal: true },
+  { B: 2, L: 70, H: 3, d: 16, softcap: 50, qkScale: 1, causal: true },
+  { B: 1, L: 64, H: 4, d: 16, softcap: 50, qkScale: 1, causal: true }, // the micro preset's shape
+  { B: 1, L: 70, H: 2, d: 64, softcap: 50, qkScale: 1, causal: true },
+  { B: 1, L: 37, H: 2, d: 16, softcap: 50, qkScale: 10, causal: true },
+  { B: 1, L: 33, H: 1, d: 128, softcap: 50, qkScale: 1, causal: true }, // KT = 9: tiles not aligned to 64
+  { B: 2, L: 130, H: 1, d: 8, softcap: 50, qkScale: 2, causal: true },
 ];
 
 describe('attention kernels vs the CPU reference', () => {
-  for (const { B, L, H, d, softcap, qkScale } of cases) {
-    it(`B=${B} L=${L} H=${H} d=${d} softcap=${softcap} qk×${qkScale}`, async () => {
+  for (const { B, L, H, d, softcap, qkScale, causal = false } of cases) {
+    it(`B=${B} L=${L} H=${H} d=${d} softcap=${softcap} qk×${qkScale}${causal ? ' causal' : ''}`, async () => {
       const gpu = await gpuBackend();
-      const p: AttentionParams = { batch: B, length: L, heads: H, headDim: d, softcap };
+      const p: AttentionParams = { batch: B, length: L, heads: H, headDim: d, softcap, causal };
       const n = B * H * L * d, na = B * H * L * L;
       const seed = L * 1000 + d * 10 + H;
       const q = randomArray(n, seed + 1, qkScale), k = randomArray(n, seed + 2, qkScale);
@@ -62,7 +72,16 @@ describe('attention kernels vs the CPU reference', () => {
         dk: maxRelL2(await gpu.read(tdk), wdk),
         dv: maxRelL2(await gpu.read(tdv), wdv),
       };
-      if (process.env.ATTN_VERBOSE) console.log(JSON.stringify({ B, L, H, d, softcap, qkScale, ...got }));
+      if (process.env.ATTN_VERBOSE) console.log(JSON.stringify({ B, L, H, d, softcap, qkScale, causal, ...got }));
+      if (causal) {
+        // Masked probabilities and their gradients are exactly zero on the device too.
+        const att = await gpu.read(tatt), sc = await gpu.read(tsc);
+        let worst = 0;
+        for (let bh = 0; bh < B * H; bh++) for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) {
+          worst = Math.max(worst, Math.abs(att[(bh * L + i) * L + j]), Math.abs(sc[(bh * L + i) * L + j]));
+        }
+        expect(worst).toBe(0);
+      }
       // Measured on SwiftShader: ≤ 3e-7, and ≤ 2e-6 where |scores| ~ 100 (f32 rounding of
       // the large dot products); the kernels use their own tanh, so drivers agree.
       for (const [name, err] of Object.entries(got)) expect(err, name).toBeLessThan(1e-5);
@@ -70,9 +89,9 @@ describe('attention kernels vs the CPU reference', () => {
     });
   }
 
-  it('the reference backward matches finite differences of the forward (softcap 2)', async () => {
+  for (const causal of [false, true]) it(`the reference backward matches finite differences of the forward (softcap 2${causal ? ', causal' : ''})`, async () => {
     // Independent check of the reference's backward: ⟨dO, o(x + εu) − o(x − εu)⟩ / 2ε = ⟨∇, u⟩.
-    const p: AttentionParams = { batch: 1, length: 5, heads: 1, headDim: 4, softcap: 2 };
+    const p: AttentionParams = { batch: 1, length: 5, heads: 1, headDim: 4, softcap: 2, causal };
     const n = 20;
     const x = [randomArray(n, 21, 2), randomArray(n, 22, 2), randomArray(n, 23, 1)];
     const dout = randomArray(n, 24, 1);
@@ -97,5 +116,43 @@ describe('attention kernels vs the CPU reference', () => {
       for (let i = 0; i < n; i++) an += g[w][i] * u[i];
       expect(Math.abs(fd - an)).toBeLessThan(2e-3 * Math.max(1, Math.abs(an)));
     }
+  });
+
+  it('causal: changing future keys and values changes no earlier output (reference and WebGPU)', async () => {
+    const gpu = await gpuBackend();
+    const B = 2, L = 70, H = 2, d = 8;
+    const p: AttentionParams = { batch: B, length: L, heads: H, headDim: d, softcap: 50, causal: true };
+    const n = B * H * L * d, na = B * H * L * L;
+    const q = randomArray(n, 51, 1), k = randomArray(n, 52, 1), v = randomArray(n, 53, 1);
+    const cut = 40; // positions ≥ cut change
+    const k2 = Float32Array.from(k), v2 = Float32Array.from(v), q2 = Float32Array.from(q);
+    for (let bh = 0; bh < B * H; bh++) for (let j = cut; j < L; j++) for (let c = 0; c < d; c++) {
+      const e = (bh * L + j) * d + c;
+      k2[e] += 3; v2[e] -= 2; q2[e] *= -1;
+    }
+    const run = async (qq: Float32Array, kk: Float32Array, vv: Float32Array) => {
+      const wo = new Float32Array(n);
+      ref.attention(wo, new Float32Array(na), qq, kk, vv, p);
+      const [tq, tk, tv, to] = Array.from({ length: 4 }, () => gpu.tensor(n));
+      const tatt = gpu.tensor(na);
+      gpu.write(tq, qq); gpu.write(tk, kk); gpu.write(tv, vv);
+      attention(gpu.ctx, to, tatt, tq, tk, tv, p);
+      const go = await gpu.read(to);
+      for (const t of [tq, tk, tv, to, tatt]) gpu.release(t);
+      return [wo, go];
+    };
+    const [a, ga] = await run(q, k, v), [b, gb] = await run(q2, k2, v2);
+    const D = H * d;
+    let same = 0, changed = 0;
+    for (let bb = 0; bb < B; bb++) for (let i = 0; i < L; i++) for (let c = 0; c < D; c++) {
+      const e = (bb * L + i) * D + c;
+      if (i < cut) {
+        expect(b[e]).toBe(a[e]);
+        expect(gb[e]).toBe(ga[e]);
+        same++;
+      } else if (Math.abs(b[e] - a[e]) > 1e-3) changed++;
+    }
+    expect(same).toBe(B * cut * D);
+    expect(changed).toBeGreaterThan(0);
   });
 });

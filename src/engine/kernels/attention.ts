@@ -36,7 +36,7 @@ function setup(p: AttentionParams): { constants: Record<string, number>; uniform
   const nblk = Math.ceil(L / BLOCK);
   const groups = B * H * nblk;
   return {
-    constants: { HEAD_DIM: d, KT: attentionTile(d) },
+    constants: { HEAD_DIM: d, KT: attentionTile(d), CAUSAL: p.causal ? 1 : 0 },
     uniforms: packUniforms([L, H, nblk, groups], [1 / Math.sqrt(d), softcap > 0 ? softcap : 0]),
     workgroups: grid(groups),
   };

@@ -5,7 +5,10 @@ function capped(s: number, cap: number): number {
   return cap > 0 ? cap * Math.tanh(s / cap) : s;
 }
 
-/** o [B, L, D] (heads concatenated), att [B, H, L, L] = softmax(softcap(q·kᵀ/√d)). */
+/**
+ * o [B, L, D] (heads concatenated), att [B, H, L, L] = softmax(softcap(q·kᵀ/√d)).
+ * With `p.causal`, keys j > i are masked (their probabilities are exactly 0).
+ */
 export function attention(
   o: Float32Array, att: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, p: AttentionParams,
 ): void {
@@ -16,14 +19,16 @@ export function attention(
     const base = (b * H + h) * L;
     for (let i = 0; i < L; i++) {
       let mx = -Infinity;
-      for (let j = 0; j < L; j++) {
+      const last = p.causal ? i : L - 1;
+      row.fill(0, last + 1);
+      for (let j = 0; j <= last; j++) {
         let s = 0;
         for (let c = 0; c < d; c++) s += q[(base + i) * d + c] * k[(base + j) * d + c];
         row[j] = capped(s * scale, softcap);
         if (row[j] > mx) mx = row[j];
       }
       let sum = 0;
-      for (let j = 0; j < L; j++) { row[j] = Math.exp(row[j] - mx); sum += row[j]; }
+      for (let j = 0; j <= last; j++) { row[j] = Math.exp(row[j] - mx); sum += row[j]; }
       const arow = (base + i) * L;
       for (let j = 0; j < L; j++) att[arow + j] = row[j] / sum;
       for (let c = 0; c < d; c++) {
@@ -38,7 +43,8 @@ export function attention(
 /**
  * Backward of attention. dS = P ∘ (dP − rowsum(P ∘ dP)) with dP = dO·vᵀ and
  * rowsum(P ∘ dP) = dO·o; through the softcap dR = dS·(1 − tanh²(r/c)).
- * scratch [B, H, L, L] receives dR.
+ * scratch [B, H, L, L] receives dR. With `p.causal` the masked entries have
+ * P = 0, so dR = 0 there and no gradient reaches future keys.
  */
 export function attentionBackward(
   dq: Float32Array, dk: Float32Array, dv: Float32Array, scratch: Float32Array,
@@ -57,6 +63,7 @@ export function attentionBackward(
         let dp = 0;
         for (let c = 0; c < d; c++) dp += dout[orow + c] * v[(base + j) * d + c];
         let ds = att[(base + i) * L + j] * (dp - delta);
+        if (p.causal && j > i) ds = 0;
         if (softcap > 0) {
           let r = 0;
           for (let c = 0; c < d; c++) r += q[(base + i) * d + c] * k[(base + j) * d + c];
