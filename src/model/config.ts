@@ -20,6 +20,11 @@ export interface DiTConfig {
   softcap: number;
   /** MLP expansion (hidden 4D in the reference). */
   mlpRatio: number;
+  /**
+   * Causal attention (query i sees keys j ≤ i): the autoregressive judge
+   * (src/ar/). Absent or false for every FLM, flow map and FMLM.
+   */
+  causal?: boolean;
 }
 
 export const TIME_FEATURES = 256;
@@ -54,6 +59,8 @@ export function configToMetadata(c: DiTConfig): Record<string, string> {
     double_temb: c.twoTime ? 'True' : 'False',
     learnable_loss_weighting: c.lossWeighting ? 'True' : 'False',
     softcap: String(c.softcap), mlp_ratio: String(c.mlpRatio),
+    // Only written when set, so bidirectional models' metadata is unchanged.
+    ...(c.causal ? { causal: 'True' } : {}),
   };
 }
 
@@ -72,6 +79,7 @@ export function configFromMetadata(m: Record<string, string>): DiTConfig {
     twoTime: bool('double_temb'), lossWeighting: bool('learnable_loss_weighting'),
     softcap: m.softcap !== undefined ? Number(m.softcap) : 50,
     mlpRatio: m.mlp_ratio !== undefined ? Number(m.mlp_ratio) : 4,
+    ...(bool('causal') ? { causal: true } : {}),
   };
   validateConfig(cfg);
   return cfg;

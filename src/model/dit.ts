@@ -168,8 +168,8 @@ export class DiT {
   }
 
   private attn(): AttentionParams {
-    const { length, heads, hidden, softcap } = this.cfg;
-    return { batch: this.B, length, heads, headDim: hidden / heads, softcap };
+    const { length, heads, hidden, softcap, causal } = this.cfg;
+    return { batch: this.B, length, heads, headDim: hidden / heads, softcap, causal: causal ?? false };
   }
   private lnp(modStride: number, shiftOffset: number, scaleOffset: number): LnModulateParams {
     const D = this.cfg.hidden;

@@ -1,0 +1,134 @@
+/**
+ * Training the autoregressive judge: the FLM's DiT with causal attention and
+ * no time conditioning (t = 0 for every sequence, so the adaLN modulation is
+ * a learned constant), next-token cross-entropy on the input of
+ * `writeArInput`. Same optimiser (AdamW, warm-up, clipping, EMA), batcher,
+ * checkpoint format and exact resume as the FLM trainer; no noise at all.
+ */
+import type { Backend, Program } from '../engine/backend.ts';
+import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
+import type { DiTConfig } from '../model/config.ts';
+import { DiT } from '../model/dit.ts';
+import { initParams } from '../model/init.ts';
+import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
+import { Optimizer, type StepResult } from '../train/optimizer.ts';
+import type { TrainConfig } from '../train/schedule.ts';
+import type { TrainerData } from '../train/trainer.ts';
+import { writeArInput } from './input.ts';
+
+/** A config as the judge's: the same shape, causal, one time input, no loss weighting. */
+export function judgeConfig(c: DiTConfig): DiTConfig {
+  return { ...c, twoTime: false, lossWeighting: false, causal: true };
+}
+
+export class ArTrainer {
+  readonly model: DiT;
+  step = 0;
+  lossHistory: LossPoint[] = [];
+  private readonly opt: Optimizer;
+  private readonly batcher: Batcher;
+  private readonly valBatches: Uint32Array[];
+  private readonly trainProgram: Program;
+  private readonly evalProgram: Program;
+  private readonly xHost: Float32Array;
+
+  constructor(
+    readonly backend: Backend,
+    readonly config: DiTConfig,
+    readonly train: TrainConfig,
+    data: TrainerData,
+    resume?: Checkpoint,
+  ) {
+    if (!config.causal) throw new Error('ArTrainer: the config must be causal (use judgeConfig)');
+    if (config.twoTime || config.lossWeighting) throw new Error('ArTrainer: a judge has one time input and no loss weighting');
+    const B = train.batch, L = config.length, V = config.vocab;
+    const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
+    this.batcher = new Batcher(data.train, L, B, train.seed, saved);
+    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
+    this.model = new DiT(backend, config, B, { dropout: train.dropout > 0 });
+    this.opt = new Optimizer(backend, this.model.layout.total, train, () => this.step);
+    this.xHost = new Float32Array(B * L * V);
+    if (resume) {
+      this.opt.resume(this.model.params, resume);
+      this.step = resume.meta.step;
+      this.lossHistory = [...(resume.meta.lossHistory ?? [])];
+    } else {
+      this.opt.start(this.model.params, initParams(this.model.layout, train.seed));
+    }
+    // No time conditioning: t = 0 always.
+    backend.write(this.model.t, new Float32Array(B));
+    const model = this.model;
+    const dropout = train.dropout > 0 ? { p: train.dropout, seed: train.seed + 0x0d20, counter: () => this.step } : undefined;
+    this.trainProgram = backend.compile(() => {
+      model.forward({ dropout });
+      model.crossEntropyLoss();
+      model.backward({ dropout });
+      this.opt.record(model.params, model.grads);
+    });
+    this.evalProgram = backend.compile(() => {
+      model.forward();
+      model.crossEntropyLoss();
+    });
+  }
+
+  get parameterCount(): number {
+    return this.model.layout.count;
+  }
+
+  get ema() {
+    return this.opt.ema;
+  }
+
+  get batcherState(): BatcherState {
+    return this.batcher.state();
+  }
+
+  private writeBatch(tokens: Uint32Array): void {
+    const { batch } = this.train, { length, vocab } = this.config;
+    this.backend.write(this.model.targets, tokens);
+    this.backend.write(this.model.x, writeArInput(this.xHost, tokens, batch, length, vocab));
+  }
+
+  async trainStep(): Promise<StepResult> {
+    const t0 = performance.now();
+    this.writeBatch(this.batcher.next());
+    this.trainProgram.run();
+    const r = await this.opt.result(this.model.loss, ++this.step, t0);
+    this.lossHistory.push({ step: this.step, loss: r.loss, time: Date.now() });
+    return r;
+  }
+
+  /** Validation next-token cross-entropy (nats/token) over the fixed validation batches, with the weights being trained. */
+  async validate(): Promise<number> {
+    let sum = 0, count = 0;
+    for (const b of this.valBatches) {
+      this.writeBatch(b);
+      this.evalProgram.run();
+      const ce = await this.backend.read(this.model.ce);
+      for (const x of ce) sum += x;
+      count += ce.length;
+    }
+    const valCe = count ? sum / count : NaN;
+    const last = this.lossHistory[this.lossHistory.length - 1];
+    if (last && last.step === this.step) last.valCe = valCe;
+    return valCe;
+  }
+
+  async snapshot(meta: Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version' | 'kind'>): Promise<Checkpoint> {
+    const { params, ema, adamM, adamV } = await this.opt.state(this.model.params);
+    return {
+      config: this.config,
+      meta: {
+        ...meta, kind: 'judge', format: 'flm-studio', version: 1, step: this.step, lossHistory: this.lossHistory,
+        train: { ...this.train }, rng: { seed: this.train.seed, step: this.step },
+        data: { ...(meta.data ?? {}), batcher: this.batcher.state() },
+      },
+      params, ema, adamM, adamV,
+    };
+  }
+
+  release(): void {
+    this.opt.release();
+    this.model.release();
+  }
+}
