@@ -8,6 +8,8 @@ import { InspectError, inspectFile } from './inspect.ts';
 import { sampleCommand } from './sample.ts';
 import { distillCommand } from './distill.ts';
 import { trainCommand } from './train.ts';
+import { trainJudgeCommand } from './trainJudge.ts';
+import { evalCommand } from './evaluate.ts';
 import type { PresetName } from '../model/presets.ts';
 import type { BackendName } from './backend.ts';
 
@@ -35,6 +37,17 @@ commands:
                                          flow-map distillation: stage 1 trains the flow map g from the
                                          FLM, stage 2 the one-step FMLM from the FLM and g; last line:
                                          {"stage","steps","first_loss","last_loss","val_error",…}
+  train-judge --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
+              [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x]
+              [--warmup n] [--eval-every n] [--save-every n] [--eval-batches n]
+                                         train the autoregressive judge (causal DiT, t = 0, next-token CE)
+                                         with the tokenizer of --like; last line: one JSON object
+                                         {"steps","val_ce","val_ppl","val_ce_ema","val_ppl_ema",…}
+  eval --models <files…> --judge <file> --samples n [--steps-flm 1,2,…,1024] [--steps-fmlm 1,2,4,8]
+       [--seed S] [--batch b] [--backend webgpu|cpu] [--corpus <brown|file>] [--out dir] [--no-cache]
+                                         step sweep scored by the judge: generative perplexity, entropy and
+                                         ms per sample per row, plus the held-out text ("data") row; writes
+                                         <out>/eval.md and <out>/eval.json; last line: the JSON file's path
   inspect <file>                         summary of a checkpoint or safetensors file; for an
                                          unreadable one, the reason on one line and exit code 2
 `;
@@ -85,6 +98,64 @@ async function main(argv: string[]): Promise<number> {
       warmup: num(values.warmup, 'warmup'), dropout: num(values.dropout, 'dropout'), evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'),
     }, (s) => console.error(s));
     console.log(JSON.stringify(summary));
+    return 0;
+  }
+  if (command === 'train-judge') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        corpus: { type: 'string', default: 'brown' }, preset: { type: 'string', default: 'micro' }, like: { type: 'string' },
+        steps: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, seed: { type: 'string' },
+        backend: { type: 'string', default: 'webgpu' }, batch: { type: 'string' }, lr: { type: 'string' },
+        warmup: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' }, 'eval-batches': { type: 'string' },
+      },
+    });
+    const steps = num(values.steps, 'steps');
+    if (!steps || steps < 1 || !Number.isInteger(steps)) throw new UsageError('train-judge needs --steps N (an integer ≥ 1)');
+    if (!values.out) throw new UsageError('train-judge needs --out <file.safetensors>');
+    const backend = values.backend as BackendName;
+    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const summary = await trainJudgeCommand({
+      corpus: values.corpus!, preset: values.preset as PresetName, like: values.like, steps, out: values.out, resume: values.resume,
+      seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'), warmup: num(values.warmup, 'warmup'),
+      evalEvery: num(values['eval-every'], 'eval-every'), saveEvery: num(values['save-every'], 'save-every'), evalBatches: num(values['eval-batches'], 'eval-batches'),
+    }, (s) => console.error(s));
+    console.log(JSON.stringify(summary));
+    return 0;
+  }
+  if (command === 'eval') {
+    const { values, positionals } = parseArgs({
+      args: rest, allowPositionals: true,
+      options: {
+        models: { type: 'string', multiple: true }, judge: { type: 'string' }, samples: { type: 'string', default: '64' },
+        'steps-flm': { type: 'string' }, 'steps-fmlm': { type: 'string' }, seed: { type: 'string', default: '0' },
+        batch: { type: 'string' }, backend: { type: 'string', default: 'webgpu' }, corpus: { type: 'string' },
+        out: { type: 'string', default: 'eval' }, 'no-cache': { type: 'boolean', default: false },
+      },
+    });
+    // `--models a b c`: the files after --models that parseArgs leaves as positionals belong to it.
+    const models = [...(values.models ?? []), ...positionals];
+    if (!models.length) throw new UsageError('eval needs --models <file…>');
+    if (!values.judge) throw new UsageError('eval needs --judge <file>');
+    const samples = num(values.samples, 'samples')!;
+    if (!(samples >= 1) || !Number.isInteger(samples)) throw new UsageError('--samples must be an integer ≥ 1');
+    const list = (v: string | undefined, name: string): number[] | undefined => {
+      if (v === undefined) return undefined;
+      const xs = v.split(',').map((x) => Number(x.trim()));
+      if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1 || x > 1024)) throw new UsageError(`--${name} must be a comma-separated list of integers from 1 to 1024`);
+      return xs;
+    };
+    const batch = num(values.batch, 'batch');
+    if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 64)) throw new UsageError('--batch must be an integer from 1 to 64');
+    const seed = num(values.seed, 'seed')!;
+    if (!(seed >= 0 && seed < 2 ** 32 - 1024) || !Number.isInteger(seed)) throw new UsageError('--seed must be a non-negative integer');
+    const backend = values.backend as BackendName;
+    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const path = await evalCommand({
+      models, judge: values.judge, samples, stepsFlm: list(values['steps-flm'], 'steps-flm'), stepsFmlm: list(values['steps-fmlm'], 'steps-fmlm'),
+      seed, batch, backend, corpus: values.corpus, out: values.out!, cache: !values['no-cache'],
+    }, (s) => console.error(s));
+    console.log(path);
     return 0;
   }
   if (command === 'distill') {

@@ -31,7 +31,8 @@ export function inspectFile(path: string): string[] {
     lines.push(
       `FLM Studio checkpoint: kind ${c.meta.kind}, "${c.meta.name}", step ${c.meta.step}, created ${c.meta.createdAt}`,
       `model: V ${cfg.vocab}, L ${cfg.length}, D ${cfg.hidden}, ${cfg.heads} heads, ${cfg.blocks} blocks, C ${cfg.cond}` +
-        `${cfg.twoTime ? ', two-time' : ''}${cfg.lossWeighting ? ', loss weighting' : ''}; ${paramLayout(cfg).count.toLocaleString()} parameters`,
+        `${cfg.twoTime ? ', two-time' : ''}${cfg.lossWeighting ? ', loss weighting' : ''}${cfg.causal ? ', causal attention' : ''}; ${paramLayout(cfg).count.toLocaleString()} parameters`,
+      ...(c.meta.kind === 'judge' ? ['autoregressive judge: causal DiT without time conditioning (t = 0), next-token NLL; scores samples in `flm eval`'] : []),
       `contains: weights${c.ema ? ', EMA' : ''}${c.adamM ? ', Adam moments' : ''}` +
         `${c.meta.tokenizer ? `, ${(c.meta.tokenizer as { type?: string }).type ?? ''} tokenizer` : ''}` +
         `${c.meta.lossHistory?.length ? `, loss history (${c.meta.lossHistory.length} steps, last loss ${c.meta.lossHistory[c.meta.lossHistory.length - 1].loss.toFixed(4)})` : ''}`,

@@ -1,0 +1,245 @@
+/**
+ * The evaluation sweep of issue 6: samples from each model at each step
+ * count (fixed seeds, batched), scored by an autoregressive judge
+ * (src/ar/judge.ts): generative perplexity, mean unigram entropy and wall
+ * time per sample; plus the same two numbers on held-out real text (the
+ * "data" row). No Node imports: it runs in Node (`flm eval`) and in a
+ * browser worker on any Backend.
+ *
+ * Seeds: batch j of every row samples with seed `seed + j` (the noise stream
+ * depends only on seed and shape), so all rows start from the same noise.
+ */
+import type { Backend } from '../engine/backend.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
+import { Judge } from '../ar/judge.ts';
+import { samplerKind, SamplingSession } from '../sampling/session.ts';
+import { tokenizerFromJSON, tokenPieces, type TokenizerJSON } from '../data/tokenizer.ts';
+import { generativePerplexity, heldOutWindows, mean, meanSampleEntropy } from './metrics.ts';
+
+export const DEFAULT_STEPS_FLM = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+export const DEFAULT_STEPS_FMLM = [1, 2, 4, 8];
+
+export type EvalModelKind = 'flm' | 'fmlm';
+
+export interface EvalModel {
+  /** A label for the rows (a file name, say). */
+  name: string;
+  checkpoint: Checkpoint;
+  /** Step counts for this model; default by kind (DEFAULT_STEPS_FLM / DEFAULT_STEPS_FMLM). */
+  steps?: number[];
+}
+
+export interface EvalRow {
+  /** "flm" (Euler), "fmlm" (one-network flow-map sampler) or "data" (held-out text). */
+  model: EvalModelKind | 'data';
+  /** The EvalModel's name ("validation text" for the data row). */
+  name: string;
+  /** Sampling steps (null for the data row). */
+  steps: number | null;
+  samples: number;
+  /** exp(mean judge NLL over all the row's tokens). */
+  gen_ppl: number;
+  /** Mean judge NLL per token (nats): ln gen_ppl. */
+  nll: number;
+  /** Mean over samples of the unigram entropy of each sample (nats). */
+  entropy: number;
+  /** Wall time of sampling (not scoring) per sample, ms; null for the data row. */
+  ms_per_sample: number | null;
+  /** The first sample, decoded. */
+  example: string;
+}
+
+export interface JudgeInfo {
+  name: string;
+  step: number;
+  params: number;
+  length: number;
+  vocab: number;
+  /** The judge's mean NLL (nats/token) and perplexity on the data row's held-out windows (EMA weights). */
+  val_ce: number;
+  val_ppl: number;
+}
+
+export interface EvalResult {
+  rows: EvalRow[];
+  judge: JudgeInfo;
+  seed: number;
+  batch: number;
+}
+
+export interface EvalProgress {
+  /** Row index (0-based) and the number of rows (the data row first). */
+  row: number;
+  rows: number;
+  model: EvalRow['model'];
+  name: string;
+  steps: number | null;
+  /** Samples of this row done so far (sampled and scored). */
+  done: number;
+  samples: number;
+  /** The finished row, on the row's last report. */
+  result?: EvalRow;
+}
+
+/** Generated tokens of one (model, steps, seed, samples, batch), so a rerun (a new judge, say) need not sample again. */
+export interface SampleCache {
+  get(key: string): Promise<{ tokens: Uint32Array; ms: number } | undefined>;
+  set(key: string, value: { tokens: Uint32Array; ms: number }): Promise<void>;
+}
+
+export interface EvalOptions {
+  /** Samples per row. */
+  samples: number;
+  /** Seed of the first batch (batch j uses seed + j). */
+  seed?: number;
+  /** Samples per batch (sampling and scoring); at most 64. */
+  batch?: number;
+  /** Held-out tokens (the corpus's validation split, tokenized) for the data row; no data row without. */
+  heldOut?: Uint32Array;
+  cache?: SampleCache;
+  onProgress?: (p: EvalProgress) => void;
+  /** Checked between batches: abort throws an Error named 'AbortError'. */
+  signal?: AbortSignal;
+}
+
+/** "flm" or "fmlm" for a checkpoint the sweep can sample (a stage-1 flow map needs a teacher: refused). */
+export function evalModelKind(c: Checkpoint): EvalModelKind {
+  const k = samplerKind(c);
+  if (k === 'euler' && !c.config.causal && c.meta.kind !== 'judge') return 'flm';
+  if (k === 'flowmap') return 'fmlm';
+  throw new Error(k === 'two-network'
+    ? 'a stage-1 flow map samples only with its FLM teacher; evaluate the FMLM of stage 2 instead'
+    : `a ${c.meta.kind} checkpoint is not a model to sample`);
+}
+
+/** A cheap content hash of a checkpoint's sampling weights (for cache keys). */
+export function weightsDigest(c: Checkpoint): string {
+  const w = c.ema ?? c.params;
+  const u = new Uint32Array(w.buffer, w.byteOffset, w.length);
+  let h1 = 0x811c9dc5, h2 = 0x9e3779b9;
+  for (let i = 0; i < u.length; i++) {
+    h1 = Math.imul(h1 ^ u[i], 0x01000193);
+    h2 = Math.imul(h2 + u[i], 0x85ebca6b) ^ (h2 >>> 13);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) {
+    const e = new Error('evaluation cancelled');
+    e.name = 'AbortError';
+    throw e;
+  }
+}
+
+const sameTokenizer = (a: Checkpoint, b: Checkpoint) => JSON.stringify(a.meta.tokenizer ?? null) === JSON.stringify(b.meta.tokenizer ?? null);
+
+/**
+ * Run the sweep: the data row (when `heldOut` is given), then for each model
+ * and each of its step counts one row of `samples` samples.
+ */
+export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, models: EvalModel[], o: EvalOptions): Promise<EvalResult> {
+  const seed = o.seed ?? 0, batch = Math.min(o.batch ?? 16, 64, o.samples), n = o.samples;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`samples must be a whole number ≥ 1, got ${n}`);
+  const L = judgeCkpt.config.length, V = judgeCkpt.config.vocab;
+  const plans = models.map((m) => {
+    const kind = evalModelKind(m.checkpoint);
+    const c = m.checkpoint.config;
+    if (c.vocab !== V || c.length !== L) throw new Error(`${m.name}: vocabulary ${c.vocab} and length ${c.length} differ from the judge's (${V}, ${L})`);
+    if (!sameTokenizer(m.checkpoint, judgeCkpt)) throw new Error(`${m.name}: its tokenizer is not the judge's`);
+    const steps = m.steps ?? (kind === 'flm' ? DEFAULT_STEPS_FLM : DEFAULT_STEPS_FMLM);
+    return { m, kind, steps, digest: o.cache ? weightsDigest(m.checkpoint) : '' };
+  });
+  const totalRows = (o.heldOut ? 1 : 0) + plans.reduce((s, p) => s + p.steps.length, 0);
+  const judge = new Judge(backend, judgeCkpt, batch);
+  const rows: EvalRow[] = [];
+  const tk = judgeCkpt.meta.tokenizer ? tokenizerFromJSON(judgeCkpt.meta.tokenizer as unknown as TokenizerJSON) : null;
+  const pieces = tokenPieces(tk, V);
+  const decodeFirst = (tokens: Uint32Array) => {
+    const first = tokens.subarray(0, L);
+    return tk ? tk.decode(first) : Array.from(first, (i) => pieces[i]).join('');
+  };
+  try {
+    let dataNll = NaN;
+    if (o.heldOut) {
+      const name = 'validation text';
+      const tokens = heldOutWindows(o.heldOut, L, n);
+      o.onProgress?.({ row: 0, rows: totalRows, model: 'data', name, steps: null, done: 0, samples: n });
+      const nll = await judge.nll(tokens, n);
+      dataNll = mean(nll);
+      const row: EvalRow = {
+        model: 'data', name, steps: null, samples: n, gen_ppl: generativePerplexity(nll), nll: dataNll,
+        entropy: meanSampleEntropy(tokens, n, L), ms_per_sample: null, example: decodeFirst(tokens),
+      };
+      rows.push(row);
+      o.onProgress?.({ row: 0, rows: totalRows, model: 'data', name, steps: null, done: n, samples: n, result: row });
+    }
+    for (const plan of plans) {
+      const session = new SamplingSession(backend, plan.m.checkpoint);
+      try {
+        for (const steps of plan.steps) {
+          checkAborted(o.signal);
+          const rowIndex = rows.length;
+          const base = { row: rowIndex, rows: totalRows, model: plan.kind, name: plan.m.name, steps, samples: n };
+          o.onProgress?.({ ...base, done: 0 });
+          const key = `${plan.kind}-${plan.digest}-steps${steps}-seed${seed}-n${n}-b${batch}`;
+          const cached = o.cache ? await o.cache.get(key) : undefined;
+          const tokens = new Uint32Array(n * L);
+          const nll = new Float64Array(n);
+          let ms = 0;
+          if (cached && cached.tokens.length === n * L) {
+            tokens.set(cached.tokens);
+            ms = cached.ms;
+          }
+          for (let start = 0, j = 0; start < n; start += batch, j++) {
+            checkAborted(o.signal);
+            const count = Math.min(batch, n - start);
+            if (!cached) {
+              const run = await session.run({ steps, seed: seed + j, count, k: 1 });
+              ms += run.msTotal;
+              run.tokens.forEach((r, i) => tokens.set(r, (start + i) * L));
+            }
+            nll.set(await judge.nll(tokens.subarray(start * L, (start + count) * L), count), start);
+            o.onProgress?.({ ...base, done: start + count });
+          }
+          if (o.cache && !cached) await o.cache.set(key, { tokens, ms });
+          const row: EvalRow = {
+            model: plan.kind, name: plan.m.name, steps, samples: n,
+            gen_ppl: generativePerplexity(nll), nll: mean(nll), entropy: meanSampleEntropy(tokens, n, L),
+            ms_per_sample: ms / n, example: decodeFirst(tokens),
+          };
+          rows.push(row);
+          o.onProgress?.({ ...base, done: n, result: row });
+        }
+      } finally {
+        session.release();
+      }
+    }
+    return {
+      rows, seed, batch,
+      judge: {
+        name: judgeCkpt.meta.name, step: judgeCkpt.meta.step, params: judge.model.layout.count, length: L, vocab: V,
+        val_ce: dataNll, val_ppl: Math.exp(dataNll),
+      },
+    };
+  } finally {
+    judge.release();
+  }
+}
+
+/** The result as a markdown table (one line per row). */
+export function evalMarkdown(r: EvalResult, title = 'Evaluation'): string {
+  const f = (x: number | null, d: number) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+  const lines = [
+    `# ${title}`, '',
+    `Judge: "${r.judge.name}", step ${r.judge.step}, ${r.judge.params.toLocaleString('en-US')} parameters; ` +
+      `held-out NLL ${f(r.judge.val_ce, 4)} nats/token (perplexity ${f(r.judge.val_ppl, 3)}). Seed ${r.seed}, batch ${r.batch}.`, '',
+    '| model | name | steps | samples | gen. perplexity | NLL (nats/token) | entropy (nats) | ms/sample | sample 0 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  const show = (s: string) => '`' + s.replace(/ /g, '·').replace(/\n/g, '↵').replace(/`/g, "'").replace(/\|/g, '¦') + '`';
+  for (const x of r.rows) {
+    lines.push(`| ${x.model} | ${x.name} | ${x.steps ?? '—'} | ${x.samples} | ${f(x.gen_ppl, 3)} | ${f(x.nll, 4)} | ${f(x.entropy, 3)} | ${f(x.ms_per_sample, 1)} | ${show(x.example)} |`);
+  }
+  return lines.join('\n') + '\n';
+}
