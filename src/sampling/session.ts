@@ -90,6 +90,9 @@ export class SamplingSession {
 
   /** `teacher`: the FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
   constructor(readonly backend: Backend, ckpt: Checkpoint, opts: { teacher?: Checkpoint } = {}) {
+    if (ckpt.meta.kind === 'judge' || ckpt.config.causal) {
+      throw new Error('this is an autoregressive judge (it scores samples in the evaluation); it is not a flow model to sample from');
+    }
     this.kind = samplerKind(ckpt);
     if (this.kind === 'two-network') {
       const f = opts.teacher;
