@@ -1,14 +1,16 @@
 /**
- * Model checkpoints as the workers find them: the studio's bundled models
- * (public/models/, listed in index.json) and the checkpoints in IndexedDB;
- * and where a distilled checkpoint's teachers are. Shared by the training
- * and sampling workers.
+ * Model checkpoints and corpora as the workers find them: the studio's
+ * bundled models (public/models/, listed in index.json), the checkpoints in
+ * IndexedDB, model URLs, the bundled corpus or the user's text; and where a
+ * distilled checkpoint's teachers are. Shared by the training, sampling and
+ * evaluation workers.
  */
 import type { Checkpoint } from '../src/io/checkpoint.ts';
 import type { CheckpointStore } from '../src/io/checkpointStore.ts';
+import { decodeCorpusBytes } from '../src/data/corpus.ts';
 import { checkModelUrl, fetchModel } from '../src/io/remoteModel.ts';
 import { publicUrl } from './backends.ts';
-import type { LoadProgress, ModelEntry, ModelSource, StoredModelSource } from './protocol.ts';
+import type { CorpusSource, LoadProgress, ModelEntry, ModelSource, StoredModelSource } from './protocol.ts';
 
 /** Kinds of bundled model; a judge (an autoregressive scorer) is not sampled from. */
 export type BundledKind = 'flm' | 'fmlm' | 'flowmap' | 'judge';
@@ -53,4 +55,14 @@ export function teacherSources(ckpt: Checkpoint): { f?: StoredModelSource; g?: S
   const saved = (ckpt.meta.extra as { teacherSources?: { f?: { kind?: string }; g?: { kind?: string } } } | undefined)?.teacherSources;
   const ok = (s: { kind?: string } | undefined) => (s && (s.kind === 'bundled' || s.kind === 'stored') ? (s as StoredModelSource) : undefined);
   return { f: ok(saved?.f), g: ok(saved?.g) };
+}
+
+/** The text of a corpus: the bundled one (public/corpus/<id>.txt) or the user's bytes, decoded and checked. */
+export async function corpusText(src: CorpusSource): Promise<{ id: string; text: string }> {
+  if (src.kind === 'bundled') {
+    const res = await fetch(publicUrl(`corpus/${src.id}.txt`));
+    if (!res.ok) throw new Error(`could not load the bundled corpus "${src.id}" (${res.status})`);
+    return { id: src.id, text: decodeCorpusBytes(new Uint8Array(await res.arrayBuffer())) };
+  }
+  return { id: src.name, text: decodeCorpusBytes(new Uint8Array(src.bytes)) };
 }

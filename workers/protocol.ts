@@ -202,3 +202,43 @@ export interface SampleApi {
   /** Fault injection for the reliability tests: destroy the GPU device (the next sample recovers). */
   injectFault(kind: 'device-loss'): Promise<void>;
 }
+
+// ---------------------------------------------------------------- evaluation
+
+import type { EvalProgress, EvalResult } from '../src/eval/sweep.ts';
+
+/** An evaluation as the studio saves it with the models: the sweep's result and what was evaluated, where and when. */
+export interface SavedEval extends EvalResult {
+  models: { flm: string | null; fmlm: string | null };
+  samples: number;
+  backend: string;
+  date: string;
+}
+
+export interface EvalRequest {
+  flm: StoredModelSource | null;
+  fmlm: StoredModelSource | null;
+  judge: StoredModelSource;
+  samples: number;
+  stepsFlm: number[];
+  stepsFmlm: number[];
+  seed: number;
+  backend?: BackendPreference;
+}
+
+export type EvalEvent =
+  | { type: 'started'; rows: number; backend: string }
+  /** After every batch; a finished row comes with its `result`. */
+  | { type: 'progress'; progress: EvalProgress }
+  | { type: 'done'; result: SavedEval }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string };
+
+export interface EvalApi {
+  /** Run a sweep; progress and rows stream to `onEvent`; the result is saved with the models (IndexedDB). */
+  run(req: EvalRequest, onEvent: (e: EvalEvent) => void): Promise<void>;
+  /** Stop after the current batch. */
+  stop(): Promise<void>;
+  /** The last saved evaluation of this FLM/FMLM pair, if any. */
+  saved(flm: StoredModelSource | null, fmlm: StoredModelSource | null): Promise<SavedEval | null>;
+}

@@ -24,7 +24,7 @@ import { TwoNetworkSampler } from '../src/distill/twoNetworkSampler.ts';
 import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
-import { modelBytes, teacherSources } from './models.ts';
+import { corpusText, modelBytes, teacherSources } from './models.ts';
 import type { BackendPreference, CorpusSource, DistillRequest, StoredModelSource, TrainApi, TrainEvent, TrainRequest } from './protocol.ts';
 
 const store = new CheckpointStore();
@@ -38,15 +38,6 @@ async function makeTokenizer(kind: TokenizerKind | undefined, text: string): Pro
   const res = await fetch(publicUrl('corpus/brown-bpe.json'));
   if (!res.ok) throw new Error(`could not load the bundled BPE tokenizer (${res.status})`);
   return BpeTokenizer.fromTokenizerJson(await res.json(), 'brown-bpe');
-}
-
-async function corpusText(src: CorpusSource): Promise<{ id: string; text: string }> {
-  if (src.kind === 'bundled') {
-    const res = await fetch(publicUrl(`corpus/${src.id}.txt`));
-    if (!res.ok) throw new Error(`could not load the bundled corpus "${src.id}" (${res.status})`);
-    return { id: src.id, text: decodeCorpusBytes(new Uint8Array(await res.arrayBuffer())) };
-  }
-  return { id: src.name, text: decodeCorpusBytes(new Uint8Array(src.bytes)) };
 }
 
 /** What the worker needs of a trainer: FLM training and both distillation stages. */

@@ -2,10 +2,11 @@ import { useState } from 'react';
 import { DemoView } from './views/DemoView.tsx';
 import { DistillView } from './views/DistillView.tsx';
 import { EngineView } from './views/EngineView.tsx';
+import { EvalView } from './views/EvalView.tsx';
 import { SampleView } from './views/SampleView.tsx';
 import { TrainView } from './views/TrainView.tsx';
 
-const VIEWS = { demo: 'Demo', train: 'Train', distill: 'Distill', sample: 'Sample', engine: 'Engine' } as const;
+const VIEWS = { demo: 'Demo', train: 'Train', distill: 'Distill', sample: 'Sample', evaluate: 'Evaluate', engine: 'Engine' } as const;
 type View = keyof typeof VIEWS;
 
 function initialView(): View {
@@ -32,7 +33,7 @@ export function App() {
           <button key={v} type="button" role="tab" aria-selected={view === v} data-testid={`tab-${v}`} onClick={() => choose(v)}>{VIEWS[v]}</button>
         ))}
       </nav>
-      <main>{view === 'demo' ? <DemoView /> : view === 'train' ? <TrainView /> : view === 'distill' ? <DistillView /> : view === 'sample' ? <SampleView /> : <EngineView />}</main>
+      <main>{view === 'demo' ? <DemoView /> : view === 'train' ? <TrainView /> : view === 'distill' ? <DistillView /> : view === 'sample' ? <SampleView /> : view === 'evaluate' ? <EvalView /> : <EngineView />}</main>
     </div>
   );
 }

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launch, watchErrors } from './browser.ts';
+
+interface Row { model: string; steps: number | null; ppl: number; entropy: number }
+
+async function rows(page: Page): Promise<Row[]> {
+  return page.getByTestId('eval-row').evaluateAll((els) => els.map((e) => ({
+    model: e.getAttribute('data-model')!,
+    steps: e.hasAttribute('data-steps') ? Number(e.getAttribute('data-steps')) : null,
+    ppl: Number(e.getAttribute('data-ppl')),
+    entropy: Number(e.getAttribute('data-entropy')),
+  })));
+}
+
+/**
+ * A student reproducing the paper's table at browser scale: the bundled FLM
+ * at 1 and 8 Euler steps and the bundled FMLM at 1 step, scored by the
+ * bundled judge against real text, in the Evaluate view.
+ */
+describe('evaluation in headless Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  beforeAll(async () => {
+    browser = await launch();
+    page = await (await browser.newContext()).newPage();
+    errors = watchErrors(page);
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  it('runs a small sweep of the bundled models and renders the table and the charts', async () => {
+    await page.goto(`${inject('baseURL')}?view=evaluate&samples=4&flmSteps=1,8&fmlmSteps=1`);
+    // The pickers fill with the bundled models and judge.
+    await expect.poll(async () => page.getByTestId('eval-judge').locator('option').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    expect(await page.getByTestId('eval-judge').inputValue()).toContain('judge');
+    expect(await page.getByTestId('eval-flm').inputValue()).toContain('flm-micro-char');
+    expect(await page.getByTestId('eval-fmlm').inputValue()).toContain('fmlm-micro-char');
+    await page.getByTestId('eval-run').click();
+    await page.getByTestId('eval-progress').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="eval"][data-status="done"], [data-testid="eval"][data-status="error"]').waitFor({ timeout: 280_000 });
+    const err = await page.getByTestId('eval-error').textContent().catch(() => null);
+    expect(await page.getByTestId('eval').getAttribute('data-status'), err ?? '').toBe('done');
+    const r = await rows(page);
+    expect(r.map((x) => `${x.model}:${x.steps ?? '-'}`)).toEqual(['data:-', 'flm:1', 'flm:8', 'fmlm:1']);
+    for (const x of r) {
+      expect(Number.isFinite(x.ppl) && x.ppl > 1).toBe(true);
+      expect(x.entropy > 0 && x.entropy < Math.log(64) + 1e-9).toBe(true);
+    }
+    const [data, flm1, , fmlm1] = r;
+    // One FLM step is the per-position mean (mostly spaces): far worse than one FMLM step, and than real text.
+    expect(flm1.ppl).toBeGreaterThan(fmlm1.ppl);
+    expect(flm1.ppl).toBeGreaterThan(data.ppl);
+    await page.getByTestId('eval-chart-steps').waitFor();
+    await page.getByTestId('eval-chart-time').waitFor();
+    expect(await page.getByTestId('eval-judge-info').textContent()).toMatch(/parameters/);
+    console.log('browser eval:', JSON.stringify(r));
+    await page.screenshot({ path: `${ARTIFACTS}eval-table.png`, fullPage: true });
+  });
+
+  it('the result is saved with the models: a reload shows it again', async () => {
+    await page.reload();
+    await page.getByTestId('eval-table').waitFor({ timeout: 60_000 });
+    expect((await rows(page)).length).toBe(4);
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,76 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+import type { EvalRow } from '../../eval/sweep.ts';
+
+type EvalRowView = EvalRow;
+
+const COLORS: Record<string, string> = { flm: '#1f6feb', fmlm: '#cf222e', data: '#8c959f' };
+
+/**
+ * Generative perplexity against an x of each row (steps or ms per sample),
+ * log-scaled, one series per model kind; the data row is a dashed line.
+ */
+function PplChart({ rows, x, label, testid }: { rows: EvalRowView[]; x: (r: EvalRowView) => number | null; label: string; testid: string }) {
+  const el = useRef<HTMLDivElement>(null);
+  const kinds = [...new Set(rows.filter((r) => r.model !== 'data').map((r) => r.model))];
+  const data = rows.find((r) => r.model === 'data');
+  const key = JSON.stringify(rows.map((r) => [r.model, r.steps, r.gen_ppl, r.ms_per_sample]));
+
+  useEffect(() => {
+    if (!el.current) return;
+    const points = rows.filter((r) => r.model !== 'data' && (x(r) ?? 0) > 0 && Number.isFinite(r.gen_ppl));
+    const xs = [...new Set(points.map((r) => x(r)!))].sort((a, b) => a - b);
+    if (!xs.length) return;
+    const series: (number | null)[][] = kinds.map((k) => xs.map((v) => points.find((r) => r.model === k && x(r) === v)?.gen_ppl ?? null));
+    const aligned = [xs, ...series, ...(data ? [xs.map(() => data.gen_ppl)] : [])] as uPlot.AlignedData;
+    const plot = new uPlot({
+      width: Math.max(300, el.current.clientWidth),
+      height: 260,
+      scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: 10 } },
+      axes: [{ label }, { label: 'generative perplexity', size: 60 }],
+      series: [
+        {},
+        ...kinds.map((k) => ({ label: k.toUpperCase(), stroke: COLORS[k] ?? '#6e40c9', width: 2, points: { show: true, size: 7 }, spanGaps: true })),
+        ...(data ? [{ label: 'real text', stroke: COLORS.data, dash: [6, 4], width: 1.5, points: { show: false } }] : []),
+      ],
+    }, aligned, el.current);
+    return () => plot.destroy();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+
+  return <div ref={el} className="chart" data-testid={testid} data-points={rows.length} />;
+}
+
+export function EvalCharts({ rows }: { rows: EvalRowView[] }) {
+  if (!rows.some((r) => r.model !== 'data')) return null;
+  return (
+    <div className="columns">
+      <div><h3>Perplexity against steps</h3><PplChart rows={rows} x={(r) => r.steps} label="steps (log)" testid="eval-chart-steps" /></div>
+      <div><h3>Perplexity against time per sample</h3><PplChart rows={rows} x={(r) => r.ms_per_sample} label="ms per sample (log)" testid="eval-chart-time" /></div>
+    </div>
+  );
+}
+
+export function EvalTable({ rows }: { rows: EvalRowView[] }) {
+  return (
+    <table className="eval-table" data-testid="eval-table">
+      <thead>
+        <tr><th>model</th><th>steps</th><th>samples</th><th>gen. perplexity</th><th>entropy (nats)</th><th>ms / sample</th></tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={`${r.model}-${r.steps}`} data-testid="eval-row" data-model={r.model} data-steps={r.steps} data-ppl={r.gen_ppl} data-entropy={r.entropy}>
+            <td>{r.model === 'data' ? 'real text (validation)' : r.model.toUpperCase()}</td>
+            <td>{r.steps ?? '—'}</td>
+            <td>{r.samples}</td>
+            <td>{r.gen_ppl.toFixed(2)}</td>
+            <td>{r.entropy.toFixed(3)}</td>
+            <td>{r.ms_per_sample === null ? '—' : r.ms_per_sample.toFixed(1)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
