@@ -75,7 +75,7 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
         if (p.result) {
           const r = p.result;
           log(`${label}: gen ppl ${r.gen_ppl.toFixed(3)}, entropy ${r.entropy.toFixed(3)}${r.ms_per_sample === null ? '' : `, ${r.ms_per_sample.toFixed(1)} ms/sample`} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-        } else if (p.done > 0) process.stderr.write(`${label}: ${p.done}/${p.samples}\r`);
+        } else if (p.done > 0 && process.stderr.isTTY) process.stderr.write(`${label}: ${p.done}/${p.samples}\r`);
       },
     });
     const json = {
