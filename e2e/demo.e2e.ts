@@ -128,6 +128,11 @@ describe('demo mode, share links and offline use (production build, headless Chr
     expect(link).toMatch(/view=demo/);
     expect(link).toMatch(/model=fmlm-micro-char/);
     expect(link).toMatch(/seed=\d+/);
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByTestId('copy-link').click();
+    await page.getByTestId('copy-status').waitFor();
+    expect(await page.getByTestId('copy-status').textContent()).toBe('Link copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
     await page.screenshot({ path: `${ARTIFACTS}demo-generated.png`, fullPage: true });
     expect(await cspViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
