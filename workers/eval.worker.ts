@@ -10,6 +10,7 @@ import { createStore, get, set, type UseStore } from 'idb-keyval';
 import { splitTrainVal } from '../src/data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../src/data/tokenizer.ts';
 import { runEvalSweep, type EvalModel } from '../src/eval/sweep.ts';
+import { SamplingSession } from '../src/sampling/session.ts';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { backendFor } from './backends.ts';
@@ -50,6 +51,12 @@ const api: EvalApi = {
       if (req.flm) { const m = await load(req.flm); models.push({ name: m.name, checkpoint: m.ckpt, steps: req.stepsFlm }); }
       if (req.fmlm) { const m = await load(req.fmlm); models.push({ name: m.name, checkpoint: m.ckpt, steps: req.stepsFmlm }); }
       const text = await heldOut(judge.ckpt);
+      // One throw-away step per model compiles its GPU pipelines, so that the
+      // first row's time per sample is sampling, not shader compilation.
+      for (const m of models) {
+        const warm = new SamplingSession(backend, m.checkpoint);
+        try { await warm.run({ steps: 1, seed: 0, count: Math.min(16, req.samples), k: 1 }); } finally { warm.release(); }
+      }
       const rows = (text ? 1 : 0) + models.reduce((s, m) => s + (m.steps?.length ?? 0), 0);
       const described = backend.description + note;
       onEvent({ type: 'started', rows, backend: described });
