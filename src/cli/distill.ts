@@ -17,25 +17,15 @@ import { DistillTrainer, distillTrainConfig } from '../distill/trainer.ts';
 import type { Stage } from '../distill/init.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
 import type { TrainConfig } from '../train/schedule.ts';
-import { createBackend, type BackendName } from './backend.ts';
+import { createBackend } from './backend.ts';
 import { ProgressLine } from './progress.ts';
-import { loadCorpusText, withOverrides, writeFileAtomic } from './train.ts';
+import { loadCorpusText, withOverrides, writeFileAtomic, type RunOptions } from './train.ts';
 
-export interface DistillOptions {
+export interface DistillOptions extends RunOptions {
   stage: Stage;
   teacher: string;
   teacherG?: string;
-  steps: number;
-  out: string;
-  resume?: string;
   corpus?: string;
-  seed?: number;
-  backend: BackendName;
-  batch?: number;
-  lr?: number;
-  warmup?: number;
-  evalEvery?: number;
-  saveEvery?: number;
 }
 
 export interface DistillSummary {

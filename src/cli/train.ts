@@ -20,11 +20,8 @@ import type { TrainConfig } from '../train/schedule.ts';
 import { createBackend, type BackendName } from './backend.ts';
 import { ProgressLine } from './progress.ts';
 
-export interface TrainOptions {
-  corpus: string;
-  preset: PresetName;
-  /** Character-level (built from the corpus) or the bundled byte-level BPE. */
-  tokenizer?: TokenizerKind;
+/** What every headless training run takes (train, train-judge, distill). */
+export interface RunOptions {
   steps: number;
   out: string;
   resume?: string;
@@ -33,9 +30,16 @@ export interface TrainOptions {
   batch?: number;
   lr?: number;
   warmup?: number;
-  dropout?: number;
   evalEvery?: number;
   saveEvery?: number;
+}
+
+export interface TrainOptions extends RunOptions {
+  corpus: string;
+  preset: PresetName;
+  /** Character-level (built from the corpus) or the bundled byte-level BPE. */
+  tokenizer?: TokenizerKind;
+  dropout?: number;
 }
 
 export interface TrainSummary {

@@ -18,24 +18,14 @@ import { presetConfig, presetTrain, type PresetName } from '../model/presets.ts'
 import type { TrainConfig } from '../train/schedule.ts';
 import { ArTrainer, judgeConfig } from '../ar/trainer.ts';
 import { Judge } from '../ar/judge.ts';
-import { createBackend, type BackendName } from './backend.ts';
+import { createBackend } from './backend.ts';
 import { ProgressLine } from './progress.ts';
-import { loadCorpusText, withOverrides, writeFileAtomic } from './train.ts';
+import { loadCorpusText, withOverrides, writeFileAtomic, type RunOptions } from './train.ts';
 
-export interface TrainJudgeOptions {
+export interface TrainJudgeOptions extends RunOptions {
   corpus: string;
   preset: PresetName;
   like?: string;
-  steps: number;
-  out: string;
-  resume?: string;
-  seed?: number;
-  backend: BackendName;
-  batch?: number;
-  lr?: number;
-  warmup?: number;
-  evalEvery?: number;
-  saveEvery?: number;
   evalBatches?: number;
 }
 
