@@ -6,14 +6,14 @@
  * checkpoint format and exact resume as the FLM trainer; no noise at all.
  */
 import type { Backend, Program } from '../engine/backend.ts';
-import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
+import type { Checkpoint, LossPoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
 import { initParams } from '../model/init.ts';
 import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
 import type { TrainConfig } from '../train/schedule.ts';
-import type { TrainerData } from '../train/trainer.ts';
+import { meanValidationCe, trainerCheckpoint, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
 import { writeArInput } from './input.ts';
 
 /** A config as the judge's: the same shape, causal, one time input, no loss weighting. */
@@ -100,31 +100,11 @@ export class ArTrainer {
 
   /** Validation next-token cross-entropy (nats/token) over the fixed validation batches, with the weights being trained. */
   async validate(): Promise<number> {
-    let sum = 0, count = 0;
-    for (const b of this.valBatches) {
-      this.writeBatch(b);
-      this.evalProgram.run();
-      const ce = await this.backend.read(this.model.ce);
-      for (const x of ce) sum += x;
-      count += ce.length;
-    }
-    const valCe = count ? sum / count : NaN;
-    const last = this.lossHistory[this.lossHistory.length - 1];
-    if (last && last.step === this.step) last.valCe = valCe;
-    return valCe;
+    return meanValidationCe(this.backend, this.model.ce, this.valBatches, (b) => this.writeBatch(b), this.evalProgram, this.lossHistory, this.step);
   }
 
-  async snapshot(meta: Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version' | 'kind'>): Promise<Checkpoint> {
-    const { params, ema, adamM, adamV } = await this.opt.state(this.model.params);
-    return {
-      config: this.config,
-      meta: {
-        ...meta, kind: 'judge', format: 'flm-studio', version: 1, step: this.step, lossHistory: this.lossHistory,
-        train: { ...this.train }, rng: { seed: this.train.seed, step: this.step },
-        data: { ...(meta.data ?? {}), batcher: this.batcher.state() },
-      },
-      params, ema, adamM, adamV,
-    };
+  async snapshot(meta: Omit<SnapshotMeta, 'kind'>): Promise<Checkpoint> {
+    return trainerCheckpoint(this.opt, this.model.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), { ...meta, kind: 'judge' });
   }
 
   release(): void {

@@ -24,6 +24,49 @@ export interface TrainerData {
   val: Uint32Array;
 }
 
+/** What the caller adds to a trainer's checkpoint (name, kind, tokenizer, data ids…). */
+export type SnapshotMeta = Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version'>;
+
+/**
+ * The mean cross-entropy per token over fixed validation batches: `prepare`
+ * writes batch j into the model, `program` computes `ce`. The figure is
+ * recorded on the loss history's entry for `step`, when there is one.
+ */
+export async function meanValidationCe(
+  backend: Backend, ce: Tensor, batches: Uint32Array[], prepare: (batch: Uint32Array, j: number) => void,
+  program: Program, history: LossPoint[], step: number,
+): Promise<number> {
+  let sum = 0, count = 0;
+  for (let j = 0; j < batches.length; j++) {
+    prepare(batches[j], j);
+    program.run();
+    const v = await backend.read(ce);
+    for (const x of v) sum += x;
+    count += v.length;
+  }
+  const valCe = count ? sum / count : NaN;
+  const last = history[history.length - 1];
+  if (last && last.step === step) last.valCe = valCe;
+  return valCe;
+}
+
+/** Everything a resumed run needs: weights, EMA, Adam moments, schedule, batcher position and loss history. */
+export async function trainerCheckpoint(
+  opt: Optimizer, params: Tensor, config: DiTConfig, train: TrainConfig, step: number,
+  lossHistory: LossPoint[], batcher: BatcherState, meta: SnapshotMeta,
+): Promise<Checkpoint> {
+  const state = await opt.state(params);
+  return {
+    config,
+    meta: {
+      ...meta, format: 'flm-studio', version: 1, step, lossHistory,
+      train: { ...train }, rng: { seed: train.seed, step },
+      data: { ...(meta.data ?? {}), batcher },
+    },
+    params: state.params, ema: state.ema, adamM: state.adamM, adamV: state.adamV,
+  };
+}
+
 /** Dropout masks use their own key, so they never share numbers with the noise. */
 const DROPOUT_SEED_OFFSET = 0x0d20;
 
@@ -134,34 +177,16 @@ export class FlmTrainer {
   async validate(): Promise<number> {
     const B = this.train.batch;
     const t = Float32Array.from({ length: B }, (_, i) => (i + 0.5) / B);
-    let sum = 0, count = 0;
-    for (let j = 0; j < this.valBatches.length; j++) {
+    return meanValidationCe(this.backend, this.model.ce, this.valBatches, (batch, j) => {
       this.evalIndex = j;
-      this.backend.write(this.model.targets, this.valBatches[j]);
+      this.backend.write(this.model.targets, batch);
       this.writeTimes(t);
-      this.evalProgram.run();
-      const ce = await this.backend.read(this.model.ce);
-      for (const x of ce) sum += x;
-      count += ce.length;
-    }
-    const valCe = count ? sum / count : NaN;
-    const last = this.lossHistory[this.lossHistory.length - 1];
-    if (last && last.step === this.step) last.valCe = valCe;
-    return valCe;
+    }, this.evalProgram, this.lossHistory, this.step);
   }
 
   /** Everything a resumed run needs (the caller adds tokenizer and data ids to meta). */
-  async snapshot(meta: Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version'>): Promise<Checkpoint> {
-    const { params, ema, adamM, adamV } = await this.opt.state(this.model.params);
-    return {
-      config: this.config,
-      meta: {
-        ...meta, format: 'flm-studio', version: 1, step: this.step, lossHistory: this.lossHistory,
-        train: { ...this.train }, rng: { seed: this.train.seed, step: this.step },
-        data: { ...(meta.data ?? {}), batcher: this.batcher.state() },
-      },
-      params, ema, adamM, adamV,
-    };
+  async snapshot(meta: SnapshotMeta): Promise<Checkpoint> {
+    return trainerCheckpoint(this.opt, this.model.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), meta);
   }
 
   /** Release every device buffer of this trainer (its model included). */
