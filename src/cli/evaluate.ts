@@ -2,17 +2,22 @@
  * `flm eval`: the evaluation sweep (src/eval/sweep.ts) headless.
  *   npm run flm -- eval --models <files…> --judge <file> --samples n [--steps-flm 1,2,…] [--steps-fmlm 1,2,4,8]
  *                       [--seed S] [--batch b] [--backend cpu|webgpu] [--corpus <brown|file>] [--out dir] [--no-cache]
+ *                       [--teacher <flm>]
  * Writes <out>/eval.md and <out>/eval.json ({"rows":[…],"judge":{…}}), caches
  * the generated tokens under <out>/samples/ (a rerun with another judge does
  * not sample again), reports progress on stderr and prints the JSON file's
- * path as its last stdout line.
+ * path as its last stdout line. A stage-1 flow map samples with its FLM
+ * teacher: --teacher, or else the FLM among --models whose weights it was
+ * distilled from (the fingerprint in its metadata).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { splitTrainVal } from '../data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
 import { decodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
-import { evalMarkdown, evalModelKind, runEvalSweep, DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM, type EvalModel, type SampleCache } from '../eval/sweep.ts';
+import { distilledFrom, evalMarkdown, evalModelKind, runEvalSweep, DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM, type EvalModel, type SampleCache } from '../eval/sweep.ts';
+import { fingerprint } from '../distill/trainer.ts';
+import { samplerKind } from '../sampling/session.ts';
 import { createBackend, type BackendName } from './backend.ts';
 import { loadCorpusText } from './train.ts';
 
@@ -28,6 +33,8 @@ export interface EvalOptions {
   corpus?: string;
   out: string;
   cache?: boolean;
+  /** The FLM teacher of stage-1 flow maps among the models (default: the matching FLM among them). */
+  teacher?: string;
 }
 
 function fileCache(dir: string): SampleCache {
@@ -47,13 +54,28 @@ function fileCache(dir: string): SampleCache {
 
 const load = (f: string): Checkpoint => decodeCheckpoint(new Uint8Array(readFileSync(f)));
 
+/** The FLM a stage-1 flow map samples with: the one given, or the FLM among the models it was distilled from. */
+function teacherOf(file: string, g: Checkpoint, given: { file: string; checkpoint: Checkpoint } | undefined, models: { file: string; checkpoint: Checkpoint }[]): Checkpoint {
+  const want = distilledFrom(g);
+  const matches = (c: Checkpoint) => !c.config.twoTime && !c.config.causal && fingerprint(c.ema ?? c.params) === want;
+  if (given) {
+    if (want && !matches(given.checkpoint)) throw new Error(`${basename(file)} was not distilled from ${basename(given.file)}: its two-network samples would be meaningless`);
+    return given.checkpoint;
+  }
+  const found = models.find((m) => matches(m.checkpoint));
+  if (!found) throw new Error(`${basename(file)} is a stage-1 flow map: it samples with its FLM teacher, which is not among --models (add it, or pass --teacher <flm>)`);
+  return found.checkpoint;
+}
+
 export async function evalCommand(o: EvalOptions, log: (s: string) => void): Promise<string> {
   const judge = load(o.judge);
   if (judge.meta.kind !== 'judge') throw new Error(`${o.judge} is a ${judge.meta.kind} checkpoint, not a judge (train one with flm train-judge)`);
-  const models: EvalModel[] = o.models.map((f) => {
-    const checkpoint = load(f);
-    const kind = evalModelKind(checkpoint);
-    return { name: basename(f), checkpoint, steps: kind === 'flm' ? (o.stepsFlm ?? DEFAULT_STEPS_FLM) : (o.stepsFmlm ?? DEFAULT_STEPS_FMLM) };
+  const loaded = o.models.map((f) => ({ file: f, checkpoint: load(f) }));
+  const teacher = o.teacher ? { file: o.teacher, checkpoint: load(o.teacher) } : undefined;
+  const models: EvalModel[] = loaded.map(({ file, checkpoint }) => {
+    const f = samplerKind(checkpoint) === 'two-network' ? teacherOf(file, checkpoint, teacher, loaded) : undefined;
+    const kind = evalModelKind(checkpoint, !!f);
+    return { name: basename(file), checkpoint, teacher: f, steps: kind === 'flm' ? (o.stepsFlm ?? DEFAULT_STEPS_FLM) : (o.stepsFmlm ?? DEFAULT_STEPS_FMLM) };
   });
   const corpusSpec = o.corpus ?? ((judge.meta.data as { corpus?: { kind?: string; id?: string; name?: string } } | undefined)?.corpus?.id)
     ?? (judge.meta.data as { corpus?: { name?: string } } | undefined)?.corpus?.name;
@@ -81,7 +103,7 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
     const json = {
       ...result,
       judge: { file: o.judge, ...result.judge },
-      models: models.map((m, i) => ({ file: o.models[i], name: m.name, kind: evalModelKind(m.checkpoint), step: m.checkpoint.meta.step })),
+      models: models.map((m, i) => ({ file: o.models[i], name: m.name, kind: evalModelKind(m.checkpoint, !!m.teacher), step: m.checkpoint.meta.step })),
       backend: o.backend,
       corpus: corpusSpec,
       seconds: (performance.now() - t0) / 1000,

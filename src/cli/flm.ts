@@ -45,8 +45,11 @@ commands:
                                          {"steps","val_ce","val_ppl","val_ce_ema","val_ppl_ema",…}
   eval --models <files…> --judge <file> --samples n [--steps-flm 1,2,…,1024] [--steps-fmlm 1,2,4,8]
        [--seed S] [--batch b] [--backend webgpu|cpu] [--corpus <brown|file>] [--out dir] [--no-cache]
+       [--teacher <flm>]
                                          step sweep scored by the judge: generative perplexity, entropy and
-                                         ms per sample per row, plus the held-out text ("data") row; writes
+                                         ms per sample per row, plus the held-out text ("data") row; a stage-1
+                                         flow map samples with its FLM teacher (--teacher, or the FLM among
+                                         --models it was distilled from) at the --steps-fmlm counts; writes
                                          <out>/eval.md and <out>/eval.json; last line: the JSON file's path
   inspect <file>                         summary of a checkpoint or safetensors file; for an
                                          unreadable one, the reason on one line and exit code 2
@@ -130,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
         models: { type: 'string', multiple: true }, judge: { type: 'string' }, samples: { type: 'string', default: '64' },
         'steps-flm': { type: 'string' }, 'steps-fmlm': { type: 'string' }, seed: { type: 'string', default: '0' },
         batch: { type: 'string' }, backend: { type: 'string', default: 'webgpu' }, corpus: { type: 'string' },
-        out: { type: 'string', default: 'eval' }, 'no-cache': { type: 'boolean', default: false },
+        out: { type: 'string', default: 'eval' }, 'no-cache': { type: 'boolean', default: false }, teacher: { type: 'string' },
       },
     });
     // `--models a b c`: the files after --models that parseArgs leaves as positionals belong to it.
@@ -153,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
     if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
     const path = await evalCommand({
       models, judge: values.judge, samples, stepsFlm: list(values['steps-flm'], 'steps-flm'), stepsFmlm: list(values['steps-fmlm'], 'steps-fmlm'),
-      seed, batch, backend, corpus: values.corpus, out: values.out!, cache: !values['no-cache'],
+      seed, batch, backend, corpus: values.corpus, out: values.out!, cache: !values['no-cache'], teacher: values.teacher,
     }, (s) => console.error(s));
     console.log(path);
     return 0;

@@ -19,18 +19,21 @@ import { generativePerplexity, heldOutWindows, mean, meanSampleEntropy } from '.
 export const DEFAULT_STEPS_FLM = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 export const DEFAULT_STEPS_FMLM = [1, 2, 4, 8];
 
-export type EvalModelKind = 'flm' | 'fmlm';
+/** "flm": Euler; "fmlm": one-network flow-map sampler; "flowmap": a stage-1 flow map with its FLM teacher (two-network sampler). */
+export type EvalModelKind = 'flm' | 'fmlm' | 'flowmap';
 
 export interface EvalModel {
   /** A label for the rows (a file name, say). */
   name: string;
   checkpoint: Checkpoint;
-  /** Step counts for this model; default by kind (DEFAULT_STEPS_FLM / DEFAULT_STEPS_FMLM). */
+  /** The FLM a stage-1 flow map was distilled from (it samples with the two-network sampler); ignored otherwise. */
+  teacher?: Checkpoint;
+  /** Step counts for this model; default by kind (DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM for the other two). */
   steps?: number[];
 }
 
 export interface EvalRow {
-  /** "flm" (Euler), "fmlm" (one-network flow-map sampler) or "data" (held-out text). */
+  /** "flm" (Euler), "fmlm" (one-network flow-map sampler), "flowmap" (stage-1 flow map + FLM) or "data" (held-out text). */
   model: EvalModelKind | 'data';
   /** The EvalModel's name ("validation text" for the data row). */
   name: string;
@@ -102,14 +105,20 @@ export interface EvalOptions {
   signal?: AbortSignal;
 }
 
-/** "flm" or "fmlm" for a checkpoint the sweep can sample (a stage-1 flow map needs a teacher: refused). */
-export function evalModelKind(c: Checkpoint): EvalModelKind {
+/** The row kind of a checkpoint the sweep can sample; a stage-1 flow map only with its teacher (`hasTeacher`). */
+export function evalModelKind(c: Checkpoint, hasTeacher = false): EvalModelKind {
   const k = samplerKind(c);
   if (k === 'euler' && !c.config.causal && c.meta.kind !== 'judge') return 'flm';
   if (k === 'flowmap') return 'fmlm';
+  if (k === 'two-network' && hasTeacher) return 'flowmap';
   throw new Error(k === 'two-network'
-    ? 'a stage-1 flow map samples only with its FLM teacher; evaluate the FMLM of stage 2 instead'
+    ? 'a stage-1 flow map samples only with its FLM teacher (two networks): give the teacher too, or evaluate the FMLM of stage 2'
     : `a ${c.meta.kind} checkpoint is not a model to sample`);
+}
+
+/** The recorded fingerprint of the FLM a distilled checkpoint was distilled from, if any. */
+export function distilledFrom(c: Checkpoint): string | undefined {
+  return (c.meta.extra as { distill?: { teacherF?: { fingerprint?: string } } } | undefined)?.distill?.teacherF?.fingerprint;
 }
 
 /** A cheap content hash of a checkpoint's sampling weights (for cache keys). */
@@ -143,12 +152,14 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`samples must be a whole number ≥ 1, got ${n}`);
   const L = judgeCkpt.config.length, V = judgeCkpt.config.vocab;
   const plans = models.map((m) => {
-    const kind = evalModelKind(m.checkpoint);
+    const kind = evalModelKind(m.checkpoint, !!m.teacher);
     const c = m.checkpoint.config;
     if (c.vocab !== V || c.length !== L) throw new Error(`${m.name}: vocabulary ${c.vocab} and length ${c.length} differ from the judge's (${V}, ${L})`);
     if (!sameTokenizer(m.checkpoint, judgeCkpt)) throw new Error(`${m.name}: its tokenizer is not the judge's`);
     const steps = m.steps ?? (kind === 'flm' ? DEFAULT_STEPS_FLM : DEFAULT_STEPS_FMLM);
-    return { m, kind, steps, digest: o.cache ? weightsDigest(m.checkpoint) : '' };
+    const teacher = kind === 'flowmap' ? m.teacher : undefined;
+    const digest = !o.cache ? '' : weightsDigest(m.checkpoint) + (teacher ? `-${weightsDigest(teacher)}` : '');
+    return { m, kind, steps, teacher, digest };
   });
   const totalRows = (o.heldOut ? 1 : 0) + plans.reduce((s, p) => s + p.steps.length, 0);
   const judge = new Judge(backend, judgeCkpt, batch);
@@ -175,7 +186,7 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
       o.onProgress?.({ row: 0, rows: totalRows, model: 'data', name, steps: null, done: n, samples: n, result: row });
     }
     for (const plan of plans) {
-      const session = new SamplingSession(backend, plan.m.checkpoint);
+      const session = new SamplingSession(backend, plan.m.checkpoint, { teacher: plan.teacher });
       try {
         for (const steps of plan.steps) {
           checkAborted(o.signal);

@@ -7,6 +7,7 @@ import { CharTokenizer } from '../../src/data/charTokenizer.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/io/checkpoint.ts';
 import { defaultConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';
+import { fingerprint } from '../../src/distill/trainer.ts';
 import { randomArray } from '../helpers.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -21,18 +22,19 @@ describe('npm run flm -- train-judge and eval', () => {
     writeFileSync(p('corpus.txt'), text);
     const tk = CharTokenizer.fromText(text);
     const small = { vocab: tk.vocabSize, length: 16, hidden: 16, heads: 2, blocks: 1, cond: 8 };
-    const tiny = (kind: 'flm' | 'fmlm', twoTime: boolean, seed: number): Checkpoint => {
-      const config = defaultConfig({ ...small, twoTime });
+    const tiny = (kind: 'flm' | 'fmlm' | 'flowmap', twoTime: boolean, seed: number, extra?: Record<string, unknown>): Checkpoint => {
+      const config = defaultConfig({ ...small, twoTime, lossWeighting: kind === 'flowmap' });
       return {
         config, params: randomArray(paramLayout(config).total, seed, 0.2),
-        meta: {
-          format: 'flm-studio', version: 1, kind, name: kind, createdAt: new Date(0).toISOString(), step: 0,
-          tokenizer: tk.toJSON() as never, ...(kind === 'fmlm' ? { extra: { distill: { stage: 2 } } } : {}),
-        },
+        meta: { format: 'flm-studio', version: 1, kind, name: kind, createdAt: new Date(0).toISOString(), step: 0, tokenizer: tk.toJSON() as never, extra },
       };
     };
-    writeFileSync(p('flm.safetensors'), encodeCheckpoint(tiny('flm', false, 1)));
-    writeFileSync(p('fmlm.safetensors'), encodeCheckpoint(tiny('fmlm', true, 2)));
+    const fBytes = encodeCheckpoint(tiny('flm', false, 1));
+    const f = decodeCheckpoint(fBytes); // as a reader sees it (the padding between aligned tensors reads back as 0)
+    writeFileSync(p('flm.safetensors'), fBytes);
+    writeFileSync(p('fmlm.safetensors'), encodeCheckpoint(tiny('fmlm', true, 2, { distill: { stage: 2 } })));
+    // a stage-1 flow map distilled from flm.safetensors (its fingerprint in the metadata)
+    writeFileSync(p('g.safetensors'), encodeCheckpoint(tiny('flowmap', true, 3, { distill: { stage: 1, teacherF: { name: 'flm', step: 0, fingerprint: fingerprint(f.params) } } })));
 
     const j = flm(['train-judge', '--corpus', p('corpus.txt'), '--like', p('flm.safetensors'), '--steps', '3', '--batch', '2',
       '--eval-every', '0', '--eval-batches', '1', '--backend', 'cpu', '--out', p('judge.safetensors')]);
@@ -68,6 +70,23 @@ describe('npm run flm -- train-judge and eval', () => {
     // A rerun reads the cached samples: the same numbers.
     const again = JSON.parse(readFileSync(run().stdout.trim().split('\n').pop()!, 'utf8'));
     expect(again.rows.map((r: { gen_ppl: number }) => r.gen_ppl)).toEqual(res.rows.map((r: { gen_ppl: number }) => r.gen_ppl));
+
+    // A stage-1 flow map samples with its teacher: found among --models by its fingerprint, or given.
+    const evalG = (models: string[], extra: string[] = []) => flm(['eval', '--models', ...models.map(p), '--judge', p('judge.safetensors'),
+      '--samples', '2', '--batch', '2', '--steps-flm', '1', '--steps-fmlm', '1,2', '--corpus', p('corpus.txt'), '--backend', 'cpu', '--out', p('g-out'), ...extra]);
+    const withG = evalG(['flm.safetensors', 'g.safetensors']);
+    expect(withG.status, withG.stderr).toBe(0);
+    const gRows = JSON.parse(readFileSync(withG.stdout.trim().split('\n').pop()!, 'utf8')).rows;
+    expect(gRows.map((r: { model: string; steps: number | null }) => [r.model, r.steps])).toEqual([['data', null], ['flm', 1], ['flowmap', 1], ['flowmap', 2]]);
+    const given = evalG(['g.safetensors'], ['--teacher', p('flm.safetensors'), '--no-cache']);
+    expect(given.status, given.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(given.stdout.trim().split('\n').pop()!, 'utf8')).rows.slice(1)).toEqual(gRows.slice(2).map((r: object) => ({ ...r, ms_per_sample: expect.any(Number) })));
+    const alone = evalG(['g.safetensors']);
+    expect(alone.status).toBe(1);
+    expect(alone.stderr).toContain('not among --models');
+    const wrongTeacher = evalG(['g.safetensors'], ['--teacher', p('fmlm.safetensors')]);
+    expect(wrongTeacher.status).toBe(1);
+    expect(wrongTeacher.stderr).toContain('was not distilled from fmlm.safetensors');
 
     const bad = flm(['eval', '--models', p('flm.safetensors'), '--judge', p('flm.safetensors'), '--samples', '2', '--backend', 'cpu', '--out', p('x')]);
     expect(bad.status).toBe(1);
