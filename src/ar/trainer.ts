@@ -10,10 +10,10 @@ import type { Checkpoint, LossPoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
 import { initParams } from '../model/init.ts';
-import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
+import type { Batcher, BatcherState } from '../data/batcher.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
 import type { TrainConfig } from '../train/schedule.ts';
-import { meanValidationCe, trainerCheckpoint, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
+import { DROPOUT_SEED_OFFSET, meanValidationCe, resumeOrStart, trainerBatches, trainerCheckpoint, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
 import { writeArInput } from './input.ts';
 
 /** A config as the judge's: the same shape, causal, one time input, no loss weighting. */
@@ -42,23 +42,15 @@ export class ArTrainer {
     if (!config.causal) throw new Error('ArTrainer: the config must be causal (use judgeConfig)');
     if (config.twoTime || config.lossWeighting) throw new Error('ArTrainer: a judge has one time input and no loss weighting');
     const B = train.batch, L = config.length, V = config.vocab;
-    const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
-    this.batcher = new Batcher(data.train, L, B, train.seed, saved);
-    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
+    ({ batcher: this.batcher, valBatches: this.valBatches } = trainerBatches(data, L, train, resume));
     this.model = new DiT(backend, config, B, { dropout: train.dropout > 0 });
     this.opt = new Optimizer(backend, this.model.layout.total, train, () => this.step);
     this.xHost = new Float32Array(B * L * V);
-    if (resume) {
-      this.opt.resume(this.model.params, resume);
-      this.step = resume.meta.step;
-      this.lossHistory = [...(resume.meta.lossHistory ?? [])];
-    } else {
-      this.opt.start(this.model.params, initParams(this.model.layout, train.seed));
-    }
+    ({ step: this.step, lossHistory: this.lossHistory } = resumeOrStart(this.opt, this.model.params, resume, () => initParams(this.model.layout, train.seed)));
     // No time conditioning: t = 0 always.
     backend.write(this.model.t, new Float32Array(B));
     const model = this.model;
-    const dropout = train.dropout > 0 ? { p: train.dropout, seed: train.seed + 0x0d20, counter: () => this.step } : undefined;
+    const dropout = train.dropout > 0 ? { p: train.dropout, seed: train.seed + DROPOUT_SEED_OFFSET, counter: () => this.step } : undefined;
     this.trainProgram = backend.compile(() => {
       model.forward({ dropout });
       model.crossEntropyLoss();

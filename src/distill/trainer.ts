@@ -8,16 +8,16 @@
  * fingerprint).
  */
 import type { Backend, Program, Tensor } from '../engine/backend.ts';
-import { Batcher, evalBatches, type BatcherState } from '../data/batcher.ts';
+import type { Batcher } from '../data/batcher.ts';
 import { STREAM } from '../flm/random.ts';
 import { TimeMap } from '../flm/timeMap.ts';
-import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
+import type { Checkpoint, LossPoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { presetTrain } from '../model/presets.ts';
 import type { DiT } from '../model/dit.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
 import type { TrainConfig } from '../train/schedule.ts';
-import type { TrainerData } from '../train/trainer.ts';
+import { meanValidationCe, resumeOrStart, trainerBatches, trainerCheckpoint, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
 import { distillTimes, initStudent, studentConfig, type Stage } from './init.ts';
 import { Stage1Loss } from './stage1.ts';
 import { Stage2Loss } from './stage2.ts';
@@ -104,10 +104,8 @@ export class DistillTrainer {
         throw new Error(`this run's stage-1 teacher was "${saved.teacherG?.name}"; the one given is a different model`);
       }
     }
-    const B = train.batch, L = f.config.length;
-    const savedBatcher = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
-    this.batcher = new Batcher(data.train, L, B, train.seed, savedBatcher);
-    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
+    const B = train.batch;
+    ({ batcher: this.batcher, valBatches: this.valBatches } = trainerBatches(data, f.config.length, train, resume));
     this.config = studentConfig(stage, f.config);
     this.timeMap = new TimeMap(f.config.vocab);
 
@@ -124,13 +122,7 @@ export class DistillTrainer {
     this.student = this.loss instanceof Stage1Loss ? this.loss.g : this.loss.student;
     const n = this.student.layout.total;
     this.opt = new Optimizer(backend, n, train, () => this.step);
-    if (resume) {
-      this.opt.resume(this.student.params, resume);
-      this.step = resume.meta.step;
-      this.lossHistory = [...(resume.meta.lossHistory ?? [])];
-    } else {
-      this.opt.start(this.student.params, initStudent(stage, f.config, teacherWeights(f), train.seed).params);
-    }
+    ({ step: this.step, lossHistory: this.lossHistory } = resumeOrStart(this.opt, this.student.params, resume, () => initStudent(stage, f.config, teacherWeights(f), train.seed).params));
     const noise = { seed: train.seed, counter: () => this.step * 8 + STREAM.trainNoise };
     const evalNoise = { seed: EVAL_SEED, counter: () => this.evalIndex };
     const loss = this.loss;
@@ -189,31 +181,16 @@ export class DistillTrainer {
    * learns log of the error).
    */
   async validate(): Promise<number> {
-    let sum = 0, count = 0;
-    for (let j = 0; j < this.valBatches.length; j++) {
+    return meanValidationCe(this.backend, this.student.ce, this.valBatches, (batch, j) => {
       this.evalIndex = j;
-      this.setBatch(this.valBatches[j], EVAL_SEED, j);
-      this.evalProgram.run();
-      for (const x of await this.backend.read(this.student.ce)) { sum += x; count++; }
-    }
-    const val = count ? sum / count : NaN;
-    const last = this.lossHistory[this.lossHistory.length - 1];
-    if (last && last.step === this.step) last.valCe = val;
-    return val;
+      this.setBatch(batch, EVAL_SEED, j);
+    }, this.evalProgram, this.lossHistory, this.step);
   }
 
-  async snapshot(meta: Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version' | 'kind'>): Promise<Checkpoint> {
-    const state = await this.opt.state(this.student.params);
-    return {
-      config: this.config,
-      meta: {
-        ...meta, kind: this.stage === 1 ? 'flowmap' : 'fmlm', format: 'flm-studio', version: 1, step: this.step,
-        lossHistory: this.lossHistory, train: { ...this.train }, rng: { seed: this.train.seed, step: this.step },
-        data: { ...(meta.data ?? {}), batcher: this.batcher.state() },
-        extra: { ...(meta.extra ?? {}), distill: this.info },
-      },
-      ...state,
-    };
+  async snapshot(meta: Omit<SnapshotMeta, 'kind'>): Promise<Checkpoint> {
+    return trainerCheckpoint(this.opt, this.student.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), {
+      ...meta, kind: this.stage === 1 ? 'flowmap' : 'fmlm', extra: { ...(meta.extra ?? {}), distill: this.info },
+    });
   }
 
   release(): void {

@@ -50,6 +50,32 @@ export async function meanValidationCe(
   return valCe;
 }
 
+/**
+ * A trainer's data: the batcher over the training windows (at its saved
+ * position when resuming) and the fixed validation batches. Host-side only,
+ * so a corpus too short for `length` throws before any device buffer exists.
+ */
+export function trainerBatches(data: TrainerData, length: number, train: TrainConfig, resume?: Checkpoint): { batcher: Batcher; valBatches: Uint32Array[] } {
+  const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
+  return {
+    batcher: new Batcher(data.train, length, train.batch, train.seed, saved),
+    valBatches: evalBatches(data.val, length, train.batch, train.evalBatches),
+  };
+}
+
+/**
+ * Load the optimiser (weights, EMA, Adam moments) from `resume`, or start it
+ * from the weights `fresh()` makes; the step and loss history to continue from.
+ */
+export function resumeOrStart(opt: Optimizer, params: Tensor, resume: Checkpoint | undefined, fresh: () => Float32Array): { step: number; lossHistory: LossPoint[] } {
+  if (!resume) {
+    opt.start(params, fresh());
+    return { step: 0, lossHistory: [] };
+  }
+  opt.resume(params, resume);
+  return { step: resume.meta.step, lossHistory: [...(resume.meta.lossHistory ?? [])] };
+}
+
 /** Everything a resumed run needs: weights, EMA, Adam moments, schedule, batcher position and loss history. */
 export async function trainerCheckpoint(
   opt: Optimizer, params: Tensor, config: DiTConfig, train: TrainConfig, step: number,
@@ -68,7 +94,7 @@ export async function trainerCheckpoint(
 }
 
 /** Dropout masks use their own key, so they never share numbers with the noise. */
-const DROPOUT_SEED_OFFSET = 0x0d20;
+export const DROPOUT_SEED_OFFSET = 0x0d20;
 
 /** Fixed seed for validation noise, so validation numbers compare across runs and seeds. */
 const EVAL_SEED = 0x5eed;
@@ -97,24 +123,14 @@ export class FlmTrainer {
     resume?: Checkpoint,
   ) {
     const B = train.batch, L = config.length, V = config.vocab;
-    // Host-side data first: these throw on a corpus too short for L, before any device buffer exists.
-    const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
-    this.batcher = new Batcher(data.train, L, B, train.seed, saved);
-    this.valBatches = evalBatches(data.val, L, B, train.evalBatches);
+    ({ batcher: this.batcher, valBatches: this.valBatches } = trainerBatches(data, L, train, resume));
     this.model = new DiT(backend, config, B, { dropout: train.dropout > 0 });
     this.n = this.model.layout.total;
     this.timeMap = new TimeMap(V);
     this.opt = new Optimizer(backend, this.n, train, () => this.step);
     this.eps = backend.tensor(B * L * V, 'eps');
     this.gamma = backend.tensor(B, 'gamma');
-
-    if (resume) {
-      this.opt.resume(this.model.params, resume);
-      this.step = resume.meta.step;
-      this.lossHistory = [...(resume.meta.lossHistory ?? [])];
-    } else {
-      this.opt.start(this.model.params, initParams(this.model.layout, train.seed));
-    }
+    ({ step: this.step, lossHistory: this.lossHistory } = resumeOrStart(this.opt, this.model.params, resume, () => initParams(this.model.layout, train.seed)));
 
     const ops = backend.ops, model = this.model, nx = B * L * V;
     const dropout = train.dropout > 0 ? { p: train.dropout, seed: train.seed + DROPOUT_SEED_OFFSET, counter: () => this.step } : undefined;
