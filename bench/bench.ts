@@ -13,7 +13,7 @@ import type { Backend, Tensor } from '../src/engine/backend.ts';
 import { createBackend, type BackendName } from '../src/cli/backend.ts';
 import { DiT } from '../src/model/dit.ts';
 import { initParams } from '../src/model/init.ts';
-import { forwardFlops, parameterCount, PRESETS, presetConfig, presetTrain } from '../src/model/presets.ts';
+import { forwardFlops, parameterCount, PRESETS, presetConfig, presetTrain } from '../src/train/presets.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
 import { EulerSampler } from '../src/flm/sampler.ts';
 import { summarizeFrame } from '../src/sampling/frames.ts';

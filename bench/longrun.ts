@@ -18,7 +18,7 @@ import { splitTrainVal } from '../src/data/corpus.ts';
 import { EulerSampler } from '../src/flm/sampler.ts';
 import { encodeCheckpoint } from '../src/io/checkpoint.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
-import { presetConfig, presetTrain } from '../src/model/presets.ts';
+import { presetConfig, presetTrain } from '../src/train/presets.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
 
 const { values } = parseArgs({

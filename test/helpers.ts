@@ -20,4 +20,4 @@ export function randomArray(n: number, seed: number, scale = 1): Float32Array {
 }
 
 /** Relative L2 error ‖a − b‖/‖b‖: the same measure the parity command reports. */
-export { relL2 as maxRelL2 } from '../src/model/parity.ts';
+export { relL2 as maxRelL2 } from '../src/parity/dit.ts';

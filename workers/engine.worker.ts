@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
-import { runDitParity, TOLERANCES } from '../src/model/parity.ts';
+import { runDitParity, TOLERANCES } from '../src/parity/dit.ts';
 import type { BackendChoice, EngineApi, EngineInfo, SelfTestResult } from './protocol.ts';
 
 let backend: Backend | null = null;

@@ -3,7 +3,7 @@
  * The UI imports only these types and the worker constructors.
  */
 import type { AdapterSummary } from '../src/engine/webgpu/device.ts';
-import type { DitParityResult } from '../src/model/parity.ts';
+import type { DitParityResult } from '../src/parity/dit.ts';
 
 export type BackendChoice = 'webgpu' | 'cpu';
 
@@ -36,7 +36,7 @@ export interface WorkerErrorInfo { name: string; code: string; message: string }
 import type { CheckpointInfo } from '../src/io/checkpointStore.ts';
 import type { LossPoint } from '../src/io/checkpoint.ts';
 import type { DiTConfig } from '../src/model/config.ts';
-import type { PresetName } from '../src/model/presets.ts';
+import type { PresetName } from '../src/train/presets.ts';
 import type { TrainConfig } from '../src/train/schedule.ts';
 
 /** Where the training text comes from: the bundled corpus, or text the user gave (file, drop, paste, URL). */

@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
-import { parameterCount } from '../src/model/presets.ts';
+import { parameterCount } from '../src/train/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
 import { SAMPLER_NAMES, samplerKind, SamplingSession } from '../src/sampling/session.ts';
 import { backendFor, deviceLoss, forgetBackend } from './backends.ts';

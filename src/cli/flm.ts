@@ -10,7 +10,7 @@ import { distillCommand } from './distill.ts';
 import { trainCommand } from './train.ts';
 import { trainJudgeCommand } from './trainJudge.ts';
 import { evalCommand } from './evaluate.ts';
-import type { PresetName } from '../model/presets.ts';
+import type { PresetName } from '../train/presets.ts';
 import type { BackendName } from './backend.ts';
 
 const USAGE = `usage: npm run flm -- <command> [options]

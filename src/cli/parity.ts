@@ -4,13 +4,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDistillFixture, runStage1Parity, runStage2Parity } from '../distill/parity.ts';
+import { isDistillFixture, runStage1Parity, runStage2Parity } from '../parity/distill.ts';
 import {
   END_OF_TIME_ALLOWANCE, isFlowMapSamplerFixture, isTwoNetworkSamplerFixture, runFlowMapSamplerParity, runTwoNetworkSamplerParity,
-} from '../distill/samplerParity.ts';
-import { isEulerSamplerFixture, runEulerSamplerParity } from '../flm/samplerParity.ts';
-import { runTimeMapParity, TIME_MAP_TOLERANCE } from '../flm/timeMapParity.ts';
-import { isDitFixture, runDitParity, TOLERANCES } from '../model/parity.ts';
+} from '../parity/flowMapSamplers.ts';
+import { isEulerSamplerFixture, runEulerSamplerParity } from '../parity/eulerSampler.ts';
+import { runTimeMapParity, TIME_MAP_TOLERANCE } from '../parity/timeMap.ts';
+import { isDitFixture, runDitParity, TOLERANCES } from '../parity/dit.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { createBackend, type BackendName } from './backend.ts';
 

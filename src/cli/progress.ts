@@ -1,4 +1,4 @@
-import { fmtTime } from '../ui/format.ts';
+import { fmtTime } from '../util/format.ts';
 
 /** A one-line progress bar for terminals (rewritten in place), or periodic lines when not a TTY. */
 export class ProgressLine {

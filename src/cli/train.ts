@@ -14,7 +14,7 @@ import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON, type Tokeniz
 import { checkSameCorpus, corpusDigest, decodeCorpusBytes, splitTrainVal } from '../data/corpus.ts';
 import { unigramEntropy } from '../data/unigram.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
-import { presetConfig, presetTrain, type PresetName } from '../model/presets.ts';
+import { presetConfig, presetTrain, type PresetName } from '../train/presets.ts';
 import { FlmTrainer } from '../train/trainer.ts';
 import type { TrainConfig } from '../train/schedule.ts';
 import { createBackend, type BackendName } from './backend.ts';

@@ -14,7 +14,7 @@ import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON } from '../da
 import { checkSameCorpus, corpusDigest, splitTrainVal } from '../data/corpus.ts';
 import { evalBatches } from '../data/batcher.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
-import { presetConfig, presetTrain, type PresetName } from '../model/presets.ts';
+import { presetConfig, presetTrain, type PresetName } from '../train/presets.ts';
 import type { TrainConfig } from '../train/schedule.ts';
 import { ArTrainer, judgeConfig } from '../ar/trainer.ts';
 import { Judge } from '../ar/judge.ts';

@@ -17,7 +17,7 @@
 import type { Backend, Program, Scalar, Tensor } from '../engine/backend.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
-import { stage1Coefficients } from './coefficients.ts';
+import { stage1Coefficients } from '../flm/distillCoefficients.ts';
 
 export interface Stage1Batch {
   /** Clean tokens [B·L]. */

@@ -11,7 +11,7 @@
 import type { Backend, Program, Scalar, Tensor } from '../engine/backend.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
-import { flowMapStep, stage2Scale } from './coefficients.ts';
+import { flowMapStep, stage2Scale } from '../flm/distillCoefficients.ts';
 
 export interface Stage2Batch {
   tokens: Uint32Array;

@@ -13,7 +13,7 @@ import { STREAM } from '../flm/random.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import type { Checkpoint, LossPoint } from '../io/checkpoint.ts';
 import type { DiTConfig } from '../model/config.ts';
-import { presetTrain } from '../model/presets.ts';
+import { presetTrain } from '../train/presets.ts';
 import type { DiT } from '../model/dit.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
 import type { TrainConfig } from '../train/schedule.ts';

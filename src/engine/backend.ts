@@ -89,8 +89,18 @@ export interface AttentionParams {
 
 export type GeluApprox = 'tanh' | 'erf';
 
-export type { AdamWParams } from './reference/adamw.ts';
-import type { AdamWParams } from './reference/adamw.ts';
+/** AdamW hyper-parameters of one step (lr and step may change per step without re-recording). */
+export interface AdamWParams {
+  lr: Scalar;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step number for the bias corrections. */
+  step: Scalar;
+  /** Clip the global gradient norm to this value (0: no clipping). */
+  maxGradNorm: number;
+}
 
 /**
  * Every operation the DiT forward and backward and the FLM losses need.

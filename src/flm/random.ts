@@ -4,7 +4,7 @@
  * kernels: a stream is (seed, purpose, index), so step k of a run always
  * draws the same numbers, and a resumed run continues exactly.
  */
-import { philox4x32, seedKey, toUnit } from '../engine/reference/noise.ts';
+import { philox4x32, seedKey, toUnit } from '../engine/host/philox.ts';
 
 /** Named sub-streams, so different uses never share numbers. */
 export const STREAM = {

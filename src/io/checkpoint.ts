@@ -7,7 +7,7 @@
  * `flm_studio` metadata entry. An official checkpoint (weights and config
  * only) decodes too, with a default meta. Runs in pages, workers and Node.
  */
-import { ropeInvFreq } from '../engine/reference/rope.ts';
+import { ropeInvFreq } from '../engine/host/rope.ts';
 import { configFromMetadata, configToMetadata, type DiTConfig } from '../model/config.ts';
 import { paramLayout, type ParamLayout, type ParamSpec } from '../model/layout.ts';
 import { readSafetensors, toFloat32, writeSafetensors, type StFile, type StTensor } from './safetensors.ts';

@@ -1,4 +1,4 @@
-import { philox4x32, seedKey, toUnit } from '../engine/reference/noise.ts';
+import { philox4x32, seedKey, toUnit } from '../engine/host/philox.ts';
 import type { ParamLayout } from './layout.ts';
 
 /**

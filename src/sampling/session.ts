@@ -10,7 +10,7 @@
  * headless.
  */
 import type { Backend, Tensor } from '../engine/backend.ts';
-import { TwoNetworkSampler } from '../distill/twoNetworkSampler.ts';
+import { TwoNetworkSampler } from '../flm/twoNetworkSampler.ts';
 import { EulerSampler, type StepSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';

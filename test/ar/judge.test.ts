@@ -6,7 +6,7 @@ import { writeArInput } from '../../src/ar/input.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { configFromMetadata, configToMetadata, defaultConfig } from '../../src/model/config.ts';
 import { DiT } from '../../src/model/dit.ts';
-import { presetTrain } from '../../src/model/presets.ts';
+import { presetTrain } from '../../src/train/presets.ts';
 import { gpuBackend } from '../gpu.ts';
 import { randomArray } from '../helpers.ts';
 

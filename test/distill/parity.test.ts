@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import type { Backend } from '../../src/engine/backend.ts';
-import { runStage1Parity, runStage2Parity } from '../../src/distill/parity.ts';
+import { runStage1Parity, runStage2Parity } from '../../src/parity/distill.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { gpuBackend } from '../gpu.ts';
 import { fixtureBytes } from '../helpers.ts';

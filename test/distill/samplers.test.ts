@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
-import { END_OF_TIME_ALLOWANCE, runFlowMapSamplerParity, runTwoNetworkSamplerParity } from '../../src/distill/samplerParity.ts';
+import { END_OF_TIME_ALLOWANCE, runFlowMapSamplerParity, runTwoNetworkSamplerParity } from '../../src/parity/flowMapSamplers.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { gpuBackend } from '../gpu.ts';
 import { fixtureBytes } from '../helpers.ts';

@@ -3,7 +3,7 @@ import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import type { Backend } from '../../src/engine/backend.ts';
 import { EulerSampler } from '../../src/flm/sampler.ts';
 import { readSafetensors, toFloat32 } from '../../src/io/safetensors.ts';
-import { configOfFixture, loadParams } from '../../src/model/parity.ts';
+import { configOfFixture, loadParams } from '../../src/parity/dit.ts';
 import { DiT } from '../../src/model/dit.ts';
 import { gpuBackend } from '../gpu.ts';
 import { fixtureBytes, maxRelL2 } from '../helpers.ts';

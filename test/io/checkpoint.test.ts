@@ -3,7 +3,7 @@ import {
   CheckpointError, checkpointSummary, decodeCheckpoint, encodeCheckpoint, INV_FREQ, type Checkpoint, type CheckpointErrorCode,
 } from '../../src/io/checkpoint.ts';
 import { readSafetensors, toFloat32, writeSafetensors, type StTensor } from '../../src/io/safetensors.ts';
-import { ropeInvFreq } from '../../src/engine/reference/rope.ts';
+import { ropeInvFreq } from '../../src/engine/host/rope.ts';
 import { configToMetadata, defaultConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { fixtureBytes, randomArray } from '../helpers.ts';

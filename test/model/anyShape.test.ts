@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
-import { ropeInvFreq } from '../../src/engine/reference/rope.ts';
+import { ropeInvFreq } from '../../src/engine/host/rope.ts';
 import { writeSafetensors, type StTensor } from '../../src/io/safetensors.ts';
 import { configToMetadata, defaultConfig, type DiTConfig } from '../../src/model/config.ts';
 import { DiT } from '../../src/model/dit.ts';
-import { runDitParity, TOLERANCES } from '../../src/model/parity.ts';
+import { runDitParity, TOLERANCES } from '../../src/parity/dit.ts';
 import { gpuBackend } from '../gpu.ts';
 import { randomArray } from '../helpers.ts';
 

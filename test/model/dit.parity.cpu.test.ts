@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
-import { runDitParity, TOLERANCES } from '../../src/model/parity.ts';
+import { runDitParity, TOLERANCES } from '../../src/parity/dit.ts';
 import { fixtureBytes } from '../helpers.ts';
 
 describe('DiT parity with the official fixtures (CPU reference backend)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runDitParity, TOLERANCES } from '../../src/model/parity.ts';
+import { runDitParity, TOLERANCES } from '../../src/parity/dit.ts';
 import { gpuBackend } from '../gpu.ts';
 import { fixtureBytes } from '../helpers.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { DiT } from '../../src/model/dit.ts';
-import { configOfFixture, loadParams } from '../../src/model/parity.ts';
+import { configOfFixture, loadParams } from '../../src/parity/dit.ts';
 import { readSafetensors, toFloat32 } from '../../src/io/safetensors.ts';
 import { gpuBackend } from '../gpu.ts';
 import { fixtureBytes } from '../helpers.ts';

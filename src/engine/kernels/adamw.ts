@@ -1,9 +1,9 @@
 import source from '../../../shaders/adamw.wgsl?raw';
-import type { Tensor } from '../backend.ts';
-import { adamwCoefficients, type AdamWParams } from '../reference/adamw.ts';
+import type { AdamWParams, Tensor } from '../backend.ts';
+import { adamwCoefficients } from '../reference/adamw.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
 
-export type { AdamWParams } from '../reference/adamw.ts';
+export type { AdamWParams } from '../backend.ts';
 
 const ADAMW: KernelDef = { name: 'adamw', source, entry: 'main', bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw'] };
 const WG = 256;

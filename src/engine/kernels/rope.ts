@@ -1,6 +1,6 @@
 import source from '../../../shaders/rope.wgsl?raw';
 import type { AttentionParams, Tensor } from '../backend.ts';
-import { ropeInvFreq } from '../reference/rope.ts';
+import { ropeInvFreq } from '../host/rope.ts';
 import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
 
 const ROPE: KernelDef = { name: 'rope', source, entry: 'rope_forward', bindings: ['uniform', 'read', 'rw', 'rw', 'rw'] };

@@ -3,20 +3,9 @@
  * form of PyTorch's `clip_grad_norm_` followed by `torch.optim.AdamW`
  * (non-amsgrad). Arithmetic in f64, storage in f32.
  */
-import type { Scalar } from '../backend.ts';
+import type { AdamWParams } from '../backend.ts';
 import { scalar } from '../backend.ts';
 
-export interface AdamWParams {
-  lr: Scalar;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** 1-based step number for the bias corrections. */
-  step: Scalar;
-  /** Clip the global gradient norm to this value (0: no clipping). */
-  maxGradNorm: number;
-}
 
 /** Per-step host-side coefficients shared by the reference and the WGSL kernel. */
 export interface AdamWCoefficients {

@@ -1,4 +1,4 @@
-import { philox4x32, seedKey } from './noise.ts';
+import { philox4x32, seedKey } from '../host/philox.ts';
 
 /** The integer threshold on the top 24 bits of a Philox word: an element is kept iff (w >> 8) ≥ threshold. */
 export function dropoutThreshold(p: number): number {

@@ -5,7 +5,7 @@ export { gelu, geluBackward } from './gelu.ts';
 export { timeEmbedding } from './timeEmbedding.ts';
 export { lnModulate, lnModulateBackward } from './lnModulate.ts';
 export { gateResidual, gateResidualBackward } from './gateResidual.ts';
-export { rope, ropeBackward, ropeInvFreq } from './rope.ts';
+export { rope, ropeBackward } from './rope.ts';
 export { attention, attentionBackward } from './attention.ts';
 export { softmax, logSoftmax } from './softmax.ts';
 export { crossEntropy, crossEntropyBackward } from './crossEntropy.ts';

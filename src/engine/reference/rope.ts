@@ -1,14 +1,5 @@
 import type { AttentionParams } from '../backend.ts';
-
-export const ROPE_BASE = 10000;
-
-/** inv_freq_i = 1 / 10000^(2i/d), i < d/2 (the official `rotary_emb.inv_freq`). */
-export function ropeInvFreq(headDim: number): Float32Array {
-  const half = headDim >> 1;
-  const f = new Float32Array(half);
-  for (let i = 0; i < half; i++) f[i] = 1 / Math.pow(ROPE_BASE, (2 * i) / headDim);
-  return f;
-}
+import { ropeInvFreq } from '../host/rope.ts';
 
 /** qkv [B, L, 3D] → q, k (rotated), v in [B, H, L, d]. */
 export function rope(

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { visibleWhitespace } from '../format.ts';
+import { visibleWhitespace } from '../../util/format.ts';
 import { useDemo } from '../demoStore.ts';
 import { Condense } from '../visualizer/Condense.tsx';
 

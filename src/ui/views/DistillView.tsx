@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { DistillRequest } from '../../../workers/protocol.ts';
-import { visibleWhitespace } from '../format.ts';
+import { visibleWhitespace } from '../../util/format.ts';
 import { useTrain } from '../trainStore.ts';
 import { CandidateColumns } from '../visualizer/Superposition.tsx';
 import { LossChart } from './LossChart.tsx';

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { evalMarkdown } from '../../eval/sweep.ts';
-import { download, fmtTime } from '../format.ts';
+import { fmtTime } from '../../util/format.ts';
+import { download } from '../download.ts';
 import { useEval } from '../evalStore.ts';
 import { EvalCharts, EvalTable } from './EvalCharts.tsx';
 import { Picker, useModels } from './ModelPicker.tsx';

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { trajectoryJSON } from '../../sampling/trajectory.ts';
-import { download } from '../format.ts';
+import { download } from '../download.ts';
 import { keyOf, useSample } from '../sampleStore.ts';
 import { Compare } from '../visualizer/Compare.tsx';
 import { FrameText } from '../visualizer/FrameText.tsx';

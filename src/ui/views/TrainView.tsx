@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
-import { PRESETS, parameterCount, presetConfig, trainingMemoryBytes, type PresetName } from '../../model/presets.ts';
-import { download, fmtLoss, fmtTime, visibleWhitespace } from '../format.ts';
+import { PRESETS, parameterCount, presetConfig, trainingMemoryBytes, type PresetName } from '../../train/presets.ts';
+import { fmtLoss, fmtTime, visibleWhitespace } from '../../util/format.ts';
+import { download } from '../download.ts';
 import { useTrain } from '../trainStore.ts';
 import { LossChart } from './LossChart.tsx';
 

@@ -1,4 +1,4 @@
-import { visibleWhitespace } from '../format.ts';
+import { visibleWhitespace } from '../../util/format.ts';
 import { useSample } from '../sampleStore.ts';
 
 /** The same noise (seed) sampled with several step counts, side by side. */

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { FrameSummary } from '../../sampling/frames.ts';
-import { visiblePiece } from '../format.ts';
+import { visiblePiece } from '../../util/format.ts';
 
 interface Props {
   frames: FrameSummary[];

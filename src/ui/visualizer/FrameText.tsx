@@ -1,4 +1,4 @@
-import { visiblePiece } from '../format.ts';
+import { visiblePiece } from '../../util/format.ts';
 import { useSample } from '../sampleStore.ts';
 
 /**

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FrameSummary } from '../../sampling/frames.ts';
-import { visiblePiece } from '../format.ts';
+import { visiblePiece } from '../../util/format.ts';
 
 const COLORS = ['#1f6feb', '#d4a72c', '#1a7f37', '#cf222e', '#8250df', '#0a7ea4', '#bc4c00', '#57606a'];
 

@@ -1,5 +1,5 @@
 import type { FrameSummary } from '../../sampling/frames.ts';
-import { visiblePiece } from '../format.ts';
+import { visiblePiece } from '../../util/format.ts';
 import { useSample, type CellMode } from '../sampleStore.ts';
 
 interface ColumnsProps {

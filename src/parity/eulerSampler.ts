@@ -6,8 +6,8 @@
 import type { Backend } from '../engine/backend.ts';
 import { readSafetensors, toFloat32, type StFile } from '../io/safetensors.ts';
 import { DiT } from '../model/dit.ts';
-import { configOfFixture, loadParams, relL2 } from '../model/parity.ts';
-import { EulerSampler } from './sampler.ts';
+import { configOfFixture, loadParams, relL2 } from './dit.ts';
+import { EulerSampler } from '../flm/sampler.ts';
 
 export interface SamplerParityResult { steps: number; stepErrors: number[]; tokensChecked: number; tokensEqual: number }
 

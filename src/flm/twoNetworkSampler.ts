@@ -6,11 +6,11 @@
  * softmax f(z_k, t_k), like the Euler sampler's.
  */
 import type { Backend, Program, Tensor } from '../engine/backend.ts';
-import { StepSampler } from '../flm/sampler.ts';
-import { TimeMap } from '../flm/timeMap.ts';
+import { StepSampler } from './sampler.ts';
+import { TimeMap } from './timeMap.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
-import { flowMapStep } from './coefficients.ts';
+import { flowMapStep } from './distillCoefficients.ts';
 
 export class TwoNetworkSampler extends StepSampler {
   readonly f: DiT;

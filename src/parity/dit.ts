@@ -6,11 +6,11 @@
  * read from the file's `__metadata__` and tensor shapes.
  */
 import type { Backend } from '../engine/backend.ts';
-import { ropeInvFreq } from '../engine/reference/rope.ts';
+import { ropeInvFreq } from '../engine/host/rope.ts';
 import { readSafetensors, toFloat32, type StFile } from '../io/safetensors.ts';
-import { configFromMetadata, type DiTConfig } from './config.ts';
-import { DiT } from './dit.ts';
-import type { ParamLayout } from './layout.ts';
+import { configFromMetadata, type DiTConfig } from '../model/config.ts';
+import { DiT } from '../model/dit.ts';
+import type { ParamLayout } from '../model/layout.ts';
 
 export interface ParityTolerances { logits: number; loss: number; grads: number }
 

@@ -1,3 +1,4 @@
+/** Formatting for people (times, losses, visible whitespace): DOM-free, used by the UI and the CLI. */
 export function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '--:--';
   const total = Math.round(s);
@@ -11,16 +12,6 @@ export const visibleWhitespace = (s: string): string => s.replace(/ /g, '·').re
 /** One token's text for a single-line cell: whitespace visible, line breaks as ↵. */
 export const visiblePiece = (s: string): string => (s === '' ? '∅' : s.replace(/ /g, '·').replace(/\t/g, '→').replace(/\r?\n/g, '↵'));
 
-/** Save bytes or text as a file download. */
-export function download(name: string, data: Blob | string): void {
-  const blob = typeof data === 'string' ? new Blob([data], { type: 'application/json' }) : data;
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** A loss for people: 4 decimals, or 3 significant digits when it is small (distillation errors). */
 export function fmtLoss(x: number): string {

@@ -9,8 +9,8 @@ import type { Backend } from '../engine/backend.ts';
 import { EulerSampler } from '../flm/sampler.ts';
 import { toFloat32, type StFile } from '../io/safetensors.ts';
 import { paramLayout } from '../model/layout.ts';
-import { configOfFixture, fixtureParams, relL2 } from '../model/parity.ts';
-import { TwoNetworkSampler } from './twoNetworkSampler.ts';
+import { configOfFixture, fixtureParams, relL2 } from './dit.ts';
+import { TwoNetworkSampler } from '../flm/twoNetworkSampler.ts';
 
 /**
  * Extra allowance for a two-network step that ends at t = 1. The fixtures

@@ -1,5 +1,5 @@
 /** Check the time map against the fixture `time_map.json` (α(γ) grid and γ(α) probes per K). */
-import { TimeMap } from './timeMap.ts';
+import { TimeMap } from '../flm/timeMap.ts';
 
 export interface TimeMapFixtureEntry {
   gamma: number[];

@@ -1,7 +1,7 @@
 /** Named model sizes. `micro` matches the TF.js peer configuration of docs/platform.md. */
-import { paramLayout } from './layout.ts';
-import { defaultConfig, type DiTConfig } from './config.ts';
-import { REFERENCE_TRAIN, type TrainConfig } from '../train/schedule.ts';
+import { paramLayout } from '../model/layout.ts';
+import { defaultConfig, type DiTConfig } from '../model/config.ts';
+import { REFERENCE_TRAIN, type TrainConfig } from './schedule.ts';
 
 export type PresetName = 'micro' | 'small';
 

@@ -10,9 +10,9 @@ import { toFloat32, type StFile } from '../io/safetensors.ts';
 import type { DiTConfig } from '../model/config.ts';
 import type { DiT } from '../model/dit.ts';
 import { paramLayout } from '../model/layout.ts';
-import { configOfFixture, fixtureParams, relL2, type ParityRow } from '../model/parity.ts';
-import { Stage1Loss } from './stage1.ts';
-import { Stage2Loss } from './stage2.ts';
+import { configOfFixture, fixtureParams, relL2, type ParityRow } from './dit.ts';
+import { Stage1Loss } from '../distill/stage1.ts';
+import { Stage2Loss } from '../distill/stage2.ts';
 
 export interface DistillParityResult { stage: 1 | 2; rows: ParityRow[]; max: { loss: number; grads: number } }
 
