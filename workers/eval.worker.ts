@@ -37,7 +37,7 @@ async function heldOut(judge: Checkpoint): Promise<Uint32Array | null> {
   const corpus = (judge.meta.data as { corpus?: { kind?: string; id?: string } } | undefined)?.corpus;
   if (corpus?.kind !== 'bundled' || !corpus.id || !judge.meta.tokenizer) return null;
   const { text } = await corpusText({ kind: 'bundled', id: corpus.id });
-  return tokenizerFromJSON(judge.meta.tokenizer as unknown as TokenizerJSON).encode(splitTrainVal(text).val);
+  return tokenizerFromJSON(judge.meta.tokenizer).encode(splitTrainVal(text).val);
 }
 
 const api: EvalApi = {

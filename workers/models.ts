@@ -48,13 +48,12 @@ export async function modelBytes(
 
 /**
  * Where a distilled checkpoint's teachers are (f, and g for stage 2), as its
- * `extra.teacherSources` records them; only sources the studio can load
+ * `run.teacherSources` records them; only sources the studio can load
  * (bundled or stored, not a file on someone's disk).
  */
 export function teacherSources(ckpt: Checkpoint): { f?: StoredModelSource; g?: StoredModelSource } {
-  const saved = (ckpt.meta.extra as { teacherSources?: { f?: { kind?: string }; g?: { kind?: string } } } | undefined)?.teacherSources;
-  const ok = (s: { kind?: string } | undefined) => (s && (s.kind === 'bundled' || s.kind === 'stored') ? (s as StoredModelSource) : undefined);
-  return { f: ok(saved?.f), g: ok(saved?.g) };
+  const saved = ckpt.meta.run?.teacherSources;
+  return { f: saved?.f, g: saved?.g };
 }
 
 /** The text of a corpus: the bundled one (public/corpus/<id>.txt) or the user's bytes, decoded and checked. */

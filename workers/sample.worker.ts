@@ -11,7 +11,8 @@ import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { parameterCount } from '../src/train/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
-import { SAMPLER_NAMES, samplerKind, SamplingSession } from '../src/sampling/session.ts';
+import { SAMPLER_NAMES, SamplingSession } from '../src/sampling/session.ts';
+import { samplerFor } from '../src/io/meta.ts';
 import { backendFor, deviceLoss, forgetBackend } from './backends.ts';
 import { bundledModels, modelBytes, teacherSources } from './models.ts';
 import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelSource, SampleApi, StoredModelSource } from './protocol.ts';
@@ -55,7 +56,7 @@ function typed(e: unknown): unknown {
 async function buildSession(ckpt: Checkpoint, choice: BackendPreference, onProgress?: (p: LoadProgress) => void) {
   const { backend, note, fallbackReason } = await backendFor(choice);
   const f = teacherSources(ckpt).f;
-  const teacherCkpt = samplerKind(ckpt) === 'two-network' && f ? await loadCheckpoint(f, onProgress) : undefined;
+  const teacherCkpt = samplerFor(ckpt.meta) === 'two-network' && f ? await loadCheckpoint(f, onProgress) : undefined;
   return { session: new SamplingSession(backend, ckpt, { teacher: teacherCkpt }), note, fallbackReason };
 }
 

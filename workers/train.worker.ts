@@ -76,9 +76,9 @@ const MAX_RECOVERIES = 3;
 async function save(s: Session, emit: (e: TrainEvent) => void): Promise<void> {
   const meta = {
     name: s.name, createdAt: new Date().toISOString(),
-    tokenizer: s.tokenizer.toJSON() as never,
-    data: { corpus: s.corpus.kind === 'bundled' ? s.corpus : { kind: 'bytes', name: s.corpusId }, sha256: s.corpusSha256 },
-    extra: { saveEvery: s.saveEvery, sampleEvery: s.sampleEvery, target: s.target, ...(s.distill ? { teacherSources: s.distill.sources } : {}) },
+    tokenizer: s.tokenizer.toJSON(),
+    data: { corpus: s.corpus.kind === 'bundled' ? s.corpus : { kind: 'text' as const, name: s.corpusId }, sha256: s.corpusSha256 },
+    run: { saveEvery: s.saveEvery, sampleEvery: s.sampleEvery, target: s.target, ...(s.distill ? { teacherSources: s.distill.sources } : {}) },
   };
   const t = s.trainer;
   const ckpt = t instanceof DistillTrainer ? await t.snapshot(meta) : await t.snapshot({ ...meta, kind: 'flm' });
@@ -283,12 +283,13 @@ async function prepareResume(
   const ckpt: Checkpoint = decodeCheckpoint(new Uint8Array(await store.load(id)));
   const tokJson = ckpt.meta.tokenizer;
   if (!tokJson) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
-  const tokenizer = tokenizerFromJSON(tokJson as unknown as TokenizerJSON);
+  const tokenizer = tokenizerFromJSON(tokJson);
   const { src, corpus, sha256 } = await trainingText(id, ckpt, given);
   const split = splitTrainVal(corpus.text);
   const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
-  const train = { ...(ckpt.meta.train as unknown as TrainConfig), steps };
-  const extra = (ckpt.meta.extra ?? {}) as { saveEvery?: number; sampleEvery?: number; distill?: DistillInfo };
+  if (!ckpt.meta.train) throw new Error("this checkpoint has no training settings, so its training cannot be resumed here");
+  const train = { ...ckpt.meta.train, steps };
+  const extra = { ...ckpt.meta.run, distill: ckpt.meta.distill };
   let trainer: AnyTrainer;
   let distill: DistillSession | undefined;
   if (ckpt.meta.kind === 'flowmap' || ckpt.meta.kind === 'fmlm') {
@@ -328,7 +329,7 @@ async function prepareDistill(req: DistillRequest, onEvent: (e: TrainEvent) => v
   const g = req.teacherG ? await loadModel(req.teacherG) : undefined;
   if (req.stage === 2 && !g) throw new Error('stage 2 needs a stage-1 flow map as its second teacher');
   if (!f.meta.tokenizer) throw new Error('the teacher has no tokenizer, so its corpus cannot be encoded');
-  const tokenizer = tokenizerFromJSON(f.meta.tokenizer as unknown as TokenizerJSON);
+  const tokenizer = tokenizerFromJSON(f.meta.tokenizer);
   const id = crypto.randomUUID();
   const { src, corpus, sha256 } = await trainingText(id, f, req.corpus);
   const split = splitTrainVal(corpus.text);

@@ -16,6 +16,7 @@ import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
 import { DistillTrainer, distillTrainConfig } from '../distill/trainer.ts';
 import type { Stage } from '../distill/init.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
+import type { ModelRef, RunMeta } from '../io/meta.ts';
 import type { TrainConfig } from '../train/schedule.ts';
 import { createBackend } from './backend.ts';
 import { ProgressLine } from './progress.ts';
@@ -48,9 +49,16 @@ const MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '../../public/mo
  * by file name, so that the studio can load it for resumes and comparisons;
  * any other path by its name only (informative).
  */
-function bundledSource(path: string): { kind: 'bundled'; file: string } | { kind: 'file'; name: string } {
+function bundledSource(path: string): ModelRef | undefined {
   const abs = resolve(path);
-  return dirname(abs) === MODELS ? { kind: 'bundled', file: basename(abs) } : { kind: 'file', name: basename(abs) };
+  return dirname(abs) === MODELS ? { kind: 'bundled', file: basename(abs) } : undefined;
+}
+
+/** Where the studio finds this run's teachers: recorded only when both are bundled models. */
+function teacherSources(f: string, g: string | undefined): RunMeta {
+  const fRef = bundledSource(f), gRef = g === undefined ? undefined : bundledSource(g);
+  if (!fRef || (g !== undefined && !gRef)) return {};
+  return { teacherSources: { f: fRef, ...(gRef ? { g: gRef } : {}) } };
 }
 
 const read = (path: string, what: string): Checkpoint => {
@@ -75,7 +83,7 @@ export async function distillCommand(o: DistillOptions, log: (s: string) => void
   if (o.stage === 2 && !g) throw new Error('stage 2 needs --teacher-g <stage-1 checkpoint>');
   const resume = o.resume ? read(o.resume, 'resume') : undefined;
   if (!f.meta.tokenizer) throw new Error(`the teacher ${o.teacher} has no tokenizer, so its corpus cannot be encoded`);
-  const tokenizer = tokenizerFromJSON(f.meta.tokenizer as unknown as TokenizerJSON);
+  const tokenizer = tokenizerFromJSON(f.meta.tokenizer);
   const corpusSpec = o.corpus ?? corpusOf(f);
   if (!corpusSpec) throw new Error('the teacher does not record its corpus: give --corpus <brown|file>');
   const corpus = loadCorpusText(corpusSpec);
@@ -97,8 +105,8 @@ export async function distillCommand(o: DistillOptions, log: (s: string) => void
       const ckpt = await trainer.snapshot({
         name: `${o.stage === 1 ? 'flow map (stage 1)' : 'FMLM (stage 2)'} of ${f.meta.name}`, createdAt: new Date().toISOString(),
         tokenizer: f.meta.tokenizer,
-        data: { corpus: (f.meta.data as { corpus?: unknown } | undefined)?.corpus as never ?? { kind: 'bytes', name: corpus.id }, sha256 },
-        extra: { teacherSources: { f: bundledSource(o.teacher), ...(o.teacherG ? { g: bundledSource(o.teacherG) } : {}) } },
+        data: { corpus: f.meta.data?.corpus ?? { kind: 'text', name: corpus.id }, sha256 },
+        run: teacherSources(o.teacher, o.teacherG),
       });
       writeFileAtomic(o.out, encodeCheckpoint(ckpt));
     };

@@ -17,7 +17,7 @@ import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
 import { decodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
 import { distilledFrom, evalMarkdown, evalModelKind, runEvalSweep, DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM, type EvalModel, type SampleCache } from '../eval/sweep.ts';
 import { fingerprint } from '../distill/trainer.ts';
-import { samplerKind } from '../sampling/session.ts';
+import { samplerFor } from '../io/meta.ts';
 import { createBackend, type BackendName } from './backend.ts';
 import { loadCorpusText } from './train.ts';
 
@@ -73,7 +73,7 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
   const loaded = o.models.map((f) => ({ file: f, checkpoint: load(f) }));
   const teacher = o.teacher ? { file: o.teacher, checkpoint: load(o.teacher) } : undefined;
   const models: EvalModel[] = loaded.map(({ file, checkpoint }) => {
-    const f = samplerKind(checkpoint) === 'two-network' ? teacherOf(file, checkpoint, teacher, loaded) : undefined;
+    const f = samplerFor(checkpoint.meta) === 'two-network' ? teacherOf(file, checkpoint, teacher, loaded) : undefined;
     const kind = evalModelKind(checkpoint, !!f);
     return { name: basename(file), checkpoint, teacher: f, steps: kind === 'flm' ? (o.stepsFlm ?? DEFAULT_STEPS_FLM) : (o.stepsFmlm ?? DEFAULT_STEPS_FMLM) };
   });
@@ -82,7 +82,7 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
   if (!corpusSpec) throw new Error('the judge does not record its corpus: pass --corpus');
   const corpus = loadCorpusText(corpusSpec);
   if (!judge.meta.tokenizer) throw new Error('the judge has no tokenizer');
-  const tokenizer = tokenizerFromJSON(judge.meta.tokenizer as unknown as TokenizerJSON);
+  const tokenizer = tokenizerFromJSON(judge.meta.tokenizer);
   const heldOut = tokenizer.encode(splitTrainVal(corpus.text).val);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });

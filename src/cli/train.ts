@@ -98,7 +98,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const resume = o.resume ? decodeCheckpoint(new Uint8Array(readFileSync(o.resume))) : undefined;
   const corpus = loadCorpusText(o.corpus);
   const tokenizer: TextTokenizer = resume?.meta.tokenizer
-    ? tokenizerFromJSON(resume.meta.tokenizer as unknown as TokenizerJSON)
+    ? tokenizerFromJSON(resume.meta.tokenizer)
     : o.tokenizer === 'bpe' ? bundledBpe() : CharTokenizer.fromText(corpus.text);
   const sha256 = await corpusDigest(corpus.text);
   if (resume) checkSameCorpus((resume.meta.data as { sha256?: unknown } | undefined)?.sha256, sha256, `"${o.corpus}"`);
@@ -118,8 +118,8 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const save = async () => {
     const ckpt = await trainer.snapshot({
       kind: 'flm', name: `${o.preset} on ${corpus.id}`, createdAt: new Date().toISOString(),
-      tokenizer: tokenizer.toJSON() as never,
-      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'bytes', name: corpus.id }, sha256 },
+      tokenizer: tokenizer.toJSON(),
+      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'text', name: corpus.id }, sha256 },
     });
     writeFileAtomic(o.out, encodeCheckpoint(ckpt));
   };

@@ -63,7 +63,7 @@ export async function trainJudgeCommand(o: TrainJudgeOptions, log: (s: string) =
   if (resume && resume.meta.kind !== 'judge') throw new Error(`${o.resume} is a ${resume.meta.kind} checkpoint, not a judge`);
   const like = o.like ? decodeCheckpoint(new Uint8Array(readFileSync(o.like))) : undefined;
   const corpus = loadCorpusText(o.corpus);
-  const tokJson = (resume?.meta.tokenizer ?? like?.meta.tokenizer) as unknown as TokenizerJSON | undefined;
+  const tokJson = (resume?.meta.tokenizer ?? like?.meta.tokenizer);
   const tokenizer: TextTokenizer = tokJson ? tokenizerFromJSON(tokJson) : CharTokenizer.fromText(corpus.text);
   const sha256 = await corpusDigest(corpus.text);
   if (resume) checkSameCorpus((resume.meta.data as { sha256?: unknown } | undefined)?.sha256, sha256, `"${o.corpus}"`);
@@ -84,9 +84,9 @@ export async function trainJudgeCommand(o: TrainJudgeOptions, log: (s: string) =
   const save = async () => {
     const ckpt = await trainer.snapshot({
       name: `AR judge, ${o.preset} on ${corpus.id}`, createdAt: new Date().toISOString(),
-      tokenizer: tokenizer.toJSON() as never,
-      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'bytes', name: corpus.id }, sha256 },
-      extra: { ...(resume?.meta.extra ?? {}), ...(o.like ? { likeModel: o.like } : {}) },
+      tokenizer: tokenizer.toJSON(),
+      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'text', name: corpus.id }, sha256 },
+      run: { ...(resume?.meta.run ?? {}), ...(o.like ? { likeModel: o.like } : {}) },
     });
     writeFileAtomic(o.out, encodeCheckpoint(ckpt));
   };

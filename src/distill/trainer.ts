@@ -95,7 +95,7 @@ export class DistillTrainer {
       ...(stage === 2 && g ? { teacherG: { name: g.meta.name, step: g.meta.step, fingerprint: fingerprint(teacherWeights(g)) } } : {}),
     };
     if (resume) {
-      const saved = (resume.meta.extra as { distill?: DistillInfo } | undefined)?.distill;
+      const saved = resume.meta.distill;
       if (!saved || saved.stage !== stage) throw new Error(`this checkpoint is not a stage-${stage} distillation run`);
       if (saved.teacherF.fingerprint !== this.info.teacherF.fingerprint) {
         throw new Error(`this run was distilled from the FLM "${saved.teacherF.name}" (step ${saved.teacherF.step}); the teacher given is a different model`);
@@ -189,7 +189,7 @@ export class DistillTrainer {
 
   async snapshot(meta: Omit<SnapshotMeta, 'kind'>): Promise<Checkpoint> {
     return trainerCheckpoint(this.opt, this.student.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), {
-      ...meta, kind: this.stage === 1 ? 'flowmap' : 'fmlm', extra: { ...(meta.extra ?? {}), distill: this.info },
+      ...meta, kind: this.stage === 1 ? 'flowmap' : 'fmlm', distill: this.info,
     });
   }
 

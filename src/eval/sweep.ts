@@ -12,7 +12,8 @@
 import type { Backend } from '../engine/backend.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import { Judge } from '../ar/judge.ts';
-import { samplerKind, SamplingSession } from '../sampling/session.ts';
+import { SamplingSession } from '../sampling/session.ts';
+import { samplerFor } from '../io/meta.ts';
 import { tokenizerFromJSON, tokenPieces, type TokenizerJSON } from '../data/tokenizer.ts';
 import { generativePerplexity, heldOutWindows, mean, meanSampleEntropy } from './metrics.ts';
 
@@ -107,8 +108,8 @@ export interface EvalOptions {
 
 /** The row kind of a checkpoint the sweep can sample; a stage-1 flow map only with its teacher (`hasTeacher`). */
 export function evalModelKind(c: Checkpoint, hasTeacher = false): EvalModelKind {
-  const k = samplerKind(c);
-  if (k === 'euler' && !c.config.causal && c.meta.kind !== 'judge') return 'flm';
+  const k = samplerFor(c.meta);
+  if (k === 'euler' && !c.config.causal) return 'flm';
   if (k === 'flowmap') return 'fmlm';
   if (k === 'two-network' && hasTeacher) return 'flowmap';
   throw new Error(k === 'two-network'
@@ -118,7 +119,7 @@ export function evalModelKind(c: Checkpoint, hasTeacher = false): EvalModelKind 
 
 /** The recorded fingerprint of the FLM a distilled checkpoint was distilled from, if any. */
 export function distilledFrom(c: Checkpoint): string | undefined {
-  return (c.meta.extra as { distill?: { teacherF?: { fingerprint?: string } } } | undefined)?.distill?.teacherF?.fingerprint;
+  return c.meta.distill?.teacherF.fingerprint;
 }
 
 /** A cheap content hash of a checkpoint's sampling weights (for cache keys). */
@@ -164,7 +165,7 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
   const totalRows = (o.heldOut ? 1 : 0) + plans.reduce((s, p) => s + p.steps.length, 0);
   const judge = new Judge(backend, judgeCkpt, batch);
   const rows: EvalRow[] = [];
-  const tk = judgeCkpt.meta.tokenizer ? tokenizerFromJSON(judgeCkpt.meta.tokenizer as unknown as TokenizerJSON) : null;
+  const tk = judgeCkpt.meta.tokenizer ? tokenizerFromJSON(judgeCkpt.meta.tokenizer) : null;
   const pieces = tokenPieces(tk, V);
   const decodeFirst = (tokens: Uint32Array) => {
     const first = tokens.subarray(0, L);

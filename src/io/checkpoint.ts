@@ -10,30 +10,10 @@
 import { ropeInvFreq } from '../engine/host/rope.ts';
 import { configFromMetadata, configToMetadata, type DiTConfig } from '../model/config.ts';
 import { paramLayout, type ParamLayout, type ParamSpec } from '../model/layout.ts';
+import { defaultKind, META_VERSION, MetaError, parseMeta, type CheckpointMeta, type ModelKind } from './meta.ts';
 import { readSafetensors, toFloat32, writeSafetensors, type StFile, type StTensor } from './safetensors.ts';
 
-export interface LossPoint { step: number; loss: number; valCe?: number; time?: number }
-
-export interface CheckpointMeta {
-  format: 'flm-studio';
-  version: 1;
-  kind: 'flm' | 'flowmap' | 'fmlm' | 'judge';
-  name: string;
-  /** ISO date. */
-  createdAt: string;
-  /** Optimiser steps done. */
-  step: number;
-  /** Training hyper-parameters (opaque here). */
-  train?: Record<string, unknown>;
-  /** Tokenizer JSON (opaque here). */
-  tokenizer?: Record<string, unknown>;
-  /** Corpus id and batcher state (opaque here). */
-  data?: Record<string, unknown>;
-  /** RNG state (opaque here). */
-  rng?: Record<string, unknown>;
-  lossHistory?: LossPoint[];
-  extra?: Record<string, unknown>;
-}
+export type { CheckpointMeta, LossPoint, ModelKind } from './meta.ts';
 
 export interface Checkpoint {
   config: DiTConfig;
@@ -65,7 +45,6 @@ export const INV_FREQ = 'rotary_emb.inv_freq';
 /** Default upper bound on the size of a file `decodeCheckpoint` accepts. */
 export const MAX_CHECKPOINT_BYTES = 2 * 2 ** 30;
 
-const KINDS: readonly CheckpointMeta['kind'][] = ['flm', 'flowmap', 'fmlm', 'judge'];
 type Group = 'params' | 'ema' | 'adamM' | 'adamV';
 const PREFIX: Record<Group, string> = { params: '', ema: 'ema.', adamM: 'optim.m.', adamV: 'optim.v.' };
 const GROUP_WORDS: Record<Group, string> = {
@@ -107,67 +86,39 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
 /** The meta an official (non-FLM-Studio) checkpoint gets. */
 export function defaultMeta(cfg: DiTConfig): CheckpointMeta {
   return {
-    format: 'flm-studio', version: 1, kind: cfg.twoTime ? 'flowmap' : 'flm',
+    format: 'flm-studio', version: META_VERSION, kind: defaultKind(cfg.twoTime),
     name: 'imported', createdAt: new Date().toISOString(), step: 0,
   };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A model kind must agree with the model: flow maps and FMLMs have two time inputs, FLMs and judges one; judges are causal. */
+function checkKind(kind: ModelKind, cfg: DiTConfig): void {
+  const twoTime = kind === 'flowmap' || kind === 'fmlm';
+  const why = cfg.twoTime !== twoTime
+    ? `it says the model is a ${kind}, but the model in its metadata is a ${cfg.twoTime ? 'two-time' : 'one-time'} DiT`
+    : (kind === 'judge') !== Boolean(cfg.causal)
+      ? `it says the model is a ${kind}, but the model in its metadata is ${cfg.causal ? 'causal' : 'not causal'}`
+      : null;
+  if (why) throw new CheckpointError('bad-meta', `The FLM Studio information in this checkpoint is damaged: ${why}.`);
+}
 
-function parseMeta(text: string, cfg: DiTConfig): CheckpointMeta {
-  const bad = (why: string, cause?: unknown): never => {
-    throw new CheckpointError('bad-meta', `The FLM Studio information in this checkpoint is damaged: ${why}.`, cause === undefined ? undefined : { cause });
-  };
+function decodeMeta(text: string, cfg: DiTConfig): CheckpointMeta {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    return bad(`it is not valid JSON (${(e as Error).message})`, e);
+    throw new CheckpointError('bad-meta', `The FLM Studio information in this checkpoint is damaged: it is not valid JSON (${(e as Error).message}).`, { cause: e });
   }
-  if (!isObj(raw)) return bad('it is not a JSON object');
-  if (raw.format !== 'flm-studio') return bad(`its format is ${JSON.stringify(raw.format)} instead of "flm-studio"`);
-  if (typeof raw.version !== 'number') return bad('it has no version number');
-  if (raw.version > 1) {
-    throw new CheckpointError('bad-meta', `This checkpoint was written by a newer FLM Studio (format version ${raw.version}); update FLM Studio to open it.`);
+  const version = typeof raw === 'object' && raw !== null && 'version' in raw ? raw.version : undefined;
+  if (typeof version === 'number' && version > META_VERSION) {
+    throw new CheckpointError('bad-meta', `This checkpoint was written by a newer FLM Studio (format version ${version}); update FLM Studio to open it.`);
   }
-  if (raw.version !== 1) return bad(`unknown format version ${raw.version}`);
-  const kind = raw.kind ?? (cfg.twoTime ? 'flowmap' : 'flm');
-  if (!KINDS.includes(kind as CheckpointMeta['kind'])) return bad(`unknown model kind ${JSON.stringify(raw.kind)} (expected ${KINDS.join(', ')})`);
-  if (typeof raw.step !== 'number' || !Number.isInteger(raw.step) || raw.step < 0) {
-    return bad(`the step count ${JSON.stringify(raw.step)} is not a non-negative whole number`);
+  try {
+    return parseMeta(raw, cfg.twoTime);
+  } catch (e) {
+    if (!(e instanceof MetaError)) throw e;
+    throw new CheckpointError('bad-meta', `The FLM Studio information in this checkpoint is damaged: ${e.message}.`, { cause: e });
   }
-  if (raw.name !== undefined && typeof raw.name !== 'string') return bad('the name is not text');
-  if (raw.createdAt !== undefined && typeof raw.createdAt !== 'string') return bad('the creation date is not text');
-  for (const k of ['train', 'tokenizer', 'data', 'rng', 'extra'] as const) {
-    if (raw[k] !== undefined && !isObj(raw[k])) return bad(`"${k}" is not an object`);
-  }
-  let lossHistory: LossPoint[] | undefined;
-  if (raw.lossHistory !== undefined) {
-    if (!Array.isArray(raw.lossHistory)) return bad('the loss history is not a list');
-    // JSON has no NaN: a diverged loss was written as null, read it back as NaN.
-    const num = (v: unknown) => (typeof v === 'number' ? v : v === null ? NaN : undefined);
-    lossHistory = [];
-    for (const p of raw.lossHistory) {
-      if (!isObj(p) || typeof p.step !== 'number') return bad('a loss-history point has no step');
-      const loss = num(p.loss);
-      if (loss === undefined) return bad(`the loss-history point at step ${p.step} has no loss`);
-      const pt: LossPoint = { step: p.step, loss };
-      const valCe = num(p.valCe);
-      if (valCe !== undefined) pt.valCe = valCe;
-      if (typeof p.time === 'number') pt.time = p.time;
-      lossHistory.push(pt);
-    }
-  }
-  const meta = {
-    ...raw,
-    format: 'flm-studio', version: 1,
-    kind: kind as CheckpointMeta['kind'],
-    name: (raw.name as string | undefined) ?? 'imported',
-    createdAt: (raw.createdAt as string | undefined) ?? new Date(0).toISOString(),
-    step: raw.step,
-  } as CheckpointMeta;
-  if (lossHistory) meta.lossHistory = lossHistory;
-  return meta;
 }
 
 const FRIENDLY: Partial<Record<keyof DiTConfig, string>> = {
@@ -270,7 +221,8 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number; e
   }
   checkExpect(config, opts.expect);
 
-  const meta = file.metadata[META_KEY] !== undefined ? parseMeta(file.metadata[META_KEY], config) : defaultMeta(config);
+  const meta = file.metadata[META_KEY] !== undefined ? decodeMeta(file.metadata[META_KEY], config) : defaultMeta(config);
+  checkKind(meta.kind, config);
 
   const layout = paramLayout(config);
   const used = new Set<string>();
@@ -315,7 +267,7 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number; e
 // ---------------------------------------------------------------- summary
 
 export interface CheckpointSummary {
-  kind: CheckpointMeta['kind'];
+  kind: ModelKind;
   name: string;
   step: number;
   /** Trainable parameters (padding excluded). */

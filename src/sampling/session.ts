@@ -16,6 +16,9 @@ import { TimeMap } from '../flm/timeMap.ts';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { tokenizerFromJSON, tokenPieces, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
+import { samplerFor, type SamplerKind } from '../io/meta.ts';
+
+export { SAMPLER_NAMES, type SamplerKind } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { firstNonFiniteRow, summarizeFrame, type FrameSummary } from './frames.ts';
 
@@ -61,20 +64,6 @@ export function checkSettings(s: SampleSettings, vocab: number): void {
   if (!intIn(s.k, 1, vocab)) throw new RangeError(`k must be from 1 to the vocabulary size ${vocab} (got ${s.k})`);
 }
 
-export type SamplerKind = 'euler' | 'flowmap' | 'two-network';
-
-/** Which sampler a checkpoint needs. */
-export function samplerKind(ckpt: Checkpoint): SamplerKind {
-  if (!ckpt.config.twoTime) return 'euler';
-  const stage = (ckpt.meta.extra as { distill?: { stage?: number } } | undefined)?.distill?.stage;
-  return stage === 1 ? 'two-network' : 'flowmap';
-}
-
-export const SAMPLER_NAMES: Record<SamplerKind, string> = {
-  euler: 'FLM, Euler sampler',
-  flowmap: 'FMLM, one-network flow-map sampler',
-  'two-network': 'stage-1 flow map with its FLM teacher, two-network sampler',
-};
 
 export class SamplingSession {
   readonly config: DiTConfig;
@@ -90,10 +79,11 @@ export class SamplingSession {
 
   /** `teacher`: the FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
   constructor(readonly backend: Backend, ckpt: Checkpoint, opts: { teacher?: Checkpoint } = {}) {
-    if (ckpt.meta.kind === 'judge' || ckpt.config.causal) {
+    const kind = samplerFor(ckpt.meta);
+    if (kind === null || ckpt.config.causal) {
       throw new Error('this is an autoregressive judge (it scores samples in the evaluation); it is not a flow model to sample from');
     }
-    this.kind = samplerKind(ckpt);
+    this.kind = kind;
     if (this.kind === 'two-network') {
       const f = opts.teacher;
       if (!f) throw new Error('this is a stage-1 flow map: sampling it needs its FLM teacher as well (the two-network sampler), or distil stage 2 for a one-step FMLM');
@@ -105,7 +95,7 @@ export class SamplingSession {
       this.teacher = { config: f.config, weights: w };
     }
     this.config = ckpt.config;
-    this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer as unknown as TokenizerJSON) : null;
+    this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer) : null;
     const V = this.config.vocab;
     if (this.tokenizer && this.tokenizer.vocabSize !== V) {
       throw new Error(`the checkpoint's tokenizer has ${this.tokenizer.vocabSize} tokens but its model has vocabulary ${V}`);

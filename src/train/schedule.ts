@@ -1,28 +1,7 @@
 /** Training hyper-parameters and schedules (spec section 4's reference values by default). */
 
-export interface TrainConfig {
-  batch: number;
-  steps: number;
-  lr: number;
-  /** Linear warm-up steps to `lr`, then constant (the reference schedule). */
-  warmup: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** Global gradient-norm clip (0 disables). */
-  clip: number;
-  /** EMA decay of the weights (samples use the EMA weights). */
-  emaDecay: number;
-  seed: number;
-  tMin: number;
-  tMax: number;
-  /** Validation cross-entropy every N steps (0: never). */
-  evalEvery: number;
-  evalBatches: number;
-  /** Dropout on both residual branches during training (0: off). */
-  dropout: number;
-}
+export type { TrainConfig } from '../io/meta.ts';
+import type { TrainConfig } from '../io/meta.ts';
 
 export const REFERENCE_TRAIN: Omit<TrainConfig, 'batch' | 'steps'> = {
   lr: 3e-4, warmup: 2500, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clip: 1,

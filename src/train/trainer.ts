@@ -10,6 +10,7 @@ import type { Backend, Program, Tensor } from '../engine/backend.ts';
 import { CounterRng, STREAM, antitheticTimes } from '../flm/random.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
+import { META_VERSION } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
 import { initParams } from '../model/init.ts';
@@ -85,7 +86,7 @@ export async function trainerCheckpoint(
   return {
     config,
     meta: {
-      ...meta, format: 'flm-studio', version: 1, step, lossHistory,
+      ...meta, format: 'flm-studio', version: META_VERSION, step, lossHistory,
       train: { ...train }, rng: { seed: train.seed, step },
       data: { ...(meta.data ?? {}), batcher },
     },

@@ -8,6 +8,7 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/i
 import { defaultConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { fingerprint } from '../../src/distill/trainer.ts';
+import { META_VERSION, type DistillMeta } from '../../src/io/meta.ts';
 import { randomArray } from '../helpers.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -22,19 +23,19 @@ describe('npm run flm -- train-judge and eval', () => {
     writeFileSync(p('corpus.txt'), text);
     const tk = CharTokenizer.fromText(text);
     const small = { vocab: tk.vocabSize, length: 16, hidden: 16, heads: 2, blocks: 1, cond: 8 };
-    const tiny = (kind: 'flm' | 'fmlm' | 'flowmap', twoTime: boolean, seed: number, extra?: Record<string, unknown>): Checkpoint => {
+    const tiny = (kind: 'flm' | 'fmlm' | 'flowmap', twoTime: boolean, seed: number, distill?: DistillMeta): Checkpoint => {
       const config = defaultConfig({ ...small, twoTime, lossWeighting: kind === 'flowmap' });
       return {
         config, params: randomArray(paramLayout(config).total, seed, 0.2),
-        meta: { format: 'flm-studio', version: 1, kind, name: kind, createdAt: new Date(0).toISOString(), step: 0, tokenizer: tk.toJSON() as never, extra },
+        meta: { format: 'flm-studio', version: META_VERSION, kind, name: kind, createdAt: new Date(0).toISOString(), step: 0, tokenizer: tk.toJSON(), ...(distill ? { distill } : {}) },
       };
     };
     const fBytes = encodeCheckpoint(tiny('flm', false, 1));
     const f = decodeCheckpoint(fBytes); // as a reader sees it (the padding between aligned tensors reads back as 0)
     writeFileSync(p('flm.safetensors'), fBytes);
-    writeFileSync(p('fmlm.safetensors'), encodeCheckpoint(tiny('fmlm', true, 2, { distill: { stage: 2 } })));
+    writeFileSync(p('fmlm.safetensors'), encodeCheckpoint(tiny('fmlm', true, 2)));
     // a stage-1 flow map distilled from flm.safetensors (its fingerprint in the metadata)
-    writeFileSync(p('g.safetensors'), encodeCheckpoint(tiny('flowmap', true, 3, { distill: { stage: 1, teacherF: { name: 'flm', step: 0, fingerprint: fingerprint(f.params) } } })));
+    writeFileSync(p('g.safetensors'), encodeCheckpoint(tiny('flowmap', true, 3, { stage: 1, teacherF: { name: 'flm', step: 0, fingerprint: fingerprint(f.params) } })));
 
     const j = flm(['train-judge', '--corpus', p('corpus.txt'), '--like', p('flm.safetensors'), '--steps', '3', '--batch', '2',
       '--eval-every', '0', '--eval-batches', '1', '--backend', 'cpu', '--out', p('judge.safetensors')]);

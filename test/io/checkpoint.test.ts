@@ -6,6 +6,8 @@ import { readSafetensors, toFloat32, writeSafetensors, type StTensor } from '../
 import { ropeInvFreq } from '../../src/engine/host/rope.ts';
 import { configToMetadata, defaultConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';
+import { META_VERSION, samplerFor } from '../../src/io/meta.ts';
+import { presetTrain } from '../../src/train/presets.ts';
 import { fixtureBytes, randomArray } from '../helpers.ts';
 
 const cfg = defaultConfig({ vocab: 11, length: 8, hidden: 16, heads: 2, blocks: 1, cond: 8 });
@@ -19,9 +21,10 @@ const flat = (seed: number) => {
 const sample = (): Checkpoint => ({
   config: cfg,
   meta: {
-    format: 'flm-studio', version: 1, kind: 'flm', name: 'test', createdAt: '2026-01-01T00:00:00Z', step: 7,
-    train: { lr: 1e-3 }, tokenizer: { chars: 'abc' }, data: { corpus: 'brown', batcher: { pos: 3 } }, rng: { s: [1, 2] },
-    lossHistory: [{ step: 1, loss: 2.5, valCe: 2.4, time: 12 }, { step: 2, loss: NaN }], extra: { saveEvery: 100 },
+    format: 'flm-studio', version: META_VERSION, kind: 'flm', name: 'test', createdAt: '2026-01-01T00:00:00Z', step: 7,
+    train: presetTrain('micro', 10), tokenizer: { type: 'char', vocab: ['<unk>', 'a', 'b'] },
+    data: { corpus: { kind: 'bundled', id: 'brown' }, sha256: 'ab', batcher: { epoch: 0, index: 3, seed: 0 } }, rng: { seed: 0, step: 7 },
+    lossHistory: [{ step: 1, loss: 2.5, valCe: 2.4, time: 12 }, { step: 2, loss: NaN }], run: { saveEvery: 100 },
   },
   params: flat(1), ema: flat(2), adamM: flat(3), adamV: flat(4),
 });
@@ -94,7 +97,7 @@ describe('checkpoint format', () => {
 
   it('reads an official checkpoint (weights only) and matches its float64 source', () => {
     const d = decodeCheckpoint(fixtureBytes('checkpoint_flm.safetensors'));
-    expect(d.meta).toMatchObject({ format: 'flm-studio', version: 1, kind: 'flm', name: 'imported', step: 0 });
+    expect(d.meta).toMatchObject({ format: 'flm-studio', version: META_VERSION, kind: 'flm', name: 'imported', step: 0 });
     expect(d.config).toMatchObject({ vocab: 37, length: 24, hidden: 64, heads: 4, blocks: 2, cond: 32, twoTime: false, lossWeighting: true });
     expect(d.ema).toBeUndefined();
     const src = readSafetensors(fixtureBytes('dit_flm.safetensors'));
@@ -113,9 +116,10 @@ describe('checkpoint format', () => {
     expect(decodeCheckpoint(encodeCheckpoint(d)).params).toEqual(d.params);
   });
 
-  it('gives an official two-time checkpoint the flowmap kind', () => {
+  it('gives an official two-time checkpoint the fmlm kind (it samples by itself, in one step)', () => {
     const d = decodeCheckpoint(fixtureBytes('checkpoint_flowmap.safetensors'));
-    expect(d.meta.kind).toBe('flowmap');
+    expect(d.meta.kind).toBe('fmlm');
+    expect(samplerFor(d.meta)).toBe('flowmap');
     expect(d.config.twoTime).toBe(true);
   });
 
@@ -225,8 +229,69 @@ describe('checkpoint format', () => {
       err(() => decodeCheckpoint(rebuild(p)), 'bad-meta');
       p.metadata.flm_studio = JSON.stringify({ ...sample().meta, kind: 'gpt' });
       err(() => decodeCheckpoint(rebuild(p)), 'bad-meta');
-      p.metadata.flm_studio = JSON.stringify({ ...sample().meta, version: 2 });
+      p.metadata.flm_studio = JSON.stringify({ ...sample().meta, version: META_VERSION + 1 });
       expect(err(() => decodeCheckpoint(rebuild(p)), 'bad-meta').message).toMatch(/newer FLM Studio/);
+    });
+  });
+
+  describe('typed metadata', () => {
+    const withMeta = (meta: unknown, twoTime = false) => {
+      const c = twoTime ? { ...sample(), config: defaultConfig({ ...cfg, twoTime: true }) } : sample();
+      const layout = paramLayout(c.config);
+      const p = readSafetensors(encodeCheckpoint({ ...c, params: new Float32Array(layout.total), ema: undefined, adamM: undefined, adamV: undefined }));
+      p.metadata.flm_studio = JSON.stringify(meta);
+      return rebuild(p);
+    };
+    const teacher = { name: 'flm', step: 5, fingerprint: '12:abcd0123' };
+
+    it('migrates version 1 (lineage and run settings in extra, bare corpus ids) once, when read', () => {
+      const v1 = {
+        format: 'flm-studio', version: 1, kind: 'flowmap', name: 'g', createdAt: '2026-01-01T00:00:00Z', step: 3,
+        data: { corpus: 'brown', sha256: 'ab' },
+        extra: { saveEvery: 20, sampleEvery: 10, target: 400, distill: { stage: 1, teacherF: teacher }, teacherSources: { f: { kind: 'bundled', file: 'flm.safetensors' } } },
+      };
+      const m = decodeCheckpoint(withMeta(v1, true)).meta;
+      expect(m.version).toBe(META_VERSION);
+      expect(m.kind).toBe('flowmap');
+      expect(m.distill).toEqual({ stage: 1, teacherF: teacher });
+      expect(m.run).toEqual({ saveEvery: 20, sampleEvery: 10, target: 400, teacherSources: { f: { kind: 'bundled', file: 'flm.safetensors' } } });
+      expect(m.data?.corpus).toEqual({ kind: 'bundled', id: 'brown' });
+      expect(samplerFor(m)).toBe('two-network');
+      // The studio's own text, and a version-1 two-time model with no stage 1 recorded (it samples alone: an FMLM).
+      const mine = decodeCheckpoint(withMeta({ ...v1, data: { corpus: { kind: 'bytes', name: 'poems.txt' } }, extra: { teacherSources: { f: { kind: 'file', name: 'x' } } } }, true)).meta;
+      expect(mine.data?.corpus).toEqual({ kind: 'text', name: 'poems.txt' });
+      expect(mine.kind).toBe('fmlm');
+      expect(mine.run).toBeUndefined();
+    });
+
+    it('writes what it reads', () => {
+      const c = sample();
+      const meta = { ...c.meta, kind: 'fmlm' as const, distill: { stage: 2 as const, teacherF: teacher, teacherG: { ...teacher, name: 'g' } } };
+      const d = decodeCheckpoint(encodeCheckpoint({ ...c, config: defaultConfig({ ...cfg, twoTime: true }), meta, params: new Float32Array(paramLayout(defaultConfig({ ...cfg, twoTime: true })).total), ema: undefined, adamM: undefined, adamV: undefined }));
+      expect(d.meta.distill).toEqual(meta.distill);
+      expect(d.meta.train).toEqual(c.meta.train);
+      expect(d.meta.tokenizer).toEqual(c.meta.tokenizer);
+      expect(d.meta.run).toEqual({ saveEvery: 100 });
+    });
+
+    it.each([
+      ['a training setting that is not a number', { train: { ...presetTrain('micro', 10), lr: 'fast' } }, /train\.lr/],
+      ['a tokenizer of an unknown type', { tokenizer: { type: 'wordpiece' } }, /tokenizer is damaged/],
+      ['a character vocabulary that is not text', { tokenizer: { type: 'char', vocab: [1, 2] } }, /tokenizer is damaged/],
+      ['a corpus of an unknown kind', { data: { corpus: { kind: 'path', path: '/etc/passwd' } } }, /data\.corpus/],
+      ['a distillation stage 3', { distill: { stage: 3, teacherF: teacher } }, /distill\.stage/],
+      ['a teacher without a fingerprint', { distill: { stage: 2, teacherF: { name: 'f', step: 1 } } }, /fingerprint/],
+      ['a batcher position that is negative', { data: { batcher: { epoch: 0, index: -1, seed: 0 } } }, /batcher\.index/],
+    ])('refuses %s with a bad-meta error', (_, patch, why) => {
+      const e = err(() => decodeCheckpoint(withMeta({ ...sample().meta, ...patch })), 'bad-meta');
+      expect(e.message).toMatch(why);
+    });
+
+    it('refuses a kind that contradicts the model', () => {
+      expect(err(() => decodeCheckpoint(withMeta({ ...sample().meta, kind: 'fmlm' })), 'bad-meta').message).toMatch(/fmlm.*one-time/);
+      expect(err(() => decodeCheckpoint(withMeta({ ...sample().meta, kind: 'flm' }, true)), 'bad-meta').message).toMatch(/flm.*two-time/);
+      expect(err(() => decodeCheckpoint(withMeta({ ...sample().meta, kind: 'flowmap', distill: { stage: 2, teacherF: teacher } }, true)), 'bad-meta').message)
+        .toMatch(/stage 2/);
     });
   });
 });

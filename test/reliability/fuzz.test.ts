@@ -9,6 +9,7 @@ import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../../src/i
 import { SafetensorsError } from '../../src/io/safetensors.ts';
 import { defaultConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';
+import { META_VERSION } from '../../src/io/meta.ts';
 import { fixtureBytes, randomArray } from '../helpers.ts';
 
 function tinyCheckpoint(): Uint8Array {
@@ -18,7 +19,7 @@ function tinyCheckpoint(): Uint8Array {
   for (const s of layout.specs) params.set(randomArray(s.size, s.offset + 1), s.offset);
   return encodeCheckpoint({
     config, params, ema: params,
-    meta: { format: 'flm-studio', version: 1, kind: 'flm', name: 'fuzz', createdAt: '2026-01-01T00:00:00Z', step: 3, lossHistory: [{ step: 1, loss: 1.5 }] },
+    meta: { format: 'flm-studio', version: META_VERSION, kind: 'flm', name: 'fuzz', createdAt: '2026-01-01T00:00:00Z', step: 3, lossHistory: [{ step: 1, loss: 1.5 }] },
   });
 }
 

@@ -64,7 +64,7 @@ describe('SamplingSession', () => {
     const V = ckpt.config.vocab;
     const tk = CharTokenizer.fromText(Array.from({ length: V - 1 }, (_, i) => String.fromCharCode(33 + i)).join(''));
     expect(tk.vocabSize).toBe(V);
-    ckpt.meta.tokenizer = tk.toJSON() as unknown as Record<string, unknown>;
+    ckpt.meta.tokenizer = tk.toJSON();
     const session = new SamplingSession(new CpuBackend(), ckpt);
     const run = await session.run({ steps: 2, seed: 1, count: 1, k: 3 });
     expect(run.texts[0]).toBe(tk.decode(run.tokens[0]));
@@ -91,7 +91,7 @@ describe('SamplingSession with the bundled byte-level BPE tokenizer', () => {
     const json = JSON.parse(readFileSync(new URL('../../public/corpus/brown-bpe.json', import.meta.url), 'utf8'));
     const tk = BpeTokenizer.fromTokenizerJson(json, 'brown-bpe');
     const config = defaultConfig({ vocab: tk.vocabSize, length: 12, hidden: 32, heads: 2, blocks: 1, cond: 16 });
-    const meta = { ...defaultMeta(config), tokenizer: tk.toJSON() as unknown as Record<string, unknown> };
+    const meta = { ...defaultMeta(config), tokenizer: tk.toJSON() };
     const session = new SamplingSession(new CpuBackend(), { config, meta, params: initParams(paramLayout(config), 5) });
     expect(session.tokenizerName).toBe('byte-level BPE');
     expect(session.pieces.length).toBe(tk.vocabSize);
