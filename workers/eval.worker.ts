@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import { splitTrainVal } from '../src/data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../src/data/tokenizer.ts';
-import { runEvalSweep, type EvalModel } from '../src/eval/sweep.ts';
+import { evalMarkdown, runEvalSweep, type EvalModel } from '../src/eval/sweep.ts';
 import { SamplingSession } from '../src/sampling/session.ts';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
@@ -85,6 +85,10 @@ const api: EvalApi = {
 
   async saved(flm, fmlm) {
     return (await get<SavedEval>(pairKey(flm, fmlm), evals())) ?? null;
+  },
+
+  async markdown(result) {
+    return evalMarkdown(result);
   },
 };
 

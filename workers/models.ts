@@ -27,7 +27,7 @@ export async function bundledModels(kinds: BundledKind[] = ['flm', 'fmlm', 'flow
   const index = (await res.json()) as BundledIndex;
   return index.models
     .filter((m) => kinds.includes(m.kind ?? 'flm'))
-    .map((m) => ({ source: { kind: 'bundled', file: m.file }, name: m.name, detail: m.description ?? 'bundled' }));
+    .map((m) => ({ source: { kind: 'bundled', file: m.file }, kind: m.kind ?? 'flm', name: m.name, detail: m.description ?? 'bundled' }));
 }
 
 /** The `.safetensors` bytes of a model (not yet decoded) and a name for it, with download progress. */

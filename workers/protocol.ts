@@ -34,6 +34,7 @@ export interface WorkerErrorInfo { name: string; code: string; message: string }
 // ------------------------------------------------------------------ training
 
 import type { CheckpointInfo } from '../src/io/checkpointStore.ts';
+import type { ModelKind } from '../src/io/meta.ts';
 import type { LossPoint } from '../src/io/checkpoint.ts';
 import type { DiTConfig } from '../src/model/config.ts';
 import type { PresetName } from '../src/train/presets.ts';
@@ -69,8 +70,26 @@ export interface TrainRequest {
   sampleEvery: number;
 }
 
+/** What a model is: an FLM, a stage-1 flow map, a stage-2 FMLM or an autoregressive judge (a checkpoint's `kind`). */
+export type { ModelKind };
+
+/** A named model size, as the Train view lists it. */
+export interface PresetInfo { name: PresetName; description: string }
+
+/** A model choice's shape, size and training memory before the corpus (so the exact vocabulary) is known. */
+export interface ModelEstimate {
+  /** The preset's shape, with a custom choice's overrides, at the estimated vocabulary. */
+  config: DiTConfig;
+  batch: number;
+  /** The preset's training defaults (learning rate, warm-up, EMA decay…). */
+  train: NonNullable<ModelChoice['train']>;
+  params: number;
+  memoryBytes: number;
+}
+
 export type TrainEvent =
-  | { type: 'started'; checkpointId: string; name: string; step: number; steps: number; params: number; vocab: number;
+  /** `kind`: what the run trains (an FLM, a stage-1 flow map or a stage-2 FMLM). */
+  | { type: 'started'; checkpointId: string; name: string; kind: ModelKind; step: number; steps: number; params: number; vocab: number;
       memoryBytes: number; backend: string; unigramEntropy: number; history: LossPoint[] }
   | { type: 'step'; step: number; steps: number; loss: number; tokensPerS: number; etaS: number; valCe?: number }
   /**
@@ -127,12 +146,18 @@ export interface TrainApi {
   exportFile(id: string): Promise<ArrayBuffer>;
   /** Validate and store a `.safetensors` checkpoint; throws a readable error for bad files. */
   importFile(bytes: ArrayBuffer, name: string): Promise<CheckpointInfo>;
+  /** The named model sizes. */
+  presets(): Promise<PresetInfo[]>;
+  /** Shape, parameters and training memory of a model choice at an estimated vocabulary (before the corpus is tokenized). */
+  estimate(model: ModelChoice, vocab: number): Promise<ModelEstimate>;
 }
 
 // ------------------------------------------------------------------ sampling
 
 import type { FrameSummary } from '../src/sampling/frames.ts';
 import type { SampleRun, SampleSettings } from '../src/sampling/session.ts';
+import type { SamplerKind } from '../src/io/meta.ts';
+import type { TrajectoryMeta } from '../src/sampling/trajectory.ts';
 
 /**
  * A model to sample from: shipped with the studio, stored in IndexedDB, a
@@ -152,6 +177,7 @@ export interface LoadProgress { what: string; loaded: number; total: number | nu
 
 export interface ModelEntry {
   source: StoredModelSource;
+  kind: ModelKind;
   name: string;
   detail: string;
 }
@@ -174,13 +200,20 @@ export interface LoadedModel {
   fallbackReason: string | null;
   /** The sampler this model needs (FLM Euler, FMLM one-network flow map…). */
   sampler: string;
+  /** What the model is (its checkpoint's kind). */
+  kind: ModelKind;
+  /** Which sampler it needs (`sampler` says it in words). */
+  samplerKind: SamplerKind;
   /** The FLM this model was distilled from, when the studio can load it (for comparisons). */
   teacher: string | null;
 }
 
 export interface SampleApi {
-  /** Bundled models (public/models/index.json), then the checkpoints stored in IndexedDB. */
-  models(): Promise<ModelEntry[]>;
+  /**
+   * Bundled models (public/models/index.json), then the checkpoints stored in
+   * IndexedDB, of the given kinds (by default those one can sample: FLM, FMLM, flow map).
+   */
+  models(kinds?: ModelKind[]): Promise<ModelEntry[]>;
   /**
    * Load a model onto the chosen backend (replacing the previous one), with
    * download progress. Throws a readable error for bad files; a typed
@@ -201,6 +234,10 @@ export interface SampleApi {
   sampleTeacher(settings: SampleSettings): Promise<SampleRun>;
   /** Fault injection for the reliability tests: destroy the GPU device (the next sample recovers). */
   injectFault(kind: 'device-loss'): Promise<void>;
+  /** A recorded run as the trajectory JSON document (the one `flm sample --trajectory` writes), serialised. */
+  trajectory(meta: TrajectoryMeta, pieces: string[], frames: FrameSummary[], run?: SampleRun): Promise<string>;
+  /** Per frame, the probability of each row's final token (the last frame's argmax z; 0 where it is outside the frame's top-k). */
+  finalTokenProbs(frames: FrameSummary[]): Promise<Float32Array[]>;
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -241,4 +278,6 @@ export interface EvalApi {
   stop(): Promise<void>;
   /** The last saved evaluation of this FLM/FMLM pair, if any. */
   saved(flm: StoredModelSource | null, fmlm: StoredModelSource | null): Promise<SavedEval | null>;
+  /** An evaluation as a markdown table (what `flm eval` writes as eval.md). */
+  markdown(result: EvalResult): Promise<string>;
 }

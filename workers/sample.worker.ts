@@ -11,11 +11,15 @@ import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { parameterCount } from '../src/train/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
+import { finalTokenProb, trajectoryJSON } from '../src/sampling/trajectory.ts';
 import { SAMPLER_NAMES, SamplingSession } from '../src/sampling/session.ts';
 import { samplerFor } from '../src/io/meta.ts';
 import { backendFor, deviceLoss, forgetBackend } from './backends.ts';
 import { bundledModels, modelBytes, teacherSources } from './models.ts';
-import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelSource, SampleApi, StoredModelSource } from './protocol.ts';
+import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelKind, ModelSource, SampleApi, StoredModelSource } from './protocol.ts';
+
+/** The kinds of model one can sample (a judge only scores samples). */
+const SAMPLEABLE: ModelKind[] = ['flm', 'fmlm', 'flowmap'];
 
 const store = new CheckpointStore();
 let session: SamplingSession | null = null;
@@ -71,11 +75,14 @@ async function teacherSession(onProgress?: (p: LoadProgress) => void): Promise<S
 }
 
 const api: SampleApi = {
-  async models() {
-    const [bundled, stored] = await Promise.all([bundledModels(), store.list()]);
+  async models(kinds = SAMPLEABLE) {
+    const [bundled, stored] = await Promise.all([bundledModels(kinds), store.list()]);
+    const wanted = (k: string): k is ModelKind => (kinds as string[]).includes(k);
     return [
       ...bundled,
-      ...stored.map((c): ModelEntry => ({ source: { kind: 'stored', id: c.id }, name: c.name, detail: `${c.kind}, step ${c.step}` })),
+      ...stored.flatMap((c): ModelEntry[] => (wanted(c.kind)
+        ? [{ source: { kind: 'stored', id: c.id }, kind: c.kind, name: c.name, detail: `${c.kind}, step ${c.step}` }]
+        : [])),
     ];
   },
 
@@ -110,6 +117,8 @@ const api: SampleApi = {
       backendKind: next.backend instanceof GpuBackend ? 'webgpu' : 'cpu',
       fallbackReason,
       sampler: SAMPLER_NAMES[next.kind],
+      kind: ckpt.meta.kind,
+      samplerKind: next.kind,
       teacher: teacher ? (teacher.source.kind === 'bundled' ? teacher.source.file : `stored checkpoint ${teacher.source.id}`) : null,
     };
   }),
@@ -137,6 +146,16 @@ const api: SampleApi = {
   }),
 
   sampleTeacher: (settings) => serial(async () => (await teacherSession()).run(settings)),
+
+  async trajectory(meta, pieces, frames, run) {
+    return JSON.stringify(trajectoryJSON(meta, pieces, frames, run));
+  },
+
+  async finalTokenProbs(frames) {
+    const last = frames[frames.length - 1];
+    const probs = last ? frames.map((f) => finalTokenProb(f, last.argmaxZ)) : [];
+    return Comlink.transfer(probs, probs.map((p) => p.buffer));
+  },
 
   async injectFault() {
     const b = session?.backend;

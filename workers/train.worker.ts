@@ -15,7 +15,7 @@ import { summarizeFrame, type FrameSummary } from '../src/sampling/frames.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { defaultConfig, type DiTConfig } from '../src/model/config.ts';
-import { presetConfig, presetTrain, trainingMemoryBytes } from '../src/train/presets.ts';
+import { parameterCount, PRESETS, presetConfig, presetTrain, trainingMemoryBytes } from '../src/train/presets.ts';
 import type { TrainConfig } from '../src/train/schedule.ts';
 import { FlmTrainer } from '../src/train/trainer.ts';
 import type { Stage } from '../src/distill/init.ts';
@@ -218,6 +218,7 @@ function adopt(s: Session): void {
 function started(s: Session, b: Backend, unigram: number): TrainEvent {
   return {
     type: 'started', checkpointId: s.id, name: s.name, step: s.trainer.step, steps: s.target,
+    kind: s.distill ? (s.distill.stage === 1 ? 'flowmap' : 'fmlm') : 'flm',
     params: s.trainer.parameterCount, vocab: s.trainer.config.vocab,
     memoryBytes: trainingMemoryBytes(s.trainer.config, s.trainer.train.batch), backend: b.description + (current?.note ?? ''),
     unigramEntropy: unigram, history: s.trainer.lossHistory,
@@ -347,6 +348,19 @@ async function prepareDistill(req: DistillRequest, onEvent: (e: TrainEvent) => v
 }
 
 const api: TrainApi = {
+  async presets() {
+    return Object.values(PRESETS).map((p) => ({ name: p.name, description: p.description }));
+  },
+
+  async estimate(model, vocab) {
+    const preset = model.preset === 'custom' ? 'micro' : model.preset;
+    const config = model.preset === 'custom'
+      ? defaultConfig({ ...presetConfig('micro', vocab), ...model.config, vocab })
+      : presetConfig(preset, vocab);
+    const batch = model.train?.batch ?? PRESETS[preset].batch;
+    return { config, batch, train: PRESETS[preset].train, params: parameterCount(config), memoryBytes: trainingMemoryBytes(config, batch) };
+  },
+
   async distill(req, onEvent) {
     claim();
     try {
