@@ -7,6 +7,7 @@
 import type { Backend, Program } from '../engine/backend.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import { DiT } from '../model/dit.ts';
+import { uploadWeights } from '../model/weights.ts';
 import { writeArInput } from './input.ts';
 
 export class Judge {
@@ -21,7 +22,7 @@ export class Judge {
     if (!cfg.causal) throw new Error('Judge: this checkpoint is not an autoregressive judge (its attention is not causal)');
     if (checkpoint.meta.kind !== 'judge') throw new Error(`Judge: this checkpoint is a ${checkpoint.meta.kind}, not a judge`);
     this.model = new DiT(backend, cfg, batch, { inference: true });
-    backend.write(this.model.params, checkpoint.ema ?? checkpoint.params);
+    uploadWeights(backend, checkpoint, this.model.params);
     backend.write(this.model.t, new Float32Array(batch));
     this.xHost = new Float32Array(batch * cfg.length * cfg.vocab);
     this.tokHost = new Uint32Array(batch * cfg.length);

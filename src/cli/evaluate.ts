@@ -16,7 +16,7 @@ import { splitTrainVal } from '../data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
 import { decodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
 import { distilledFrom, evalMarkdown, evalModelKind, runEvalSweep, DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM, type EvalModel, type SampleCache } from '../eval/sweep.ts';
-import { fingerprint } from '../distill/trainer.ts';
+import { weightsFingerprint } from '../model/weights.ts';
 import { samplerFor } from '../io/meta.ts';
 import { createBackend, type BackendName } from './backend.ts';
 import { loadCorpusText } from './train.ts';
@@ -57,7 +57,7 @@ const load = (f: string): Checkpoint => decodeCheckpoint(new Uint8Array(readFile
 /** The FLM a stage-1 flow map samples with: the one given, or the FLM among the models it was distilled from. */
 function teacherOf(file: string, g: Checkpoint, given: { file: string; checkpoint: Checkpoint } | undefined, models: { file: string; checkpoint: Checkpoint }[]): Checkpoint {
   const want = distilledFrom(g);
-  const matches = (c: Checkpoint) => !c.config.twoTime && !c.config.causal && fingerprint(c.ema ?? c.params) === want;
+  const matches = (c: Checkpoint) => !c.config.twoTime && !c.config.causal && weightsFingerprint(c) === want;
   if (given) {
     if (want && !matches(given.checkpoint)) throw new Error(`${basename(file)} was not distilled from ${basename(given.file)}: its two-network samples would be meaningless`);
     return given.checkpoint;

@@ -14,6 +14,7 @@ import type { Checkpoint } from '../io/checkpoint.ts';
 import { Judge } from '../ar/judge.ts';
 import { SamplingSession } from '../sampling/session.ts';
 import { samplerFor } from '../io/meta.ts';
+import { weightsFingerprint } from '../model/weights.ts';
 import { tokenizerFromJSON, tokenPieces, type TokenizerJSON } from '../data/tokenizer.ts';
 import { generativePerplexity, heldOutWindows, mean, meanSampleEntropy } from './metrics.ts';
 
@@ -122,18 +123,6 @@ export function distilledFrom(c: Checkpoint): string | undefined {
   return c.meta.distill?.teacherF.fingerprint;
 }
 
-/** A cheap content hash of a checkpoint's sampling weights (for cache keys). */
-export function weightsDigest(c: Checkpoint): string {
-  const w = c.ema ?? c.params;
-  const u = new Uint32Array(w.buffer, w.byteOffset, w.length);
-  let h1 = 0x811c9dc5, h2 = 0x9e3779b9;
-  for (let i = 0; i < u.length; i++) {
-    h1 = Math.imul(h1 ^ u[i], 0x01000193);
-    h2 = Math.imul(h2 + u[i], 0x85ebca6b) ^ (h2 >>> 13);
-  }
-  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
-}
-
 function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) {
     const e = new Error('evaluation cancelled');
@@ -159,7 +148,7 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
     if (!sameTokenizer(m.checkpoint, judgeCkpt)) throw new Error(`${m.name}: its tokenizer is not the judge's`);
     const steps = m.steps ?? (kind === 'flm' ? DEFAULT_STEPS_FLM : DEFAULT_STEPS_FMLM);
     const teacher = kind === 'flowmap' ? m.teacher : undefined;
-    const digest = !o.cache ? '' : weightsDigest(m.checkpoint) + (teacher ? `-${weightsDigest(teacher)}` : '');
+    const digest = !o.cache ? '' : weightsFingerprint(m.checkpoint) + (teacher ? `-${weightsFingerprint(teacher)}` : '');
     return { m, kind, steps, teacher, digest };
   });
   const totalRows = (o.heldOut ? 1 : 0) + plans.reduce((s, p) => s + p.steps.length, 0);

@@ -20,6 +20,7 @@ import { samplerFor, type SamplerKind } from '../io/meta.ts';
 
 export { SAMPLER_NAMES, type SamplerKind } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
+import { uploadWeights } from '../model/weights.ts';
 import { firstNonFiniteRow, summarizeFrame, type FrameSummary } from './frames.ts';
 
 export interface SampleSettings {
@@ -90,9 +91,7 @@ export class SamplingSession {
       if (f.config.twoTime || f.config.vocab !== ckpt.config.vocab || f.config.length !== ckpt.config.length) {
         throw new Error('the teacher must be an FLM with the same vocabulary and length as the flow map');
       }
-      const w = backend.tensor(f.params.length, 'sample.teacher');
-      backend.write(w, f.ema ?? f.params);
-      this.teacher = { config: f.config, weights: w };
+      this.teacher = { config: f.config, weights: uploadWeights(backend, f, undefined, 'sample.teacher') };
     }
     this.config = ckpt.config;
     this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer) : null;
@@ -102,8 +101,7 @@ export class SamplingSession {
     }
     this.pieces = tokenPieces(this.tokenizer, V);
     this.usesEma = !!ckpt.ema;
-    this.weights = backend.tensor(ckpt.params.length, 'sample.weights');
-    backend.write(this.weights, ckpt.ema ?? ckpt.params);
+    this.weights = uploadWeights(backend, ckpt, undefined, 'sample.weights');
     this.timeMap = new TimeMap(V);
   }
 
