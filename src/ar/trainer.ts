@@ -5,15 +5,15 @@
  * `writeArInput`. Same optimiser (AdamW, warm-up, clipping, EMA), batcher,
  * checkpoint format and exact resume as the FLM trainer; no noise at all.
  */
-import type { Backend, Program } from '../engine/backend.ts';
-import type { Checkpoint, LossPoint } from '../io/checkpoint.ts';
+import type { Backend, Program, Tensor } from '../engine/backend.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
+import type { LossPoint, TrainConfig } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
 import { initParams } from '../model/init.ts';
 import type { Batcher, BatcherState } from '../data/batcher.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
-import type { TrainConfig } from '../train/schedule.ts';
-import { DROPOUT_SEED_OFFSET, meanValidationCe, resumeOrStart, trainerBatches, trainerCheckpoint, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
+import { DROPOUT_SEED_OFFSET, meanValidationCe, resumeOrStart, trainerBatches, trainerCheckpoint, type Preview, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
 import { writeArInput } from './input.ts';
 
 /** A config as the judge's: the same shape, causal, one time input, no loss weighting. */
@@ -22,6 +22,7 @@ export function judgeConfig(c: DiTConfig): DiTConfig {
 }
 
 export class ArTrainer {
+  readonly kind = 'judge';
   readonly model: DiT;
   step = 0;
   lossHistory: LossPoint[] = [];
@@ -67,7 +68,12 @@ export class ArTrainer {
     return this.model.layout.count;
   }
 
-  get ema() {
+  /** The weights being trained. */
+  get params(): Tensor {
+    return this.model.params;
+  }
+
+  get ema(): Tensor {
     return this.opt.ema;
   }
 
@@ -95,8 +101,13 @@ export class ArTrainer {
     return meanValidationCe(this.backend, this.model.ce, this.valBatches, (b) => this.writeBatch(b), this.evalProgram, this.lossHistory, this.step);
   }
 
-  async snapshot(meta: Omit<SnapshotMeta, 'kind'>): Promise<Checkpoint> {
-    return trainerCheckpoint(this.opt, this.model.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), { ...meta, kind: 'judge' });
+  async snapshot(meta: SnapshotMeta): Promise<Checkpoint> {
+    return trainerCheckpoint(this.opt, this.model.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), { ...meta, kind: this.kind });
+  }
+
+  /** A judge scores samples; it has no preview of its own. */
+  previewSampler(): Preview | null {
+    return null;
   }
 
   release(): void {

@@ -10,14 +10,16 @@
 import type { Backend, Program, Tensor } from '../engine/backend.ts';
 import type { Batcher } from '../data/batcher.ts';
 import { STREAM } from '../flm/random.ts';
+import { EulerSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
-import type { Checkpoint, LossPoint } from '../io/checkpoint.ts';
+import { TwoNetworkSampler } from '../flm/twoNetworkSampler.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
+import type { DistillMeta, LossPoint, TrainConfig } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { presetTrain } from '../train/presets.ts';
 import type { DiT } from '../model/dit.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
-import type { TrainConfig } from '../train/schedule.ts';
-import { meanValidationCe, resumeOrStart, trainerBatches, trainerCheckpoint, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
+import { meanValidationCe, resumeOrStart, trainerBatches, trainerCheckpoint, type Preview, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
 import { distillTimes, initStudent, studentConfig, type Stage } from './init.ts';
 import { Stage1Loss } from './stage1.ts';
 import { Stage2Loss } from './stage2.ts';
@@ -30,7 +32,7 @@ const DISTILL_TRAIN: Partial<TrainConfig> = { lr: 1e-3, warmup: 20, emaDecay: 0.
  * with the distillation rates, for `steps` steps.
  */
 export function distillTrainConfig(teacher: Checkpoint, steps: number): TrainConfig {
-  return { ...presetTrain('micro', steps), ...(teacher.meta.train as Partial<TrainConfig> | undefined), ...DISTILL_TRAIN, steps };
+  return { ...presetTrain('micro', steps), ...teacher.meta.train, ...DISTILL_TRAIN, steps };
 }
 
 /** Validation uses fixed noise and fixed (s, d), so its numbers compare across runs. */
@@ -51,18 +53,13 @@ export interface DistillTeachers {
   g?: Checkpoint;
 }
 
-export interface DistillInfo {
-  stage: Stage;
-  teacherF: { name: string; step: number; fingerprint: string };
-  teacherG?: { name: string; step: number; fingerprint: string };
-}
-
 const teacherWeights = (c: Checkpoint) => c.ema ?? c.params;
 
 export class DistillTrainer {
   readonly config: DiTConfig;
   readonly timeMap: TimeMap;
-  readonly info: DistillInfo;
+  /** The run's lineage: its stage and its teachers' fingerprints (recorded in every snapshot). */
+  readonly info: DistillMeta;
   step = 0;
   lossHistory: LossPoint[] = [];
   private readonly loss: Stage1Loss | Stage2Loss;
@@ -187,10 +184,26 @@ export class DistillTrainer {
     }, this.evalProgram, this.lossHistory, this.step);
   }
 
-  async snapshot(meta: Omit<SnapshotMeta, 'kind'>): Promise<Checkpoint> {
+  /** A stage-1 run trains a flow map g, a stage-2 run an FMLM. */
+  get kind(): 'flowmap' | 'fmlm' {
+    return this.stage === 1 ? 'flowmap' : 'fmlm';
+  }
+
+  async snapshot(meta: SnapshotMeta): Promise<Checkpoint> {
     return trainerCheckpoint(this.opt, this.student.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), {
-      ...meta, kind: this.stage === 1 ? 'flowmap' : 'fmlm', distill: this.info,
+      ...meta, kind: this.kind, distill: this.info,
     });
+  }
+
+  /**
+   * Previews: one step of the student with its EMA weights (stage 2: the
+   * FMLM's one-step generation; stage 1: one two-network step with the teacher).
+   */
+  previewSampler(): Preview {
+    const sampler = this.stage === 1
+      ? new TwoNetworkSampler(this.backend, this.teacherConfig, this.config, 1, { f: this.weights[0], g: this.ema }, this.timeMap)
+      : new EulerSampler(this.backend, this.config, 1, this.ema, this.timeMap);
+    return { sampler, steps: 1 };
   }
 
   release(): void {

@@ -8,9 +8,10 @@
  */
 import type { Backend, Program, Tensor } from '../engine/backend.ts';
 import { CounterRng, STREAM, antitheticTimes } from '../flm/random.ts';
+import { EulerSampler, type StepSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
-import type { Checkpoint, CheckpointMeta, LossPoint } from '../io/checkpoint.ts';
-import { META_VERSION } from '../io/meta.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
+import { META_VERSION, type CheckpointMeta, type LossPoint, type ModelKind } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
 import { initParams } from '../model/init.ts';
@@ -25,8 +26,14 @@ export interface TrainerData {
   val: Uint32Array;
 }
 
-/** What the caller adds to a trainer's checkpoint (name, kind, tokenizer, data ids…). */
-export type SnapshotMeta = Omit<CheckpointMeta, 'step' | 'lossHistory' | 'format' | 'version'>;
+/** What the caller adds to a trainer's checkpoint (name, tokenizer, data ids, run settings…); the trainer knows its kind. */
+export type SnapshotMeta = Omit<CheckpointMeta, 'kind' | 'step' | 'lossHistory' | 'format' | 'version'>;
+
+/** A trainer's preview: a sampler of its EMA weights and how many steps one sample takes. */
+export interface Preview {
+  sampler: StepSampler;
+  steps: number;
+}
 
 /**
  * The mean cross-entropy per token over fixed validation batches: `prepare`
@@ -80,7 +87,7 @@ export function resumeOrStart(opt: Optimizer, params: Tensor, resume: Checkpoint
 /** Everything a resumed run needs: weights, EMA, Adam moments, schedule, batcher position and loss history. */
 export async function trainerCheckpoint(
   opt: Optimizer, params: Tensor, config: DiTConfig, train: TrainConfig, step: number,
-  lossHistory: LossPoint[], batcher: BatcherState, meta: SnapshotMeta,
+  lossHistory: LossPoint[], batcher: BatcherState, meta: SnapshotMeta & { kind: ModelKind },
 ): Promise<Checkpoint> {
   const state = await opt.state(params);
   return {
@@ -101,6 +108,7 @@ export const DROPOUT_SEED_OFFSET = 0x0d20;
 const EVAL_SEED = 0x5eed;
 
 export class FlmTrainer {
+  readonly kind = 'flm';
   readonly model: DiT;
   readonly timeMap: TimeMap;
   step = 0;
@@ -202,8 +210,13 @@ export class FlmTrainer {
   }
 
   /** Everything a resumed run needs (the caller adds tokenizer and data ids to meta). */
-  async snapshot(meta: SnapshotMeta): Promise<Checkpoint> {
-    return trainerCheckpoint(this.opt, this.model.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), meta);
+  async snapshot(meta: SnapshotMeta & { kind?: 'flm' }): Promise<Checkpoint> {
+    return trainerCheckpoint(this.opt, this.model.params, this.config, this.train, this.step, this.lossHistory, this.batcher.state(), { ...meta, kind: this.kind });
+  }
+
+  /** Previews: 8 Euler steps with the EMA weights. */
+  previewSampler(): Preview {
+    return { sampler: new EulerSampler(this.backend, this.config, 1, this.ema, this.timeMap), steps: 8 };
   }
 
   /** Release every device buffer of this trainer (its model included). */
