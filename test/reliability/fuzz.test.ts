@@ -81,6 +81,21 @@ function mutate(base: Uint8Array, r: () => number): Uint8Array {
   }
 }
 
+/**
+ * Bytes of ArrayBuffer memory a decode allocates, measured: the growth of
+ * the process's ArrayBuffer memory across the call (what a failed decode
+ * allocated is garbage by then but not yet collected, so it still counts).
+ */
+function allocatedBy(f: () => unknown): number {
+  const before = process.memoryUsage().arrayBuffers;
+  try {
+    f();
+  } catch {
+    // the outcome is checked separately
+  }
+  return process.memoryUsage().arrayBuffers - before;
+}
+
 function outcome(bytes: Uint8Array): 'ok' | 'typed' {
   try {
     decodeCheckpoint(bytes);
@@ -101,14 +116,44 @@ describe('fuzzing the checkpoint reader', () => {
     const r = rng(2026);
     const counts = { ok: 0, typed: 0 };
     const t0 = performance.now();
+    let worst = 0;
     for (let i = 0; i < 10_000; i++) {
       const bytes = mutate(base, r);
       const t = performance.now();
       counts[outcome(bytes)]++;
       expect(performance.now() - t).toBeLessThan(1000);
+      // Every 10th file: what decoding it allocated, against the file's size
+      // (the decoded weights, EMA and moments are the file's own data: at most
+      // a few copies of it, whatever sizes the header declares).
+      if (i % 10 === 0) worst = Math.max(worst, allocatedBy(() => decodeCheckpoint(bytes)) / bytes.length);
     }
-    console.log(`fuzzed 10,000 files in ${(performance.now() - t0).toFixed(0)} ms: ${counts.ok} decoded, ${counts.typed} typed errors`);
+    console.log(`fuzzed 10,000 files in ${(performance.now() - t0).toFixed(0)} ms: ${counts.ok} decoded, ${counts.typed} typed errors; `
+      + `largest allocation ${worst.toFixed(2)}× the file's size`);
     expect(counts.typed).toBeGreaterThan(5000);
+    expect(worst).toBeLessThan(4);
+  });
+
+  it('allocates nothing the size of what a header declares: huge shapes and offsets in a small file', () => {
+    const base = tinyCheckpoint();
+    const hl = headerLength(base);
+    const header = new TextDecoder().decode(base.subarray(8, 8 + hl));
+    const edits = [
+      header.replace(/"shape":\[[^\]]*\]/, '"shape":[1000000000]'),
+      header.replace(/"data_offsets":\[(\d+),(\d+)\]/, '"data_offsets":[$1,4000000000]'),
+      header.replace(/"length":"4"/, '"length":"100000000"'),
+      header.replace(/"vocab":"5"/, '"vocab":"2000000000"'),
+    ];
+    for (const [i, h] of edits.entries()) {
+      expect(h).not.toBe(header);
+      const text = new TextEncoder().encode(h);
+      const bytes = new Uint8Array(8 + text.length + (base.length - 8 - hl));
+      new DataView(bytes.buffer).setUint32(0, text.length, true);
+      bytes.set(text, 8);
+      bytes.set(base.subarray(8 + hl), 8 + text.length);
+      // (A length of 10⁸ is no contradiction of the weights: rotary positions are computed, not stored.)
+      expect(outcome(bytes)).toBe(i === 2 ? 'ok' : 'typed');
+      expect(allocatedBy(() => decodeCheckpoint(bytes))).toBeLessThan(4 * bytes.length + 65536);
+    }
   });
 
   it('200 mutations of the official checkpoint fixture', () => {
