@@ -8,19 +8,17 @@
  * Progress on stderr; the last stdout line is one JSON object
  * {"stage","steps","first_loss","last_loss","val_error","tokens_per_s",…}.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkSameCorpus, corpusDigest, splitTrainVal } from '../data/corpus.ts';
-import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
-import { DistillTrainer, distillTrainConfig } from '../distill/trainer.ts';
+import { checkSameCorpus, corpusDigest } from '../data/corpus.ts';
+import { tokenizerFromJSON } from '../data/tokenizer.ts';
+import { distillTrainConfig } from '../distill/trainer.ts';
 import type { Stage } from '../distill/init.ts';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
 import type { ModelRef, RunMeta } from '../io/meta.ts';
-import type { TrainConfig } from '../train/schedule.ts';
+import { prepareRun } from '../run/trainer.ts';
 import { createBackend } from './backend.ts';
-import { ProgressLine } from './progress.ts';
-import { loadCorpusText, withOverrides, writeFileAtomic, type RunOptions } from './train.ts';
+import { loadCorpusText, readCheckpoint, runHeadless, withOverrides, type RunOptions } from './train.ts';
 
 export interface DistillOptions extends RunOptions {
   stage: Stage;
@@ -61,75 +59,46 @@ function teacherSources(f: string, g: string | undefined): RunMeta {
   return { teacherSources: { f: fRef, ...(gRef ? { g: gRef } : {}) } };
 }
 
-const read = (path: string, what: string): Checkpoint => {
-  if (!existsSync(path)) throw new Error(`no ${what} file ${path}`);
-  return decodeCheckpoint(new Uint8Array(readFileSync(path)));
-};
-
 /** The corpus a checkpoint was trained on, as `loadCorpusText` understands it. */
 function corpusOf(c: Checkpoint): string | undefined {
-  const saved = (c.meta.data as { corpus?: unknown } | undefined)?.corpus;
-  if (typeof saved === 'string') return saved;
-  if (saved && typeof saved === 'object') {
-    const s = saved as { kind?: string; id?: string; name?: string };
-    return s.kind === 'bundled' ? s.id : s.name;
-  }
-  return undefined;
+  const saved = c.meta.data?.corpus;
+  return saved?.kind === 'bundled' ? saved.id : saved?.name;
 }
 
 export async function distillCommand(o: DistillOptions, log: (s: string) => void): Promise<DistillSummary> {
-  const f = read(o.teacher, 'teacher');
-  const g = o.teacherG ? read(o.teacherG, 'stage-1 teacher') : undefined;
+  const f = readCheckpoint(o.teacher, 'teacher');
+  const g = o.teacherG ? readCheckpoint(o.teacherG, 'stage-1 teacher') : undefined;
   if (o.stage === 2 && !g) throw new Error('stage 2 needs --teacher-g <stage-1 checkpoint>');
-  const resume = o.resume ? read(o.resume, 'resume') : undefined;
+  const resume = o.resume ? readCheckpoint(o.resume, 'resume') : undefined;
   if (!f.meta.tokenizer) throw new Error(`the teacher ${o.teacher} has no tokenizer, so its corpus cannot be encoded`);
   const tokenizer = tokenizerFromJSON(f.meta.tokenizer);
   const corpusSpec = o.corpus ?? corpusOf(f);
   if (!corpusSpec) throw new Error('the teacher does not record its corpus: give --corpus <brown|file>');
   const corpus = loadCorpusText(corpusSpec);
   const sha256 = await corpusDigest(corpus.text);
-  if (resume) checkSameCorpus((resume.meta.data as { sha256?: unknown } | undefined)?.sha256, sha256, `"${corpusSpec}"`);
-  const split = splitTrainVal(corpus.text);
-  const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
-  const base = (resume?.meta.train as TrainConfig | undefined) ?? distillTrainConfig(f, o.steps);
-  const train = withOverrides(base, o, !!resume);
+  if (resume) checkSameCorpus(resume.meta.data?.sha256, sha256, `"${corpusSpec}"`);
+  const train = withOverrides(resume?.meta.train ?? distillTrainConfig(f, o.steps), o, !!resume);
   const backend = await createBackend(o.backend);
   try {
-    const trainer = new DistillTrainer(backend, o.stage, { f, g }, train, data, resume);
+    const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'distill', stage: o.stage, teachers: { f, g }, train }, resume });
+    const trainer = p.trainer;
     log(`stage ${o.stage}: teacher ${o.teacher} (step ${f.meta.step})${g ? `, g ${o.teacherG} (step ${g.meta.step})` : ''}; corpus ${corpus.id}, vocab ${tokenizer.vocabSize}`);
     log(`student: ${trainer.config.twoTime ? 'two-time' : ''} DiT, batch ${train.batch} × L ${f.config.length}, lr ${train.lr}; backend ${backend.description}`);
     if (resume) log(`resuming from ${o.resume} at step ${trainer.step}`);
-    const start = trainer.step, target = start + o.steps;
-    const progress = new ProgressLine(o.steps, (s) => process.stderr.write(s));
-    const save = async () => {
-      const ckpt = await trainer.snapshot({
+    const r = await runHeadless(p, {
+      steps: o.steps, out: o.out, saveEvery: o.saveEvery, tokenizer, valLabel: 'val error',
+      meta: () => ({
         name: `${o.stage === 1 ? 'flow map (stage 1)' : 'FMLM (stage 2)'} of ${f.meta.name}`, createdAt: new Date().toISOString(),
         tokenizer: f.meta.tokenizer,
         data: { corpus: f.meta.data?.corpus ?? { kind: 'text', name: corpus.id }, sha256 },
         run: teacherSources(o.teacher, o.teacherG),
-      });
-      writeFileAtomic(o.out, encodeCheckpoint(ckpt));
-    };
-    let first = NaN, last = NaN, val = NaN, tokens = 0;
-    const t0 = performance.now();
-    while (trainer.step < target) {
-      const r = await trainer.trainStep();
-      if (r.nonFinite) throw new Error(`distillation diverged at step ${r.step} (loss ${r.loss}); the update was skipped and ${existsSync(o.out) ? `${o.out} keeps its last save` : 'nothing was saved'}; try a lower --lr`);
-      if (Number.isNaN(first)) first = r.loss;
-      last = r.loss;
-      tokens += train.batch * f.config.length;
-      if (train.evalEvery > 0 && trainer.step % train.evalEvery === 0) val = await trainer.validate();
-      if (o.saveEvery && trainer.step % o.saveEvery === 0) await save();
-      progress.update(trainer.step - start, `loss ${r.loss.toFixed(4)}${Number.isNaN(val) ? '' : ` val error ${val.toFixed(4)}`} ${(tokens / ((performance.now() - t0) / 1000)).toFixed(0)} tok/s`);
-    }
-    if (trainer.step % Math.max(1, train.evalEvery) !== 0 || train.evalEvery <= 0) val = await trainer.validate();
-    progress.finish();
-    await save();
+      }),
+      diverged: (d, kept) => `distillation diverged at step ${d.at} (loss ${d.loss}); the update was skipped and ${kept}; try a lower --lr`,
+    });
     log(`saved ${o.out} at step ${trainer.step}`);
-    const seconds = (performance.now() - t0) / 1000;
     return {
-      stage: o.stage, steps: trainer.step, first_loss: first, last_loss: last, val_error: val,
-      tokens_per_s: tokens / seconds, params: trainer.parameterCount,
+      stage: o.stage, steps: trainer.step, first_loss: r.first, last_loss: r.last, val_error: r.val,
+      tokens_per_s: r.tokens / r.seconds, params: trainer.parameterCount,
       backend: o.backend, out: o.out,
     };
   } finally {

@@ -8,19 +8,17 @@
  * Prints progress on stderr and, as its last stdout line, one JSON object
  * {"steps","first_loss","last_loss","val_ce","val_ppl","val_ce_ema","val_ppl_ema",…}.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { CharTokenizer } from '../data/charTokenizer.ts';
-import { tokenizerFromJSON, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
-import { checkSameCorpus, corpusDigest, splitTrainVal } from '../data/corpus.ts';
+import { tokenizerFromJSON, type TextTokenizer } from '../data/tokenizer.ts';
+import { checkSameCorpus, corpusDigest } from '../data/corpus.ts';
 import { evalBatches } from '../data/batcher.ts';
-import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
+import type { TrainConfig } from '../io/meta.ts';
 import { presetConfig, presetTrain, type PresetName } from '../train/presets.ts';
-import type { TrainConfig } from '../train/schedule.ts';
-import { ArTrainer, judgeConfig } from '../ar/trainer.ts';
+import { judgeConfig } from '../ar/trainer.ts';
 import { Judge } from '../ar/judge.ts';
+import { prepareRun } from '../run/trainer.ts';
 import { createBackend } from './backend.ts';
-import { ProgressLine } from './progress.ts';
-import { loadCorpusText, withOverrides, writeFileAtomic, type RunOptions } from './train.ts';
+import { corpusRef, loadCorpusText, readCheckpoint, runHeadless, withOverrides, type RunOptions } from './train.ts';
 
 export interface TrainJudgeOptions extends RunOptions {
   corpus: string;
@@ -59,67 +57,54 @@ async function emaValidation(judge: Judge, val: Uint32Array, batch: number, maxB
 }
 
 export async function trainJudgeCommand(o: TrainJudgeOptions, log: (s: string) => void): Promise<TrainJudgeSummary> {
-  const resume = o.resume ? decodeCheckpoint(new Uint8Array(readFileSync(o.resume))) : undefined;
+  const resume = o.resume ? readCheckpoint(o.resume, 'resume') : undefined;
   if (resume && resume.meta.kind !== 'judge') throw new Error(`${o.resume} is a ${resume.meta.kind} checkpoint, not a judge`);
-  const like = o.like ? decodeCheckpoint(new Uint8Array(readFileSync(o.like))) : undefined;
+  const like = o.like ? readCheckpoint(o.like, '--like') : undefined;
   const corpus = loadCorpusText(o.corpus);
-  const tokJson = (resume?.meta.tokenizer ?? like?.meta.tokenizer);
+  const tokJson = resume?.meta.tokenizer ?? like?.meta.tokenizer;
   const tokenizer: TextTokenizer = tokJson ? tokenizerFromJSON(tokJson) : CharTokenizer.fromText(corpus.text);
   const sha256 = await corpusDigest(corpus.text);
-  if (resume) checkSameCorpus((resume.meta.data as { sha256?: unknown } | undefined)?.sha256, sha256, `"${o.corpus}"`);
-  if (like && !resume) checkSameCorpus((like.meta.data as { sha256?: unknown } | undefined)?.sha256, sha256, `"${o.corpus}"`);
-  const split = splitTrainVal(corpus.text);
-  const data = { train: tokenizer.encode(split.train), val: tokenizer.encode(split.val) };
+  if (resume) checkSameCorpus(resume.meta.data?.sha256, sha256, `"${o.corpus}"`);
+  if (like && !resume) checkSameCorpus(like.meta.data?.sha256, sha256, `"${o.corpus}"`);
   const config = resume?.config ?? judgeConfig(like ? like.config : presetConfig(o.preset, tokenizer.vocabSize));
   if (config.vocab !== tokenizer.vocabSize) throw new Error(`the model's vocabulary (${config.vocab}) is not the tokenizer's (${tokenizer.vocabSize})`);
-  const base = (resume?.meta.train as TrainConfig | undefined) ?? presetTrain(o.preset);
-  const train: TrainConfig = { ...withOverrides(base, o, !!resume), ...(o.evalBatches !== undefined ? { evalBatches: o.evalBatches } : {}) };
+  const train: TrainConfig = {
+    ...withOverrides(resume?.meta.train ?? presetTrain(o.preset), o, !!resume),
+    ...(o.evalBatches !== undefined ? { evalBatches: o.evalBatches } : {}),
+  };
   const backend = await createBackend(o.backend);
-  const trainer = new ArTrainer(backend, config, train, data, resume);
-  log(`corpus ${corpus.id}: ${corpus.text.length.toLocaleString()} chars, vocab ${tokenizer.vocabSize}${like ? ` (tokenizer of ${o.like})` : ''}`);
-  log(`judge (causal DiT, t = 0): ${trainer.parameterCount.toLocaleString()} parameters, batch ${train.batch} × L ${config.length}; backend ${backend.description}`);
-  if (resume) log(`resuming from ${o.resume} at step ${trainer.step}`);
-  const start = trainer.step, target = start + o.steps;
-  const progress = new ProgressLine(o.steps, (s) => process.stderr.write(s));
-  const save = async () => {
-    const ckpt = await trainer.snapshot({
-      name: `AR judge, ${o.preset} on ${corpus.id}`, createdAt: new Date().toISOString(),
-      tokenizer: tokenizer.toJSON(),
-      data: { corpus: corpus.id === o.corpus && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'text', name: corpus.id }, sha256 },
-      run: { ...(resume?.meta.run ?? {}), ...(o.like ? { likeModel: o.like } : {}) },
+  try {
+    const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'judge', config, train }, resume });
+    const trainer = p.trainer;
+    log(`corpus ${corpus.id}: ${corpus.text.length.toLocaleString()} chars, vocab ${tokenizer.vocabSize}${like ? ` (tokenizer of ${o.like})` : ''}`);
+    log(`judge (causal DiT, t = 0): ${trainer.parameterCount.toLocaleString()} parameters, batch ${train.batch} × L ${config.length}; backend ${backend.description}`);
+    if (resume) log(`resuming from ${o.resume} at step ${trainer.step}`);
+    const r = await runHeadless(p, {
+      steps: o.steps, out: o.out, saveEvery: o.saveEvery, tokenizer, valLabel: 'val',
+      meta: () => ({
+        name: `AR judge, ${o.preset} on ${corpus.id}`, createdAt: new Date().toISOString(),
+        tokenizer: tokenizer.toJSON(), data: { corpus: corpusRef(corpus, o.corpus), sha256 },
+        run: { ...(resume?.meta.run ?? {}), ...(o.like ? { likeModel: o.like } : {}) },
+      }),
+      onValidation: (step, loss, val) => {
+        if (train.evalEvery > 0) log(`\nstep ${step}: loss ${loss.toFixed(4)} val CE ${val.toFixed(4)} val ppl ${Math.exp(val).toFixed(3)}`);
+      },
+      diverged: (d, kept) => `training diverged at step ${d.at} (loss ${d.loss}); ${kept}`,
     });
-    writeFileAtomic(o.out, encodeCheckpoint(ckpt));
-  };
-  let first = NaN, last = NaN, valCe = NaN, tokens = 0;
-  const t0 = performance.now();
-  while (trainer.step < target) {
-    const r = await trainer.trainStep();
-    if (r.nonFinite) throw new Error(`training diverged at step ${r.step} (loss ${r.loss}); ${existsSync(o.out) ? `${o.out} keeps its last save` : 'nothing was saved'}`);
-    if (Number.isNaN(first)) first = r.loss;
-    last = r.loss;
-    tokens += train.batch * config.length;
-    if (train.evalEvery > 0 && (trainer.step % train.evalEvery === 0 || trainer.step === target)) {
-      valCe = await trainer.validate();
-      log(`\nstep ${trainer.step}: loss ${r.loss.toFixed(4)} val CE ${valCe.toFixed(4)} val ppl ${Math.exp(valCe).toFixed(3)}`);
-    }
-    if (o.saveEvery && trainer.step % o.saveEvery === 0) await save();
-    progress.update(trainer.step - start, `loss ${r.loss.toFixed(4)}${Number.isNaN(valCe) ? '' : ` val ${valCe.toFixed(4)}`} ${(tokens / ((performance.now() - t0) / 1000)).toFixed(0)} tok/s`);
+    const valCe = r.val;
+    const saved = readCheckpoint(o.out, 'output');
+    const judge = new Judge(backend, saved, train.batch);
+    const ema = await emaValidation(judge, p.data.val, train.batch, train.evalBatches);
+    judge.release();
+    log(`saved ${o.out} at step ${trainer.step}: val CE ${valCe.toFixed(4)} (ppl ${Math.exp(valCe).toFixed(3)}), EMA weights ${ema.ce.toFixed(4)} (ppl ${Math.exp(ema.ce).toFixed(3)}) on ${ema.tokens} validation tokens`);
+    const summary: TrainJudgeSummary = {
+      steps: trainer.step, first_loss: r.first, last_loss: r.last, val_ce: valCe, val_ppl: Math.exp(valCe),
+      val_ce_ema: ema.ce, val_ppl_ema: Math.exp(ema.ce), val_tokens: ema.tokens,
+      tokens_per_s: r.tokens / r.seconds, seconds: r.seconds, params: trainer.parameterCount, backend: o.backend, out: o.out,
+    };
+    trainer.release();
+    return summary;
+  } finally {
+    backend.destroy();
   }
-  if (Number.isNaN(valCe) || train.evalEvery <= 0) valCe = await trainer.validate();
-  progress.finish();
-  await save();
-  const seconds = (performance.now() - t0) / 1000;
-  const saved = decodeCheckpoint(new Uint8Array(readFileSync(o.out)));
-  const judge = new Judge(backend, saved, train.batch);
-  const ema = await emaValidation(judge, data.val, train.batch, train.evalBatches);
-  judge.release();
-  log(`saved ${o.out} at step ${trainer.step}: val CE ${valCe.toFixed(4)} (ppl ${Math.exp(valCe).toFixed(3)}), EMA weights ${ema.ce.toFixed(4)} (ppl ${Math.exp(ema.ce).toFixed(3)}) on ${ema.tokens} validation tokens`);
-  const summary: TrainJudgeSummary = {
-    steps: trainer.step, first_loss: first, last_loss: last, val_ce: valCe, val_ppl: Math.exp(valCe),
-    val_ce_ema: ema.ce, val_ppl_ema: Math.exp(ema.ce), val_tokens: ema.tokens,
-    tokens_per_s: tokens / seconds, seconds, params: trainer.parameterCount, backend: o.backend, out: o.out,
-  };
-  trainer.release();
-  backend.destroy();
-  return summary;
 }
