@@ -1,12 +1,25 @@
 /**
  * The FLM DiT backbone (spec section 3) with explicit forward and backward,
  * written once against the Backend contract so it runs on the CPU reference
- * and on WebGPU alike. Every activation backward needs is allocated up front
- * in `DiTActivations`; nothing is allocated per step.
+ * and on WebGPU alike. In the llm.c style: the parameters are a typed
+ * structure (`DiTParams`, params.ts) over one flat buffer, every activation
+ * backward needs is allocated up front in `DiTActivations` and the backward
+ * scratch in `BackwardScratch` (nothing is allocated per step), and each
+ * layer is a forward/backward pair of plain functions. The `DiT` class only
+ * allocates and calls them in order.
+ *
+ * Shapes: B batch, L length, R = B·L rows, V vocab, D hidden, H heads,
+ * C cond, F = mlpRatio·D, TF = TIME_FEATURES, LH = LOSS_WEIGHT_HIDDEN.
  */
-import { scalar, type AttentionParams, type Backend, type GateParams, type LnModulateParams, type Scalar, type Tensor } from '../engine/backend.ts';
+import {
+  scalar, type AttentionParams, type Backend, type GateParams, type LnModulateParams, type Ops, type Scalar, type Tensor,
+} from '../engine/backend.ts';
+import { blockAdaLn, finalAdaLn, type AdaLnLayout } from './adaln.ts';
 import { LN_EPS, LOSS_WEIGHT_HIDDEN, TIME_FEATURES, validateConfig, type DiTConfig } from './config.ts';
 import { paramLayout, type ParamLayout } from './layout.ts';
+import {
+  tensorViews, type BlockParams, type DiTParams, type FinalLayerParams, type Linear, type LossWeightingParams, type TimeEmbedderParams,
+} from './params.ts';
 
 /**
  * Dropout on both residual branches (the reference uses p = 0.1 in
@@ -14,19 +27,6 @@ import { paramLayout, type ParamLayout } from './layout.ts';
  * backward regenerates them; pass the same spec to forward and backward.
  */
 export interface DropoutSpec { p: number; seed: Scalar; counter: Scalar }
-
-interface BlockActs {
-  mod: Tensor; // [B, 6D]
-  ln1: Tensor; mean1: Tensor; rstd1: Tensor;
-  qkv: Tensor; q: Tensor; k: Tensor; v: Tensor; att: Tensor; o: Tensor; attnY: Tensor;
-  hMid: Tensor;
-  ln2: Tensor; mean2: Tensor; rstd2: Tensor;
-  fc: Tensor; fcAct: Tensor; mlpY: Tensor;
-  /** The branches after dropout (only allocated when the model trains with dropout). */
-  attnYd: Tensor | null; mlpYd: Tensor | null;
-}
-
-interface TimeActs { feat: Tensor; pre: Tensor; act: Tensor }
 
 export interface BackwardOptions {
   /** Also compute d/dx of the input (into `dx`). */
@@ -39,8 +39,327 @@ export interface ForwardOptions {
   dropout?: DropoutSpec;
 }
 
-/** Views of the flat parameter (or gradient) buffer, by official name. */
-export type ParamViews = Map<string, Tensor>;
+// ---------------------------------------------------------------------------
+// Activations and scratch
+
+/** A TimestepEmbedder's saved activations. */
+interface TimeActs {
+  feat: Tensor; // [B, TF] sinusoidal features
+  pre: Tensor; // [B, C] before SiLU
+  act: Tensor; // [B, C] after SiLU
+}
+
+/** Conditioning: c = silu(σ(t) [+ σ'(t')]). */
+interface CondActs {
+  time: TimeActs;
+  timePrime: TimeActs | null;
+  emb: Tensor; // [B, C] σ(t) [+ σ'(t')]
+  c: Tensor; // [B, C]
+}
+
+interface BlockActs {
+  mod: Tensor; // [B, 6D] the adaLN chunks (blockAdaLn)
+  ln1: Tensor; mean1: Tensor; rstd1: Tensor; // [R, D], [R], [R]
+  qkv: Tensor; // [R, 3D]
+  q: Tensor; k: Tensor; v: Tensor; // [B, H, L, D/H] after rotary
+  att: Tensor; // [B, H, L, L] attention probabilities
+  o: Tensor; // [R, D] attention output before attn_out
+  attnY: Tensor; // [R, D] attention branch
+  hMid: Tensor; // [R, D] residual stream between the branches
+  ln2: Tensor; mean2: Tensor; rstd2: Tensor; // [R, D], [R], [R]
+  fc: Tensor; fcAct: Tensor; // [R, F] before and after GELU
+  mlpY: Tensor; // [R, D] MLP branch
+  /** The branches after dropout [R, D] (only allocated when the model trains with dropout). */
+  attnYd: Tensor | null; mlpYd: Tensor | null;
+}
+
+interface FinalActs {
+  mod: Tensor; // [B, 2D] the adaLN chunks (finalAdaLn)
+  ln: Tensor; mean: Tensor; rstd: Tensor; // [R, D], [R], [R]
+}
+
+interface LossWeightActs {
+  time: TimeActs;
+  emb: Tensor; // [B, C]
+  hid: Tensor; hidAct: Tensor; // [B, LH] before and after GELU
+}
+
+/** Every activation backward needs. */
+interface DiTActivations {
+  cond: CondActs;
+  /** The residual stream [R, D] entering block i (hs[blocks]: leaving the last). */
+  hs: Tensor[];
+  blocks: BlockActs[];
+  final: FinalActs;
+  lw: LossWeightActs | null;
+}
+
+/** Gradient scratch, reused by every layer of the backward pass. */
+interface BackwardScratch {
+  dh: Tensor; // [R, D] d loss/d residual stream
+  dyd: Tensor; // [R, D] a branch's gradient through its dropout mask
+  dy: Tensor; // [R, D] d loss/d branch output
+  dln: Tensor; // [R, D] d loss/d a LayerNorm-modulate output
+  dmod: Tensor; // [B, 6D] d loss/d a block's modulation
+  dmodFinal: Tensor; // [B, 2D] d loss/d the final layer's modulation
+  dfcAct: Tensor; dfc: Tensor; // [R, F]
+  dO: Tensor; // [R, D]
+  dq: Tensor; dk: Tensor; dv: Tensor; // [B, H, L, D/H]
+  datt: Tensor; // [B, H, L, L]
+  dqkv: Tensor; // [R, 3D]
+  dc: Tensor; demb: Tensor; // [B, C]
+  dtime: Tensor; dtimePre: Tensor; // [B, C] inside a time embedder
+  dlwEmb: Tensor; // [B, C]
+  dlwHidAct: Tensor; dlwHid: Tensor; // [B, LH]
+}
+
+/** Sizes and fixed kernel parameters, computed once per model. */
+interface Dims {
+  B: number; L: number; R: number; V: number; D: number; C: number; F: number;
+  attn: AttentionParams;
+  /** LayerNorm-modulate and gate parameters of each adaLN use, from the chunk declaration (adaln.ts). */
+  ln1: LnModulateParams; gateMsa: GateParams;
+  ln2: LnModulateParams; gateMlp: GateParams;
+  lnFinal: LnModulateParams;
+}
+
+function modelDims(cfg: DiTConfig, batch: number): Dims {
+  const { vocab: V, length: L, hidden: D, cond: C, heads, softcap, causal } = cfg;
+  const R = batch * L;
+  const rows = { rows: R, dim: D, rowsPerItem: L };
+  const ln = <K extends string>(m: AdaLnLayout<K>, shift: K, scale: K): LnModulateParams =>
+    ({ ...rows, modStride: m.stride, shiftOffset: m.offset[shift], scaleOffset: m.offset[scale], eps: LN_EPS });
+  const gate = <K extends string>(m: AdaLnLayout<K>, g: K): GateParams => ({ ...rows, modStride: m.stride, gateOffset: m.offset[g] });
+  const block = blockAdaLn(D), final = finalAdaLn(D);
+  return {
+    B: batch, L, R, V, D, C, F: cfg.mlpRatio * D,
+    attn: { batch, length: L, heads, headDim: D / heads, softcap, causal: causal ?? false },
+    ln1: ln(block, 'shiftMsa', 'scaleMsa'), gateMsa: gate(block, 'gateMsa'),
+    ln2: ln(block, 'shiftMlp', 'scaleMlp'), gateMlp: gate(block, 'gateMlp'),
+    lnFinal: ln(final, 'shift', 'scale'),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Layers: forward/backward pairs of plain functions
+
+/** y[rows, out] (+)= x[rows, in]·Wᵀ (+ b). */
+function linearForward(ops: Ops, y: Tensor, x: Tensor, W: Linear<Tensor>, rows: number, accumulate = false): void {
+  ops.matmul(y, x, W.weight, { M: rows, N: W.outFeatures, K: W.inFeatures, transB: true, accumulate }, W.bias ?? undefined);
+}
+
+/** Gradients of `linearForward`: dW = dyᵀ·x, db = Σ dy, and dx (+)= dy·W when asked. */
+function linearBackward(
+  ops: Ops, dx: Tensor | null, dW: Linear<Tensor>, dy: Tensor, x: Tensor, W: Linear<Tensor>, rows: number, accumulateDx = false,
+): void {
+  const out = W.outFeatures, inp = W.inFeatures;
+  ops.matmul(dW.weight, dy, x, { M: out, N: inp, K: rows, transA: true });
+  if (dW.bias) ops.sumRows(dW.bias, dy, rows, out);
+  if (dx) ops.matmul(dx, dy, W.weight, { M: rows, N: inp, K: out, accumulate: accumulateDx });
+}
+
+/** out (+)= mlp.2(silu(mlp.0(features(t)))). */
+function timeEmbedderForward(ops: Ops, out: Tensor, a: TimeActs, t: Tensor, W: TimeEmbedderParams<Tensor>, n: Dims, accumulate: boolean): void {
+  ops.timeEmbedding(a.feat, t, n.B, TIME_FEATURES);
+  linearForward(ops, a.pre, a.feat, W.mlp0, n.B);
+  ops.silu(a.act, a.pre, n.B * n.C);
+  linearForward(ops, out, a.act, W.mlp2, n.B, accumulate);
+}
+
+function timeEmbedderBackward(
+  ops: Ops, dW: TimeEmbedderParams<Tensor>, s: BackwardScratch, dout: Tensor, a: TimeActs, W: TimeEmbedderParams<Tensor>, n: Dims,
+): void {
+  linearBackward(ops, s.dtime, dW.mlp2, dout, a.act, W.mlp2, n.B);
+  ops.siluBackward(s.dtimePre, a.pre, s.dtime, n.B * n.C);
+  linearBackward(ops, null, dW.mlp0, s.dtimePre, a.feat, W.mlp0, n.B);
+}
+
+/** c = silu(σ(t) [+ σ'(t')]). */
+function conditioningForward(ops: Ops, a: CondActs, t: Tensor, tPrime: Tensor | null, p: DiTParams<Tensor>, n: Dims): void {
+  timeEmbedderForward(ops, a.emb, a.time, t, p.sigmaMap, n, false);
+  if (a.timePrime && tPrime && p.sigmaMapPrime) timeEmbedderForward(ops, a.emb, a.timePrime, tPrime, p.sigmaMapPrime, n, true);
+  ops.silu(a.c, a.emb, n.B * n.C);
+}
+
+/** From s.dc (d loss/d c) to the time embedders' gradients. */
+function conditioningBackward(ops: Ops, g: DiTParams<Tensor>, s: BackwardScratch, a: CondActs, p: DiTParams<Tensor>, n: Dims): void {
+  ops.siluBackward(s.demb, a.emb, s.dc, n.B * n.C);
+  timeEmbedderBackward(ops, g.sigmaMap, s, s.demb, a.time, p.sigmaMap, n);
+  if (a.timePrime && p.sigmaMapPrime && g.sigmaMapPrime) timeEmbedderBackward(ops, g.sigmaMapPrime, s, s.demb, a.timePrime, p.sigmaMapPrime, n);
+}
+
+/** h0[R, D] = x[R, V]·E[V, D]. */
+function embedForward(ops: Ops, h0: Tensor, x: Tensor, E: Tensor, n: Dims): void {
+  ops.matmul(h0, x, E, { M: n.R, N: n.D, K: n.V });
+}
+
+/** dE = xᵀ·dh0, and dx = dh0·Eᵀ when asked. */
+function embedBackward(ops: Ops, dx: Tensor | null, dE: Tensor, dh0: Tensor, x: Tensor, E: Tensor, n: Dims): void {
+  ops.matmul(dE, x, dh0, { M: n.V, N: n.D, K: n.R, transA: true });
+  if (dx) ops.matmul(dx, dh0, E, { M: n.R, N: n.V, K: n.D, transB: true });
+}
+
+/** The two residual branches of a block (dropout streams 2·block + branch). */
+const ATTN_BRANCH = 0, MLP_BRANCH = 1;
+/** Dropout streams reserved per counter value. */
+const DROPOUT_STREAMS = 256;
+
+/** A dropout with p > 0 (the one forward and backward apply), or null. */
+function activeDropout(d: DropoutSpec | undefined): DropoutSpec | null {
+  return d && d.p > 0 ? d : null;
+}
+
+function dropoutCounter(d: DropoutSpec, block: number, branch: number): Scalar {
+  return () => scalar(d.counter) * DROPOUT_STREAMS + block * 2 + branch;
+}
+
+/** The residual branch y after dropout (y itself without it). */
+function dropBranch(ops: Ops, y: Tensor, yd: Tensor | null, d: DropoutSpec | null, block: number, branch: number, n: Dims): Tensor {
+  if (!d) return y;
+  if (!yd) throw new Error('this DiT was built without dropout buffers (pass { dropout: true })');
+  ops.dropout(yd, y, n.R * n.D, d.p, d.seed, dropoutCounter(d, block, branch));
+  return yd;
+}
+
+/** d loss/d branch output from d loss/d dropped branch (through the same mask). */
+function undropBranch(ops: Ops, s: BackwardScratch, dy: Tensor, d: DropoutSpec | null, block: number, branch: number, n: Dims): Tensor {
+  if (!d) return dy;
+  ops.dropout(s.dyd, dy, n.R * n.D, d.p, d.seed, dropoutCounter(d, block, branch));
+  return s.dyd;
+}
+
+/**
+ * DDiTBlock i: hMid = h + gate_msa·attn(LN(h)·(1 + scale_msa) + shift_msa),
+ * hOut = hMid + gate_mlp·mlp(LN(hMid)·(1 + scale_mlp) + shift_mlp).
+ */
+function blockForward(
+  ops: Ops, hOut: Tensor, a: BlockActs, h: Tensor, c: Tensor, W: BlockParams<Tensor>, n: Dims, d: DropoutSpec | null, i: number,
+): void {
+  const { B, R, D, F } = n;
+  linearForward(ops, a.mod, c, W.adaLN, B);
+  // attention branch
+  ops.lnModulate(a.ln1, a.mean1, a.rstd1, h, W.norm1, a.mod, n.ln1);
+  linearForward(ops, a.qkv, a.ln1, W.attnQkv, R);
+  ops.rope(a.q, a.k, a.v, a.qkv, n.attn);
+  ops.attention(a.o, a.att, a.q, a.k, a.v, n.attn);
+  linearForward(ops, a.attnY, a.o, W.attnOut, R);
+  ops.axpby(a.hMid, 1, h, 0, h, R * D);
+  const attnY = dropBranch(ops, a.attnY, a.attnYd, d, i, ATTN_BRANCH, n);
+  ops.gateResidual(a.hMid, attnY, a.mod, n.gateMsa);
+  // MLP branch
+  ops.lnModulate(a.ln2, a.mean2, a.rstd2, a.hMid, W.norm2, a.mod, n.ln2);
+  linearForward(ops, a.fc, a.ln2, W.mlp0, R);
+  ops.gelu(a.fcAct, a.fc, R * F, 'tanh');
+  linearForward(ops, a.mlpY, a.fcAct, W.mlp2, R);
+  ops.axpby(hOut, 1, a.hMid, 0, a.hMid, R * D);
+  const mlpY = dropBranch(ops, a.mlpY, a.mlpYd, d, i, MLP_BRANCH, n);
+  ops.gateResidual(hOut, mlpY, a.mod, n.gateMlp);
+}
+
+/** From s.dh = d loss/d hOut to s.dh = d loss/d h, the block's gradients and s.dc += d loss/d c. */
+function blockBackward(
+  ops: Ops, dW: BlockParams<Tensor>, s: BackwardScratch, a: BlockActs, h: Tensor, c: Tensor, W: BlockParams<Tensor>, n: Dims,
+  d: DropoutSpec | null, i: number,
+): void {
+  const { B, R, F } = n;
+  // MLP branch: hOut = hMid + gate_mlp·dropout(mlpY)
+  ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.mlpYd! : a.mlpY, a.mod, n.gateMlp);
+  linearBackward(ops, s.dfcAct, dW.mlp2, undropBranch(ops, s, s.dy, d, i, MLP_BRANCH, n), a.fcAct, W.mlp2, R);
+  ops.geluBackward(s.dfc, a.fc, s.dfcAct, R * F, 'tanh');
+  linearBackward(ops, s.dln, dW.mlp0, s.dfc, a.ln2, W.mlp0, R);
+  ops.lnModulateBackward(s.dh, dW.norm2, s.dmod, s.dln, a.hMid, a.mean2, a.rstd2, W.norm2, a.mod, n.ln2);
+  // attention branch: hMid = h + gate_msa·dropout(attnY)
+  ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.attnYd! : a.attnY, a.mod, n.gateMsa);
+  linearBackward(ops, s.dO, dW.attnOut, undropBranch(ops, s, s.dy, d, i, ATTN_BRANCH, n), a.o, W.attnOut, R);
+  ops.attentionBackward(s.dq, s.dk, s.dv, s.datt, s.dO, a.att, a.q, a.k, a.v, a.o, n.attn);
+  ops.ropeBackward(s.dqkv, s.dq, s.dk, s.dv, n.attn);
+  linearBackward(ops, s.dln, dW.attnQkv, s.dqkv, a.ln1, W.attnQkv, R);
+  ops.lnModulateBackward(s.dh, dW.norm1, s.dmod, s.dln, h, a.mean1, a.rstd1, W.norm1, a.mod, n.ln1);
+  linearBackward(ops, s.dc, dW.adaLN, s.dmod, c, W.adaLN, B, true);
+}
+
+/** DDitFinalLayer: logits = linear(LN(h)·(1 + scale) + shift). */
+function finalLayerForward(ops: Ops, logits: Tensor, a: FinalActs, h: Tensor, c: Tensor, W: FinalLayerParams<Tensor>, n: Dims): void {
+  linearForward(ops, a.mod, c, W.adaLN, n.B);
+  ops.lnModulate(a.ln, a.mean, a.rstd, h, W.normFinal, a.mod, n.lnFinal);
+  linearForward(ops, logits, a.ln, W.linear, n.R);
+}
+
+/** From dlogits: s.dh = d loss/d h (overwritten), s.dc = d loss/d c (overwritten), the layer's gradients. */
+function finalLayerBackward(
+  ops: Ops, dW: FinalLayerParams<Tensor>, s: BackwardScratch, dlogits: Tensor, a: FinalActs, h: Tensor, c: Tensor, W: FinalLayerParams<Tensor>, n: Dims,
+): void {
+  linearBackward(ops, s.dln, dW.linear, dlogits, a.ln, W.linear, n.R);
+  ops.fill(s.dh, 0, n.R * n.D);
+  ops.lnModulateBackward(s.dh, dW.normFinal, s.dmodFinal, s.dln, h, a.mean, a.rstd, W.normFinal, a.mod, n.lnFinal);
+  linearBackward(ops, s.dc, dW.adaLN, s.dmodFinal, c, W.adaLN, n.B);
+}
+
+/** The learnable loss weighting head: w[B] = mlp.2(gelu(mlp.0(s_embed(t)))). */
+function lossWeightingForward(ops: Ops, w: Tensor, a: LossWeightActs, t: Tensor, W: LossWeightingParams<Tensor>, n: Dims): void {
+  timeEmbedderForward(ops, a.emb, a.time, t, W.sEmbed, n, false);
+  linearForward(ops, a.hid, a.emb, W.mlp0, n.B);
+  ops.gelu(a.hidAct, a.hid, n.B * LOSS_WEIGHT_HIDDEN, 'erf');
+  linearForward(ops, w, a.hidAct, W.mlp2, n.B);
+}
+
+function lossWeightingBackward(
+  ops: Ops, dW: LossWeightingParams<Tensor>, s: BackwardScratch, dw: Tensor, a: LossWeightActs, W: LossWeightingParams<Tensor>, n: Dims,
+): void {
+  linearBackward(ops, s.dlwHidAct, dW.mlp2, dw, a.hidAct, W.mlp2, n.B);
+  ops.geluBackward(s.dlwHid, a.hid, s.dlwHidAct, n.B * LOSS_WEIGHT_HIDDEN, 'erf');
+  linearBackward(ops, s.dlwEmb, dW.mlp0, s.dlwHid, a.emb, W.mlp0, n.B);
+  timeEmbedderBackward(ops, dW.sEmbed, s, s.dlwEmb, a.time, W.sEmbed, n);
+}
+
+// ---------------------------------------------------------------------------
+// The model
+
+type Alloc = (n: number, label: string) => Tensor;
+
+function allocActivations(T: Alloc, cfg: DiTConfig, n: Dims, dropout: boolean): DiTActivations {
+  const { B, L, R, D, C, F } = n;
+  const timeActs = (label: string): TimeActs => ({ feat: T(B * TIME_FEATURES, `${label}.feat`), pre: T(B * C, `${label}.pre`), act: T(B * C, `${label}.act`) });
+  const cond: CondActs = {
+    time: timeActs('sigma_map'), timePrime: cfg.twoTime ? timeActs('sigma_map_prime') : null,
+    emb: T(B * C, 'emb'), c: T(B * C, 'c'),
+  };
+  const hs = Array.from({ length: cfg.blocks + 1 }, (_, i) => T(R * D, `h${i}`));
+  const blocks = Array.from({ length: cfg.blocks }, (_, i): BlockActs => {
+    const b = `blocks.${i}`;
+    return {
+      mod: T(B * blockAdaLn(D).stride, `${b}.mod`),
+      ln1: T(R * D, `${b}.ln1`), mean1: T(R, `${b}.mean1`), rstd1: T(R, `${b}.rstd1`),
+      qkv: T(R * 3 * D, `${b}.qkv`), q: T(R * D, `${b}.q`), k: T(R * D, `${b}.k`), v: T(R * D, `${b}.v`),
+      att: T(B * cfg.heads * L * L, `${b}.att`), o: T(R * D, `${b}.o`), attnY: T(R * D, `${b}.attnY`),
+      hMid: T(R * D, `${b}.hMid`),
+      ln2: T(R * D, `${b}.ln2`), mean2: T(R, `${b}.mean2`), rstd2: T(R, `${b}.rstd2`),
+      fc: T(R * F, `${b}.fc`), fcAct: T(R * F, `${b}.fcAct`), mlpY: T(R * D, `${b}.mlpY`),
+      attnYd: dropout ? T(R * D, `${b}.attnYd`) : null,
+      mlpYd: dropout ? T(R * D, `${b}.mlpYd`) : null,
+    };
+  });
+  const final: FinalActs = {
+    mod: T(B * finalAdaLn(D).stride, 'output.mod'),
+    ln: T(R * D, 'output.ln'), mean: T(R, 'output.mean'), rstd: T(R, 'output.rstd'),
+  };
+  const lw: LossWeightActs | null = cfg.lossWeighting
+    ? { time: timeActs('lw.s_embed'), emb: T(B * C, 'lw.emb'), hid: T(B * LOSS_WEIGHT_HIDDEN, 'lw.hid'), hidAct: T(B * LOSS_WEIGHT_HIDDEN, 'lw.hidAct') }
+    : null;
+  return { cond, hs, blocks, final, lw };
+}
+
+function allocScratch(T: Alloc, cfg: DiTConfig, n: Dims): BackwardScratch {
+  const { B, L, R, D, C, F } = n;
+  return {
+    dh: T(R * D, 'dh'), dyd: T(R * D, 'dyd'), dy: T(R * D, 'dy'), dln: T(R * D, 'dln'),
+    dmod: T(B * blockAdaLn(D).stride, 'dmod'), dmodFinal: T(B * finalAdaLn(D).stride, 'dmodFinal'),
+    dfcAct: T(R * F, 'dfcAct'), dfc: T(R * F, 'dfc'), dO: T(R * D, 'dO'),
+    dq: T(R * D, 'dq'), dk: T(R * D, 'dk'), dv: T(R * D, 'dv'), datt: T(B * cfg.heads * L * L, 'datt'),
+    dqkv: T(R * 3 * D, 'dqkv'), dc: T(B * C, 'dc'), demb: T(B * C, 'demb'), dtime: T(B * C, 'dtime'), dtimePre: T(B * C, 'dtimePre'),
+    dlwEmb: T(B * C, 'dlwEmb'), dlwHidAct: T(B * LOSS_WEIGHT_HIDDEN, 'dlwHidAct'), dlwHid: T(B * LOSS_WEIGHT_HIDDEN, 'dlwHid'),
+  };
+}
 
 export class DiT {
   readonly layout: ParamLayout;
@@ -51,8 +370,10 @@ export class DiT {
   /** Flat parameters and gradients, laid out by `layout`. */
   readonly params: Tensor;
   readonly grads: Tensor;
-  readonly p: ParamViews;
-  readonly g: ParamViews;
+  /** Typed views of `params`. */
+  readonly p: DiTParams<Tensor>;
+  /** Typed views of `grads` (null for an inference-only model). */
+  readonly g: DiTParams<Tensor> | null;
 
   // Inputs, written by the caller.
   /** x [B, L, V]: a noisy one-hot, or probabilities. */
@@ -78,15 +399,10 @@ export class DiT {
   /** d loss / d x [B, L, V] when backward is asked for it. */
   readonly dx: Tensor;
 
-  private readonly time: TimeActs;
-  private readonly timePrime: TimeActs | null;
-  private readonly lw: { time: TimeActs; emb: Tensor; hid: Tensor; hidAct: Tensor } | null;
-  private readonly emb: Tensor; private readonly c: Tensor;
-  private readonly hs: Tensor[];
-  private readonly blocks: BlockActs[];
-  private readonly modOut: Tensor; private readonly lnf: Tensor; private readonly meanf: Tensor; private readonly rstdf: Tensor;
-  // backward scratch
-  private readonly s: Record<string, Tensor>;
+  private readonly dims: Dims;
+  private readonly acts: DiTActivations;
+  /** Null for an inference-only model. */
+  private readonly scratch: BackwardScratch | null;
   /** Every tensor this model allocated (not shared parameters), for release(). */
   private readonly owned: Tensor[] = [];
 
@@ -97,129 +413,37 @@ export class DiT {
     validateConfig(cfg);
     this.layout = paramLayout(cfg);
     this.B = batch;
-    const { vocab: V, length: L, hidden: D, cond: C, heads: H } = cfg;
-    const R = batch * L, F = cfg.mlpRatio * D, d = D / H;
+    const n = this.dims = modelDims(cfg, batch);
+    const { R, V } = n;
     this.rows = R;
-    const T = (n: number, label: string) => { const t = backend.tensor(n, label); this.owned.push(t); return t; };
+    const T: Alloc = (size, label) => { const t = backend.tensor(size, label); this.owned.push(t); return t; };
     this.inference = shared?.inference ?? false;
     // Inference only (samplers, frozen teachers): no gradients, no backward scratch.
     const none = this.inference ? T(1, 'no gradients (inference only)') : null;
-    const G = (n: number, label: string) => none ?? T(n, label);
+    const G: Alloc = (size, label) => none ?? T(size, label);
     this.params = shared?.params ?? T(this.layout.total, 'params');
     this.grads = shared?.grads ?? G(this.layout.total, 'grads');
-    this.p = new Map();
-    this.g = new Map();
-    for (const s of this.layout.specs) {
-      this.p.set(s.name, backend.view(this.params, s.offset, s.size, s.name));
-      if (!none) this.g.set(s.name, backend.view(this.grads, s.offset, s.size, `grad.${s.name}`));
-    }
+    this.p = tensorViews(backend, this.params, this.layout);
+    this.g = none ? null : tensorViews(backend, this.grads, this.layout, 'grad.');
     this.x = T(R * V, 'x');
     this.t = T(batch, 't');
     this.tPrime = cfg.twoTime ? T(batch, "t'") : null;
     this.targets = backend.tensor(R, 'targets', 'u32');
     this.owned.push(this.targets);
-    const timeActs = (label: string): TimeActs => ({ feat: T(batch * TIME_FEATURES, `${label}.feat`), pre: T(batch * C, `${label}.pre`), act: T(batch * C, `${label}.act`) });
-    this.time = timeActs('sigma_map');
-    this.timePrime = cfg.twoTime ? timeActs('sigma_map_prime') : null;
-    this.emb = T(batch * C, 'emb');
-    this.c = T(batch * C, 'c');
-    this.hs = [];
-    for (let i = 0; i <= cfg.blocks; i++) this.hs.push(T(R * D, `h${i}`));
-    this.blocks = [];
-    for (let i = 0; i < cfg.blocks; i++) {
-      const n = `blocks.${i}`;
-      this.blocks.push({
-        mod: T(batch * 6 * D, `${n}.mod`),
-        ln1: T(R * D, `${n}.ln1`), mean1: T(R, `${n}.mean1`), rstd1: T(R, `${n}.rstd1`),
-        qkv: T(R * 3 * D, `${n}.qkv`), q: T(R * D, `${n}.q`), k: T(R * D, `${n}.k`), v: T(R * D, `${n}.v`),
-        att: T(batch * H * L * L, `${n}.att`), o: T(R * D, `${n}.o`), attnY: T(R * D, `${n}.attnY`),
-        hMid: T(R * D, `${n}.hMid`),
-        ln2: T(R * D, `${n}.ln2`), mean2: T(R, `${n}.mean2`), rstd2: T(R, `${n}.rstd2`),
-        fc: T(R * F, `${n}.fc`), fcAct: T(R * F, `${n}.fcAct`), mlpY: T(R * D, `${n}.mlpY`),
-        attnYd: shared?.dropout ? T(R * D, `${n}.attnYd`) : null,
-        mlpYd: shared?.dropout ? T(R * D, `${n}.mlpYd`) : null,
-      });
-    }
-    void d;
-    this.modOut = T(batch * 2 * D, 'output.mod');
-    this.lnf = T(R * D, 'output.ln'); this.meanf = T(R, 'output.mean'); this.rstdf = T(R, 'output.rstd');
+    this.acts = allocActivations(T, cfg, n, shared?.dropout ?? false);
     this.logits = T(R * V, 'logits');
-    this.lw = cfg.lossWeighting
-      ? { time: timeActs('lw.s_embed'), emb: T(batch * C, 'lw.emb'), hid: T(batch * LOSS_WEIGHT_HIDDEN, 'lw.hid'), hidAct: T(batch * LOSS_WEIGHT_HIDDEN, 'lw.hidAct') }
-      : null;
     this.w = cfg.lossWeighting ? T(batch, 'w') : null;
     this.ce = T(R, 'ce'); this.perToken = T(R, 'perToken'); this.loss = T(1, 'loss');
     this.dlogits = G(R * V, 'dlogits');
     this.dw = cfg.lossWeighting ? G(batch, 'dw') : null;
     this.dce = T(R, 'dce');
     this.dx = G(R * V, 'dx');
-    this.s = none ? {} : {
-      dh: T(R * D, 'dh'), dyd: T(R * D, 'dyd'), dmodOut: T(batch * 2 * D, 'dmodOut'), dln: T(R * D, 'dln'), dy: T(R * D, 'dy'), dmod: T(batch * 6 * D, 'dmod'),
-      dfcAct: T(R * F, 'dfcAct'), dfc: T(R * F, 'dfc'), dO: T(R * D, 'dO'),
-      dq: T(R * D, 'dq'), dk: T(R * D, 'dk'), dv: T(R * D, 'dv'), datt: T(batch * H * L * L, 'datt'),
-      dqkv: T(R * 3 * D, 'dqkv'), dc: T(batch * C, 'dc'), demb: T(batch * C, 'demb'), dtime: T(batch * C, 'dtime'), dtimePre: T(batch * C, 'dtimePre'),
-      dlwEmb: T(batch * C, 'dlwEmb'), dlwHidAct: T(batch * LOSS_WEIGHT_HIDDEN, 'dlwHidAct'), dlwHid: T(batch * LOSS_WEIGHT_HIDDEN, 'dlwHid'),
-    };
+    this.scratch = none ? null : allocScratch(T, cfg, n);
   }
 
   /** Give every tensor this model allocated back to the backend's pool. */
   release(): void {
     for (const t of this.owned.splice(0)) this.backend.release(t);
-  }
-
-  private attn(): AttentionParams {
-    const { length, heads, hidden, softcap, causal } = this.cfg;
-    return { batch: this.B, length, heads, headDim: hidden / heads, softcap, causal: causal ?? false };
-  }
-  private lnp(modStride: number, shiftOffset: number, scaleOffset: number): LnModulateParams {
-    const D = this.cfg.hidden;
-    return { rows: this.rows, dim: D, rowsPerItem: this.cfg.length, modStride, shiftOffset, scaleOffset, eps: LN_EPS };
-  }
-  private gp(gateOffset: number): GateParams {
-    const D = this.cfg.hidden;
-    return { rows: this.rows, dim: D, rowsPerItem: this.cfg.length, modStride: 6 * D, gateOffset };
-  }
-
-  /** y[rows, out] = x[rows, in]·Wᵀ (+ b). */
-  private linear(y: Tensor, x: Tensor, name: string, rows: number, accumulate = false): void {
-    const spec = this.layout.byName.get(`${name}.weight`)!;
-    const [out, inp] = spec.shape;
-    this.backend.ops.matmul(y, x, this.p.get(`${name}.weight`)!, { M: rows, N: out, K: inp, transB: true, accumulate }, this.p.get(`${name}.bias`));
-  }
-  /** Gradients of `linear`: dW = dyᵀ·x, db = Σ dy, and dx (+)= dy·W when asked. */
-  private linearBackward(dx: Tensor | null, dy: Tensor, x: Tensor, name: string, rows: number, accumulateDx = false): void {
-    const ops = this.backend.ops;
-    const [out, inp] = this.layout.byName.get(`${name}.weight`)!.shape;
-    ops.matmul(this.g.get(`${name}.weight`)!, dy, x, { M: out, N: inp, K: rows, transA: true });
-    const db = this.g.get(`${name}.bias`);
-    if (db) ops.sumRows(db, dy, rows, out);
-    if (dx) ops.matmul(dx, dy, this.p.get(`${name}.weight`)!, { M: rows, N: inp, K: out, accumulate: accumulateDx });
-  }
-
-  private timeEmbedder(a: TimeActs, t: Tensor, prefix: string, out: Tensor, accumulate: boolean): void {
-    const ops = this.backend.ops, B = this.B, C = this.cfg.cond;
-    ops.timeEmbedding(a.feat, t, B, TIME_FEATURES);
-    this.linear(a.pre, a.feat, `${prefix}.mlp.0`, B);
-    ops.silu(a.act, a.pre, B * C);
-    this.linear(out, a.act, `${prefix}.mlp.2`, B, accumulate);
-  }
-  private timeEmbedderBackward(a: TimeActs, dout: Tensor, prefix: string): void {
-    const s = this.s, B = this.B, C = this.cfg.cond;
-    this.linearBackward(s.dtime, dout, a.act, `${prefix}.mlp.2`, B);
-    this.backend.ops.siluBackward(s.dtimePre, a.pre, s.dtime, B * C);
-    this.linearBackward(null, s.dtimePre, a.feat, `${prefix}.mlp.0`, B);
-  }
-
-  private dropoutCounter(d: DropoutSpec, block: number, branch: number): Scalar {
-    return () => scalar(d.counter) * 256 + block * 2 + branch;
-  }
-
-  /** The residual branch y after dropout (y itself without it). */
-  private dropped(y: Tensor, yd: Tensor | null, d: DropoutSpec | undefined, block: number, branch: number): Tensor {
-    if (!d || d.p <= 0) return y;
-    if (!yd) throw new Error('this DiT was built without dropout buffers (pass { dropout: true })');
-    this.backend.ops.dropout(yd, y, this.rows * this.cfg.hidden, d.p, d.seed, this.dropoutCounter(d, block, branch));
-    return yd;
   }
 
   /**
@@ -237,41 +461,13 @@ export class DiT {
 
   /** logits = DiT(x, t[, t']) and, with loss weighting, w(t). */
   forward(opts: ForwardOptions = {}): void {
-    const ops = this.backend.ops, cfg = this.cfg, B = this.B, R = this.rows;
-    const { vocab: V, hidden: D, cond: C } = cfg;
-    const F = cfg.mlpRatio * D;
-    this.timeEmbedder(this.time, this.t, 'sigma_map', this.emb, false);
-    if (this.timePrime && this.tPrime) this.timeEmbedder(this.timePrime, this.tPrime, 'sigma_map_prime', this.emb, true);
-    ops.silu(this.c, this.emb, B * C);
-    ops.matmul(this.hs[0], this.x, this.p.get('vocab_embed.embedding')!, { M: R, N: D, K: V });
-    const ap = this.attn();
-    for (let i = 0; i < cfg.blocks; i++) {
-      const a = this.blocks[i], n = `blocks.${i}`, h = this.hs[i];
-      this.linear(a.mod, this.c, `${n}.adaLN_modulation`, B);
-      ops.lnModulate(a.ln1, a.mean1, a.rstd1, h, this.p.get(`${n}.norm1.weight`)!, a.mod, this.lnp(6 * D, 0, D));
-      this.linear(a.qkv, a.ln1, `${n}.attn_qkv`, R);
-      ops.rope(a.q, a.k, a.v, a.qkv, ap);
-      ops.attention(a.o, a.att, a.q, a.k, a.v, ap);
-      this.linear(a.attnY, a.o, `${n}.attn_out`, R);
-      ops.axpby(a.hMid, 1, h, 0, h, R * D);
-      ops.gateResidual(a.hMid, this.dropped(a.attnY, a.attnYd, opts.dropout, i, 0), a.mod, this.gp(2 * D));
-      ops.lnModulate(a.ln2, a.mean2, a.rstd2, a.hMid, this.p.get(`${n}.norm2.weight`)!, a.mod, this.lnp(6 * D, 3 * D, 4 * D));
-      this.linear(a.fc, a.ln2, `${n}.mlp.0`, R);
-      ops.gelu(a.fcAct, a.fc, R * F, 'tanh');
-      this.linear(a.mlpY, a.fcAct, `${n}.mlp.2`, R);
-      ops.axpby(this.hs[i + 1], 1, a.hMid, 0, a.hMid, R * D);
-      ops.gateResidual(this.hs[i + 1], this.dropped(a.mlpY, a.mlpYd, opts.dropout, i, 1), a.mod, this.gp(5 * D));
-    }
-    this.linear(this.modOut, this.c, 'output_layer.adaLN_modulation', B);
-    ops.lnModulate(this.lnf, this.meanf, this.rstdf, this.hs[cfg.blocks], this.p.get('output_layer.norm_final.weight')!, this.modOut, this.lnp(2 * D, 0, D));
-    this.linear(this.logits, this.lnf, 'output_layer.linear', R);
-    if (this.lw && this.w) {
-      const lw = this.lw;
-      this.timeEmbedder(lw.time, this.t, 'learnable_loss_weighting.s_embed', lw.emb, false);
-      this.linear(lw.hid, lw.emb, 'learnable_loss_weighting.mlp.0', B);
-      ops.gelu(lw.hidAct, lw.hid, B * LOSS_WEIGHT_HIDDEN, 'erf');
-      this.linear(this.w, lw.hidAct, 'learnable_loss_weighting.mlp.2', B);
-    }
+    const ops = this.backend.ops, n = this.dims, p = this.p, a = this.acts, c = a.cond.c;
+    const d = activeDropout(opts.dropout);
+    conditioningForward(ops, a.cond, this.t, this.tPrime, p, n);
+    embedForward(ops, a.hs[0], this.x, p.vocabEmbed, n);
+    p.blocks.forEach((W, i) => blockForward(ops, a.hs[i + 1], a.blocks[i], a.hs[i], c, W, n, d, i));
+    finalLayerForward(ops, this.logits, a.final, a.hs[p.blocks.length], c, p.finalLayer, n);
+    if (p.lossWeighting && a.lw && this.w) lossWeightingForward(ops, this.w, a.lw, this.t, p.lossWeighting, n);
   }
 
   /**
@@ -288,56 +484,15 @@ export class DiT {
 
   /** Gradients of every parameter from `dlogits` (and `dw`), optionally of x. */
   backward(opts: BackwardOptions = {}): void {
-    if (this.inference) throw new Error('this DiT was built for inference only (no gradients)');
-    const ops = this.backend.ops, cfg = this.cfg, B = this.B, R = this.rows, s = this.s;
-    const { vocab: V, hidden: D, cond: C } = cfg;
-    const F = cfg.mlpRatio * D;
-    const ap = this.attn();
-    // output layer
-    this.linearBackward(s.dln, this.dlogits, this.lnf, 'output_layer.linear', R);
-    ops.fill(s.dh, 0, R * D);
-    ops.lnModulateBackward(s.dh, this.g.get('output_layer.norm_final.weight')!, s.dmodOut, s.dln, this.hs[cfg.blocks],
-      this.meanf, this.rstdf, this.p.get('output_layer.norm_final.weight')!, this.modOut, this.lnp(2 * D, 0, D));
-    this.linearBackward(s.dc, s.dmodOut, this.c, 'output_layer.adaLN_modulation', B);
-    const d = opts.dropout && opts.dropout.p > 0 ? opts.dropout : undefined;
-    /** d loss/d branch output, through the dropout mask when there is one. */
-    const undrop = (g: Tensor, block: number, branch: number): Tensor => {
-      if (!d) return g;
-      ops.dropout(s.dyd, g, R * D, d.p, d.seed, this.dropoutCounter(d, block, branch));
-      return s.dyd;
-    };
-    for (let i = cfg.blocks - 1; i >= 0; i--) {
-      const a = this.blocks[i], n = `blocks.${i}`;
-      // MLP branch: h_out = hMid + gate_mlp·dropout(mlpY)
-      ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.mlpYd! : a.mlpY, a.mod, this.gp(5 * D));
-      this.linearBackward(s.dfcAct, undrop(s.dy, i, 1), a.fcAct, `${n}.mlp.2`, R);
-      ops.geluBackward(s.dfc, a.fc, s.dfcAct, R * F, 'tanh');
-      this.linearBackward(s.dln, s.dfc, a.ln2, `${n}.mlp.0`, R);
-      ops.lnModulateBackward(s.dh, this.g.get(`${n}.norm2.weight`)!, s.dmod, s.dln, a.hMid, a.mean2, a.rstd2,
-        this.p.get(`${n}.norm2.weight`)!, a.mod, this.lnp(6 * D, 3 * D, 4 * D));
-      // attention branch: hMid = h_in + gate_msa·dropout(attnY)
-      ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.attnYd! : a.attnY, a.mod, this.gp(2 * D));
-      this.linearBackward(s.dO, undrop(s.dy, i, 0), a.o, `${n}.attn_out`, R);
-      ops.attentionBackward(s.dq, s.dk, s.dv, s.datt, s.dO, a.att, a.q, a.k, a.v, a.o, ap);
-      ops.ropeBackward(s.dqkv, s.dq, s.dk, s.dv, ap);
-      this.linearBackward(s.dln, s.dqkv, a.ln1, `${n}.attn_qkv`, R);
-      ops.lnModulateBackward(s.dh, this.g.get(`${n}.norm1.weight`)!, s.dmod, s.dln, this.hs[i], a.mean1, a.rstd1,
-        this.p.get(`${n}.norm1.weight`)!, a.mod, this.lnp(6 * D, 0, D));
-      this.linearBackward(s.dc, s.dmod, this.c, `${n}.adaLN_modulation`, B, true);
-    }
-    // embedding: h0 = x·E
-    ops.matmul(this.g.get('vocab_embed.embedding')!, this.x, s.dh, { M: V, N: D, K: R, transA: true });
-    if (opts.inputGrad) ops.matmul(this.dx, s.dh, this.p.get('vocab_embed.embedding')!, { M: R, N: V, K: D, transB: true });
-    // conditioning: c = silu(emb), emb = sigma_map(t) [+ sigma_map_prime(t')]
-    ops.siluBackward(s.demb, this.emb, s.dc, B * C);
-    this.timeEmbedderBackward(this.time, s.demb, 'sigma_map');
-    if (this.timePrime) this.timeEmbedderBackward(this.timePrime, s.demb, 'sigma_map_prime');
-    if (this.lw && this.dw) {
-      const lw = this.lw;
-      this.linearBackward(s.dlwHidAct, this.dw, lw.hidAct, 'learnable_loss_weighting.mlp.2', B);
-      ops.geluBackward(s.dlwHid, lw.hid, s.dlwHidAct, B * LOSS_WEIGHT_HIDDEN, 'erf');
-      this.linearBackward(s.dlwEmb, s.dlwHid, lw.emb, 'learnable_loss_weighting.mlp.0', B);
-      this.timeEmbedderBackward(lw.time, s.dlwEmb, 'learnable_loss_weighting.s_embed');
-    }
+    const g = this.g, s = this.scratch;
+    if (this.inference || !g || !s) throw new Error('this DiT was built for inference only (no gradients)');
+    const ops = this.backend.ops, n = this.dims, p = this.p, a = this.acts, c = a.cond.c;
+    const d = activeDropout(opts.dropout);
+    const last = p.blocks.length;
+    finalLayerBackward(ops, g.finalLayer, s, this.dlogits, a.final, a.hs[last], c, p.finalLayer, n);
+    for (let i = last - 1; i >= 0; i--) blockBackward(ops, g.blocks[i], s, a.blocks[i], a.hs[i], c, p.blocks[i], n, d, i);
+    embedBackward(ops, opts.inputGrad ? this.dx : null, g.vocabEmbed, s.dh, this.x, p.vocabEmbed, n);
+    conditioningBackward(ops, g, s, a.cond, p, n);
+    if (p.lossWeighting && g.lossWeighting && a.lw && this.dw) lossWeightingBackward(ops, g.lossWeighting, s, this.dw, a.lw, p.lossWeighting, n);
   }
 }
