@@ -15,6 +15,7 @@ import type { TimeMap } from '../flm/timeMap.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { initParams } from '../model/init.ts';
 import { paramLayout } from '../model/layout.ts';
+import { forEachShared, hostViews, type DiTParams, type Linear } from '../model/params.ts';
 
 export type Stage = 1 | 2;
 
@@ -22,21 +23,24 @@ export function studentConfig(stage: Stage, teacher: DiTConfig): DiTConfig {
   return { ...teacher, twoTime: true, lossWeighting: stage === 1 ? true : teacher.lossWeighting };
 }
 
-const ZEROED: Record<Stage, RegExp> = {
-  1: /^(sigma_map_prime\.mlp\.2|output_layer\.linear|output_layer\.adaLN_modulation)\./,
-  2: /^sigma_map_prime\.mlp\.2\./,
-};
+/** The layers zeroed after the copy: g starts at exactly 0 (stage 1), δ at f (stage 2). */
+function zeroedLayers(stage: Stage, p: DiTParams<Float32Array>): Linear<Float32Array>[] {
+  const prime = p.sigmaMapPrime;
+  if (!prime) throw new Error('a student is a two-time model');
+  return stage === 1 ? [prime.mlp2, p.finalLayer.linear, p.finalLayer.adaLN] : [prime.mlp2];
+}
 
 export function initStudent(stage: Stage, teacher: DiTConfig, teacherWeights: Float32Array, seed: number): { config: DiTConfig; params: Float32Array } {
   const config = studentConfig(stage, teacher);
-  const layout = paramLayout(config), tLayout = paramLayout(teacher);
+  const layout = paramLayout(config);
   const params = initParams(layout, seed);
-  const from = new Map(tLayout.specs.map((s) => [s.name, s]));
-  for (const spec of layout.specs) {
-    const src = from.get(spec.name);
-    if (src && src.size === spec.size) params.set(teacherWeights.subarray(src.offset, src.offset + src.size), spec.offset);
-    if (ZEROED[stage].test(spec.name)) params.fill(0, spec.offset, spec.offset + spec.size);
-  }
+  const student = hostViews(params, layout);
+  // Every weight the teacher has (the student has the teacher's shape, plus parts).
+  forEachShared(student, hostViews(teacherWeights, paramLayout(teacher)), (dst, src) => {
+    if (dst.length !== src.length) throw new Error(`initStudent: a ${dst.length}-float weight against the teacher's ${src.length}`);
+    dst.set(src);
+  });
+  for (const l of zeroedLayers(stage, student)) { l.weight.fill(0); l.bias?.fill(0); }
   return { config, params };
 }
 
