@@ -142,9 +142,13 @@ function checkExpect(cfg: DiTConfig, expect: Partial<DiTConfig> | undefined): vo
   }
 }
 
-/** All tensors of one group, checked: undefined if the (optional) group is wholly absent. */
-function readGroup(file: StFile, layout: ParamLayout, g: Group, used: Set<string>): Float32Array | undefined {
-  const prefix = PREFIX[g];
+/**
+ * The tensors `prefix + name` of every parameter in `layout`, checked (all
+ * present, the layout's shapes, floating-point, finite) and laid out flat in
+ * one array: how checkpoints, their EMA and moments, and the official
+ * fixtures are read. `what` names the group in messages ("weights").
+ */
+export function layoutWeights(file: StFile, layout: ParamLayout, prefix = '', what = 'weights', used?: Set<string>): Float32Array {
   const present: [ParamSpec, StTensor][] = [];
   const missing: string[] = [];
   for (const s of layout.specs) {
@@ -152,14 +156,13 @@ function readGroup(file: StFile, layout: ParamLayout, g: Group, used: Set<string
     if (t) present.push([s, t]);
     else missing.push(prefix + s.name);
   }
-  if (g !== 'params' && present.length === 0) return undefined;
   if (missing.length > 0) {
     const first = missing.slice(0, 3).join(', ');
     const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
-    const partial = g === 'params' ? '' : ` (the ${GROUP_WORDS[g]} are incomplete)`;
+    const partial = present.length > 0 && what !== 'weights' ? ` (the ${what} are incomplete)` : '';
     throw new CheckpointError(
       'missing-tensor',
-      `This checkpoint is incomplete: ${missing.length} of the ${layout.specs.length} ${GROUP_WORDS[g]} tensors the model needs are missing${partial}: ${first}${more}.`,
+      `This checkpoint is incomplete: ${missing.length} of the ${layout.specs.length} ${what} tensors the model needs are missing${partial}: ${first}${more}.`,
     );
   }
   // Shapes first, so that a metadata config that disagrees with the tensors
@@ -182,14 +185,40 @@ function readGroup(file: StFile, layout: ParamLayout, g: Group, used: Set<string
       if (!Number.isFinite(data[i])) {
         throw new CheckpointError(
           'non-finite',
-          `Tensor ${prefix + s.name} contains ${data[i]} (not-a-number or infinite ${GROUP_WORDS[g]}): the checkpoint is damaged, probably saved after training diverged.`,
+          `Tensor ${prefix + s.name} contains ${data[i]} (not-a-number or infinite ${what}): the checkpoint is damaged, probably saved after training diverged.`,
         );
       }
     }
     flat.set(data, s.offset);
-    used.add(prefix + s.name);
+    used?.add(prefix + s.name);
   }
   return flat;
+}
+
+/** All tensors of one group, checked: undefined if the (optional) group is wholly absent. */
+function readGroup(file: StFile, layout: ParamLayout, g: Group, used: Set<string>): Float32Array | undefined {
+  const prefix = PREFIX[g];
+  if (g !== 'params' && !layout.specs.some((s) => file.tensors.has(prefix + s.name))) return undefined;
+  return layoutWeights(file, layout, prefix, GROUP_WORDS[g], used);
+}
+
+/**
+ * Check a rotary `inv_freq` buffer against the frequencies of head size
+ * `headDim` (FLM Studio supports only the reference base).
+ */
+export function checkInvFreq(name: string, inv: StTensor, headDim: number): void {
+  const want = ropeInvFreq(headDim);
+  if (!sameShape(inv.shape, [want.length])) {
+    throw new CheckpointError('shape-mismatch', `Tensor ${name} has shape ${fmtShape(inv.shape)}, but head size ${headDim} needs [${want.length}].`);
+  }
+  const got = toFloat32(inv);
+  const i = want.findIndex((w, j) => !(Math.abs(got[j] - w) <= 1e-6 * Math.abs(w)));
+  if (i >= 0) {
+    throw new CheckpointError(
+      'shape-mismatch',
+      `Tensor ${name} holds ${got[i]} at index ${i} where the rotary position embedding of this model has ${want[i]}: it uses a different rotary base, which FLM Studio does not support.`,
+    );
+  }
 }
 
 /**
@@ -234,19 +263,7 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number; e
   const inv = file.tensors.get(INV_FREQ);
   if (inv) {
     used.add(INV_FREQ);
-    const d = config.hidden / config.heads;
-    const want = ropeInvFreq(d);
-    if (!sameShape(inv.shape, [want.length])) {
-      throw new CheckpointError('shape-mismatch', `Tensor ${INV_FREQ} has shape ${fmtShape(inv.shape)}, but head size ${d} needs [${want.length}].`);
-    }
-    const got = toFloat32(inv);
-    const i = want.findIndex((w, j) => !(Math.abs(got[j] - w) <= 1e-6 * Math.abs(w)));
-    if (i >= 0) {
-      throw new CheckpointError(
-        'shape-mismatch',
-        `Tensor ${INV_FREQ} holds ${got[i]} at index ${i} where the rotary position embedding of this model has ${want[i]}: it uses a different rotary base, which FLM Studio does not support.`,
-      );
-    }
+    checkInvFreq(INV_FREQ, inv, config.hidden / config.heads);
   }
 
   const extra = [...file.tensors.keys()].filter((k) => !used.has(k));

@@ -6,7 +6,7 @@
  * read from the file's `__metadata__` and tensor shapes.
  */
 import type { Backend } from '../engine/backend.ts';
-import { ropeInvFreq } from '../engine/host/rope.ts';
+import { checkInvFreq, layoutWeights } from '../io/checkpoint.ts';
 import { readSafetensors, toFloat32, type StFile } from '../io/safetensors.ts';
 import { configFromMetadata, type DiTConfig } from '../model/config.ts';
 import { DiT } from '../model/dit.ts';
@@ -53,22 +53,11 @@ export function configOfFixture(f: StFile): DiTConfig {
   return configFromMetadata(meta);
 }
 
-/** Upload `param.*` (or bare official names with prefix '') into the model. */
 /** A fixture's `param.*` tensors as one flat array in `layout` (the rotary buffer, when present, is checked). */
 export function fixtureParams(layout: ParamLayout, cfg: DiTConfig, f: StFile, prefix = 'param.'): Float32Array {
-  const flat = new Float32Array(layout.total);
-  for (const spec of layout.specs) {
-    const t = f.tensors.get(prefix + spec.name);
-    if (!t) throw new Error(`missing tensor ${prefix}${spec.name}`);
-    const shape = t.shape.join('×'), want = spec.shape.join('×');
-    if (shape !== want) throw new Error(`${prefix}${spec.name}: shape ${shape}, the model needs ${want}`);
-    flat.set(toFloat32(t), spec.offset);
-  }
+  const flat = layoutWeights(f, layout, prefix);
   const inv = f.tensors.get(prefix + 'rotary_emb.inv_freq');
-  if (inv) {
-    const err = relL2(ropeInvFreq(cfg.hidden / cfg.heads), toFloat32(inv));
-    if (err > 1e-6) throw new Error(`rotary_emb.inv_freq differs from 1/10000^(2i/d) (rel. err ${err})`);
-  }
+  if (inv) checkInvFreq(prefix + 'rotary_emb.inv_freq', inv, cfg.hidden / cfg.heads);
   return flat;
 }
 
