@@ -174,8 +174,8 @@ export function layoutWeights(file: StFile, layout: ParamLayout, prefix = '', wh
         `Tensor ${prefix + s.name} has shape ${fmtShape(t.shape)} in the file, but the model described in its metadata needs ${fmtShape(s.shape)}.`,
       );
     }
-    if (t.dtype === 'BOOL' || t.dtype === 'I64' || t.dtype === 'U64') {
-      throw new CheckpointError('shape-mismatch', `Tensor ${prefix + s.name} holds ${t.dtype} values; model weights must be floating-point numbers.`);
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16' && t.dtype !== 'F64') {
+      throw new CheckpointError('shape-mismatch', `Tensor ${prefix + s.name} holds ${t.dtype} values; model weights must be floating-point numbers (F32, F16, BF16 or F64).`);
     }
   }
   const flat = new Float32Array(layout.total);

@@ -52,7 +52,14 @@ export type SafetensorsErrorCode =
   | 'OFFSETS_OUT_OF_BOUNDS'
   | 'SIZE_MISMATCH'
   | 'OVERLAPPING_TENSORS'
+  | 'GAP_BETWEEN_TENSORS'
+  | 'TRAILING_BYTES'
+  | 'DUPLICATE_KEY'
+  | 'HEADER_TOO_LARGE'
   | 'INVALID_TENSOR';
+
+/** The largest header the reader accepts (the reference implementation's limit). */
+export const MAX_HEADER_BYTES = 100_000_000;
 
 export class SafetensorsError extends Error {
   readonly code: SafetensorsErrorCode;
@@ -125,6 +132,40 @@ function numel(shape: unknown, name: string): number {
   return n;
 }
 
+/**
+ * The first key that an object of this JSON text names twice, or null. Run
+ * on text JSON.parse accepted, so only strings and nesting need care.
+ */
+function duplicateKey(json: string): string | null {
+  const stack: (Set<string> | null)[] = []; // one entry per open object (a Set) or array (null)
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (top.has(key)) return key;
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
+  return null;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -148,6 +189,12 @@ export function readSafetensors(bytes: Uint8Array): StFile {
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   const headerLen = hi * 0x1_0000_0000 + lo;
+  if (headerLen > MAX_HEADER_BYTES) {
+    throw new SafetensorsError(
+      'HEADER_TOO_LARGE',
+      `safetensors: the header claims ${headerLen} bytes, more than the ${MAX_HEADER_BYTES / 1e6} MB a header may have (damaged, or not a safetensors file?)`,
+    );
+  }
   if (headerLen > bytes.length - 8) {
     throw new SafetensorsError(
       'HEADER_OUT_OF_BOUNDS',
@@ -168,6 +215,10 @@ export function readSafetensors(bytes: Uint8Array): StFile {
   }
   if (!isPlainObject(header)) {
     throw new SafetensorsError('INVALID_HEADER', 'safetensors: header must be a JSON object mapping tensor names to descriptions');
+  }
+  const dup = duplicateKey(text);
+  if (dup !== null) {
+    throw new SafetensorsError('DUPLICATE_KEY', `safetensors: the header names ${JSON.stringify(dup)} twice (JSON would silently keep the last one)`);
   }
 
   const dataStart = 8 + headerLen;
@@ -226,11 +277,21 @@ export function readSafetensors(bytes: Uint8Array): StFile {
     entries.push({ name, dtype, shape: (desc.shape as number[]).slice(), begin, end });
   }
 
+  // The data section is the tensors' bytes back to back: no overlap, no gap, nothing after.
   const byStart = entries.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < byStart.length; i++) {
-    if (byStart[i].begin < byStart[i - 1].end) {
-      throw new SafetensorsError('OVERLAPPING_TENSORS', `tensors "${byStart[i - 1].name}" and "${byStart[i].name}" have overlapping data`);
+  let covered = 0;
+  for (const [i, e] of byStart.entries()) {
+    if (e.begin < covered) {
+      throw new SafetensorsError('OVERLAPPING_TENSORS', `tensors "${byStart[i - 1].name}" and "${e.name}" have overlapping data`);
     }
+    if (e.begin > covered) {
+      const before = i === 0 ? 'the start of the data section' : `tensor "${byStart[i - 1].name}"`;
+      throw new SafetensorsError('GAP_BETWEEN_TENSORS', `tensor "${e.name}" starts ${e.begin - covered} bytes after ${before}: the data section has a gap`);
+    }
+    covered = e.end;
+  }
+  if (covered !== dataLen) {
+    throw new SafetensorsError('TRAILING_BYTES', `safetensors: ${dataLen - covered} bytes follow the last tensor's data (damaged, or two files joined?)`);
   }
 
   const tensors = new Map<string, StTensor>();

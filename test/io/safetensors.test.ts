@@ -213,7 +213,7 @@ describe('readSafetensors error cases', () => {
     expectCode(() => readSafetensors(bad), 'HEADER_OUT_OF_BOUNDS');
     const huge = good.slice();
     new DataView(huge.buffer).setUint32(4, 1, true);
-    expectCode(() => readSafetensors(huge), 'HEADER_OUT_OF_BOUNDS');
+    expectCode(() => readSafetensors(huge), 'HEADER_TOO_LARGE');
     const big = fixture('checkpoint_flm.safetensors');
     expectCode(() => readSafetensors(big.subarray(0, 100)), 'HEADER_OUT_OF_BOUNDS');
   });
@@ -266,4 +266,49 @@ describe('readSafetensors error cases', () => {
     expect(f.metadata).toEqual({ a: 'b' });
     expect(Array.from(f.tensors.get('w')!.data as Int32Array)).toEqual([7, -8]);
   });
+
+describe('readSafetensors is as strict as the format', () => {
+  const t = (n: number): StTensor => ({ dtype: 'F32', shape: [n], data: new Float32Array(n).fill(1) });
+  const good = () => writeSafetensors({ a: t(2), b: t(3) }, { k: 'v' });
+  /** The file with its header text replaced (data section unchanged). */
+  const withHeader = (f: Uint8Array, edit: (h: string) => string, extra = new Uint8Array(0)) => {
+    const n = new DataView(f.buffer, f.byteOffset).getUint32(0, true);
+    const h = new TextEncoder().encode(edit(new TextDecoder().decode(f.subarray(8, 8 + n))));
+    const data = f.subarray(8 + n);
+    const out = new Uint8Array(8 + h.length + data.length + extra.length);
+    new DataView(out.buffer).setUint32(0, h.length, true);
+    out.set(h, 8);
+    out.set(data, 8 + h.length);
+    out.set(extra, 8 + h.length + data.length);
+    return out;
+  };
+
+  it('accepts what it writes', () => {
+    expect([...readSafetensors(good()).tensors.keys()]).toEqual(['a', 'b']);
+  });
+
+  it('refuses a gap between tensors, and bytes after the last one', () => {
+    // b moves 4 bytes on, leaving a hole: shrink a by one float so sizes still match.
+    const gap = withHeader(writeSafetensors({ a: t(3), b: t(3) }), (h) => h.replace('"shape":[3],"data_offsets":[0,12]', '"shape":[2],"data_offsets":[0,8]'));
+    expectCode(() => readSafetensors(gap), 'GAP_BETWEEN_TENSORS');
+    const late = withHeader(good(), (h) => h.replace('"data_offsets":[0,8]', '"data_offsets":[0,8]'), new Uint8Array(4));
+    expectCode(() => readSafetensors(late), 'TRAILING_BYTES');
+  });
+
+  it('refuses a key named twice, at the top and inside the metadata', () => {
+    const twice = withHeader(good(), (h) => h.replace('{"__metadata__"', '{"b":{"dtype":"F32","shape":[3],"data_offsets":[8,20]},"__metadata__"'));
+    expectCode(() => readSafetensors(twice), 'DUPLICATE_KEY');
+    const meta = withHeader(good(), (h) => h.replace('{"k":"v"}', '{"k":"v","k":"w"}'));
+    expect(() => readSafetensors(meta)).toThrow(/"k" twice/);
+    // Escaped quotes and braces inside strings are not structure.
+    const tricky = writeSafetensors({ a: t(1) }, { 'x"}{': '",{"a":1}', y: '\\' });
+    expect(readSafetensors(tricky).metadata).toEqual({ 'x"}{': '",{"a":1}', y: '\\' });
+  });
+
+  it('refuses a header larger than 100 MB before reading it', () => {
+    const f = good();
+    new DataView(f.buffer).setUint32(0, 600_000_000, true);
+    expect(() => readSafetensors(f)).toThrow(/more than the 100 MB/);
+  });
+});
 });
