@@ -205,6 +205,13 @@ describe('checkpoint format', () => {
       expect(err(() => decodeCheckpoint(rebuild(q)), 'extra-tensor').message).toContain('ema.blocks.7.norm1.weight');
     });
 
+    it('weights relabelled as integers', () => {
+      const p = parts();
+      const w = p.tensors.get('blocks.0.attn_qkv.weight')!;
+      p.tensors.set('blocks.0.attn_qkv.weight', { dtype: 'I32', shape: w.shape, data: new Int32Array((w.data as Float32Array).buffer.slice(0)) });
+      expect(err(() => decodeCheckpoint(rebuild(p)), 'shape-mismatch').message).toMatch(/holds I32 values; model weights must be floating-point/);
+    });
+
     it('rotary buffer of another model', () => {
       const p = parts();
       p.tensors.set(INV_FREQ, { dtype: 'F32', shape: [4], data: ropeInvFreq(8).map((x) => x * 1.001) });
