@@ -1,4 +1,5 @@
 /** Named model sizes. `micro` matches the TF.js peer configuration of docs/platform.md. */
+import { blockAdaLn, finalAdaLn } from '../model/adaln.ts';
 import { paramLayout } from '../model/layout.ts';
 import { defaultConfig, type DiTConfig } from '../model/config.ts';
 import { REFERENCE_TRAIN, type TrainConfig } from './schedule.ts';
@@ -60,8 +61,9 @@ export function trainingMemoryBytes(cfg: DiTConfig, batch: number): number {
 export function forwardFlops(cfg: DiTConfig, batch: number): number {
   const { vocab: V, length: L, hidden: D, cond: C } = cfg;
   const R = batch * L, F = cfg.mlpRatio * D;
-  const perBlock = 2 * R * (3 * D * D + D * D + 2 * D * F) + 2 * 2 * batch * L * L * D + 2 * batch * C * 6 * D;
-  return 2 * R * V * D + cfg.blocks * perBlock + 2 * R * D * V + 2 * batch * C * 2 * D;
+  const blockMod = blockAdaLn(D).stride, finalMod = finalAdaLn(D).stride;
+  const perBlock = 2 * R * (3 * D * D + D * D + 2 * D * F) + 2 * 2 * batch * L * L * D + 2 * batch * C * blockMod;
+  return 2 * R * V * D + cfg.blocks * perBlock + 2 * R * D * V + 2 * batch * C * finalMod;
 }
 
 export function parameterCount(cfg: DiTConfig): number {
