@@ -12,12 +12,14 @@ import { isEulerSamplerFixture, runEulerSamplerParity } from '../parity/eulerSam
 import { runTimeMapParity, TIME_MAP_TOLERANCE } from '../parity/timeMap.ts';
 import { isDitFixture, runDitParity, TOLERANCES } from '../parity/dit.ts';
 import { readSafetensors } from '../io/safetensors.ts';
+import { expectedFileOf, isCkptExpected, runCkptParity } from '../parity/ckpt.ts';
 import { createBackend, type BackendName } from './backend.ts';
 
 export interface ParitySummary {
   backend: BackendName;
   files: number;
-  max_rel_err: { logits: number; loss: number; grads: number; time_map: number; sampler: number };
+  /** `ckpt`: logits of the official Lightning checkpoints (`X.ckpt` with `X.expected.safetensors`). */
+  max_rel_err: { logits: number; loss: number; grads: number; time_map: number; sampler: number; ckpt: number };
   pass: boolean;
 }
 
@@ -26,7 +28,7 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x))
 export async function parityCommand(dir: string, backendName: BackendName, log: (s: string) => void): Promise<ParitySummary> {
   const backend = await createBackend(backendName);
   const tol = TOLERANCES[backendName];
-  const summary: ParitySummary = { backend: backendName, files: 0, max_rel_err: { logits: 0, loss: 0, grads: 0, time_map: 0, sampler: 0 }, pass: true };
+  const summary: ParitySummary = { backend: backendName, files: 0, max_rel_err: { logits: 0, loss: 0, grads: 0, time_map: 0, sampler: 0, ckpt: 0 }, pass: true };
   const names = readdirSync(dir).sort();
   log(`parity on ${backend.description}, fixtures in ${dir}`);
   log('file                              | quantity                                     | rel. L2 err | tolerance | ok');
@@ -48,6 +50,25 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
       summary.files++;
       continue;
     }
+    if (name.endsWith('.ckpt')) {
+      const expected = expectedFileOf(name);
+      if (!names.includes(expected)) {
+        log(`${name.padEnd(34)}| skipped: no ${expected} beside it`);
+        continue;
+      }
+      try {
+        const r = await runCkptParity(backend, new Uint8Array(readFileSync(path)), new Uint8Array(readFileSync(join(dir, expected))), name);
+        line(name, `logits, ${r.weights === 'ema' ? 'EMA' : 'raw'} weights, ${r.config.twoTime ? 'two-time' : 'one-time'} model`, r.relErr, tol.logits);
+        summary.max_rel_err.ckpt = Math.max(summary.max_rel_err.ckpt, r.relErr);
+      } catch (e) {
+        // An unreadable checkpoint fails the run: it is a fixture that was meant to pass.
+        line(name, `unreadable: ${(e as Error).message}`.slice(0, 45), Infinity, tol.logits);
+        log(`${name.padEnd(34)}| ${(e as Error).message}`);
+        summary.max_rel_err.ckpt = Infinity;
+      }
+      summary.files++;
+      continue;
+    }
     if (!name.endsWith('.safetensors')) continue;
     const bytes = new Uint8Array(readFileSync(path));
     let file;
@@ -55,6 +76,10 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
       file = readSafetensors(bytes);
     } catch (e) {
       log(`${name.padEnd(34)}| skipped: ${(e as Error).message}`);
+      continue;
+    }
+    if (name.endsWith('.expected.safetensors') && isCkptExpected(file)) {
+      if (!names.includes(name.replace(/\.expected\.safetensors$/, '.ckpt'))) log(`${name.padEnd(34)}| skipped: its checkpoint ${name.replace(/\.expected\.safetensors$/, '.ckpt')} is not in ${dir}`);
       continue;
     }
     if (isEulerSamplerFixture(file)) {
