@@ -14,11 +14,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { splitTrainVal } from '../data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
-import { decodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
+import type { Checkpoint } from '../io/checkpoint.ts';
 import { distilledFrom, evalMarkdown, evalModelKind, runEvalSweep, DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM, type EvalModel, type SampleCache } from '../eval/sweep.ts';
 import { weightsFingerprint } from '../model/weights.ts';
 import { samplerFor } from '../io/meta.ts';
 import { createBackend, type BackendName } from './backend.ts';
+import { loadModelFile } from './modelFile.ts';
 import { loadCorpusText } from './train.ts';
 
 export interface EvalOptions {
@@ -52,7 +53,7 @@ function fileCache(dir: string): SampleCache {
   };
 }
 
-const load = (f: string): Checkpoint => decodeCheckpoint(new Uint8Array(readFileSync(f)));
+const load = (f: string): Checkpoint => loadModelFile(f).checkpoint;
 
 /** The FLM a stage-1 flow map samples with: the one given, or the FLM among the models it was distilled from. */
 function teacherOf(file: string, g: Checkpoint, given: { file: string; checkpoint: Checkpoint } | undefined, models: { file: string; checkpoint: Checkpoint }[]): Checkpoint {

@@ -10,6 +10,8 @@ import { distillCommand } from './distill.ts';
 import { trainCommand } from './train.ts';
 import { trainJudgeCommand } from './trainJudge.ts';
 import { evalCommand } from './evaluate.ts';
+import { convertCommand } from './convert.ts';
+import { ModelFileError } from './modelFile.ts';
 import type { PresetName } from '../train/presets.ts';
 import type { BackendName } from './backend.ts';
 
@@ -17,14 +19,15 @@ const USAGE = `usage: npm run flm -- <command> [options]
 
 commands:
   parity <dir> [--backend cpu|webgpu]   compare the engine with golden fixtures in <dir>
-                                         (dit_*.safetensors, time_map.json); prints a table and,
+                                         (dit_*.safetensors, time_map.json, X.ckpt with
+                                         X.expected.safetensors, …); prints a table and,
                                          last, one JSON line; exits 1 if a tolerance is exceeded
   train --corpus <brown|file> --preset <micro|small> [--tokenizer char|bpe] --steps N --out <file.safetensors>
         [--resume <file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x] [--warmup n]
         [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
-  sample --checkpoint <file> --steps N [--seed S] [--count n] [--backend webgpu|cpu]
+  sample --checkpoint <file.safetensors|file.ckpt> --steps N [--seed S] [--count n] [--backend webgpu|cpu]
          [--trajectory <out.json>] [--k K] [--teacher <flm.safetensors>]
                                          sampling with the EMA weights (FLM: Euler; FMLM: the one-network
                                          flow map, --steps 1 = one-step; a stage-1 flow map: two-network
@@ -51,8 +54,12 @@ commands:
                                          flow map samples with its FLM teacher (--teacher, or the FLM among
                                          --models it was distilled from) at the --steps-fmlm counts; writes
                                          <out>/eval.md and <out>/eval.json; last line: the JSON file's path
-  inspect <file>                         summary of a checkpoint or safetensors file; for an
-                                         unreadable one, the reason on one line and exit code 2
+  inspect <file>                         summary of a checkpoint (.safetensors or an official Lightning .ckpt)
+                                         or any safetensors file; for an unreadable one, the reason on one
+                                         line and exit code 2
+  convert <in.ckpt> <out.safetensors>    an official PyTorch Lightning checkpoint as a studio checkpoint
+                                         (weights, EMA, config); last line: one JSON object; a damaged
+                                         file: the reason on one line and exit code 2
 `;
 
 const num = (v: string | undefined, name: string): number | undefined => {
@@ -200,6 +207,12 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  if (command === 'convert') {
+    const [input, output, ...more] = rest;
+    if (!input || !output || more.length) throw new UsageError('convert needs <in.ckpt> <out.safetensors>');
+    console.log(JSON.stringify(convertCommand(input, output)));
+    return 0;
+  }
   if (command === 'sample') {
     const { values } = parseArgs({
       args: rest,
@@ -232,6 +245,11 @@ class UsageError extends Error {}
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof ModelFileError) {
+      // A model file that cannot be opened: its reason on one line.
+      console.error(`flm: ${err.message}`);
+      process.exit(2);
+    }
     if (err instanceof UsageError) {
       console.error(`flm: ${err.message}\n\n${USAGE}`);
       process.exit(2);

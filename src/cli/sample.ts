@@ -8,13 +8,13 @@
  * with the tokens. `--trajectory` also writes every frame's summary (the
  * studio's "Export JSON" format).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { decodeCheckpoint } from '../io/checkpoint.ts';
 import type { FrameSummary } from '../sampling/frames.ts';
 import { SAMPLER_NAMES, SamplingSession } from '../sampling/session.ts';
 import { trajectoryJSON } from '../sampling/trajectory.ts';
 import { createBackend, type BackendName } from './backend.ts';
+import { loadModelFile } from './modelFile.ts';
 
 export interface SampleOptions {
   checkpoint: string; steps: number; seed: number; count: number; backend: BackendName;
@@ -27,10 +27,11 @@ export interface SampleSummary {
 }
 
 export async function sampleCommand(o: SampleOptions, print: (s: string) => void): Promise<SampleSummary> {
-  const ckpt = decodeCheckpoint(new Uint8Array(readFileSync(o.checkpoint)));
+  const file = loadModelFile(o.checkpoint);
+  const ckpt = file.checkpoint;
   const backend = await createBackend(o.backend);
   try {
-    const teacher = o.teacher ? decodeCheckpoint(new Uint8Array(readFileSync(o.teacher))) : undefined;
+    const teacher = o.teacher ? loadModelFile(o.teacher).checkpoint : undefined;
     const session = new SamplingSession(backend, ckpt, { teacher });
     const frames: FrameSummary[] = [];
     const settings = { steps: o.steps, seed: o.seed, count: o.count, k: Math.min(o.k ?? 8, ckpt.config.vocab) };
@@ -39,7 +40,10 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
       const json = trajectoryJSON({ model: basename(o.checkpoint), backend: o.backend, length: ckpt.config.length, vocab: ckpt.config.vocab, ...settings }, session.pieces, frames, run);
       writeFileSync(o.trajectory, JSON.stringify(json));
     }
-    const label = session.tokenizer ? '' : ' (no tokenizer in this checkpoint: token ids)';
+    const named = file.official?.tokenizerName;
+    const label = session.tokenizer ? '' : named
+      ? ` (the ${named} tokenizer is not bundled with this checkpoint: token ids)`
+      : ' (no tokenizer in this checkpoint: token ids)';
     run.texts.forEach((t, i) => print(`--- sample ${i}${label} ---\n${t}`));
     return {
       steps: o.steps, seed: o.seed, count: o.count, backend: o.backend,
