@@ -39,12 +39,23 @@ export function defaultConfig(partial: Partial<DiTConfig> & Pick<DiTConfig, 'voc
   };
 }
 
+/**
+ * The largest model shape FLM Studio accepts, checked before anything is
+ * allocated: above the paper's largest models (OpenWebText: V = 50,258,
+ * L = 1024, D = 768, 12 blocks) with room to spare, far below what a
+ * crafted file may claim. Metadata cannot ask for impossible work.
+ */
+export const CONFIG_LIMITS = {
+  vocab: 262_144, length: 4096, hidden: 8192, heads: 128, blocks: 256, cond: 8192, mlpRatio: 16,
+} as const satisfies Partial<Record<keyof DiTConfig, number>>;
+
 export function validateConfig(c: DiTConfig): void {
-  const ints: (keyof DiTConfig)[] = ['vocab', 'length', 'hidden', 'heads', 'blocks', 'cond', 'mlpRatio'];
-  for (const k of ints) {
-    const v = c[k] as number;
+  for (const k of Object.keys(CONFIG_LIMITS) as (keyof typeof CONFIG_LIMITS)[]) {
+    const v = c[k], max = CONFIG_LIMITS[k];
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`DiT config: ${k} must be a positive integer, got ${v}`);
+    if (v > max) throw new RangeError(`DiT config: ${k} ${v} is above the limit of ${max} that FLM Studio supports`);
   }
+  if (!Number.isFinite(c.softcap) || c.softcap < 0) throw new RangeError(`DiT config: softcap must be 0 (off) or positive, got ${c.softcap}`);
   if (c.vocab < 2) throw new RangeError(`DiT config: vocab must be at least 2, got ${c.vocab}`);
   if (c.hidden % c.heads !== 0) throw new RangeError(`DiT config: hidden (${c.hidden}) must be divisible by heads (${c.heads})`);
   if ((c.hidden / c.heads) % 2 !== 0) throw new RangeError(`DiT config: head size ${c.hidden / c.heads} must be even (rotary)`);
