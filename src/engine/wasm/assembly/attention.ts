@@ -1,0 +1,249 @@
+/**
+ * Softcapped attention per (batch, head) — the unit of work — with
+ * q, k, v [B, H, L, d], o [B, L, D] and the probabilities att [B, H, L, L].
+ *
+ * Forward: per query row, key tiles of KT with an online softmax (running
+ * max m and sum l; the output accumulator and l are rescaled when m grows),
+ * so K and V are read once per row. The tile's unnormalised probabilities go
+ * to a row buffer; at the end each tile is rescaled by exp(m_tile − m)/l into
+ * att. Scores are vectorised over 4 keys at a time from a transposed copy of
+ * K (kT [d][Lp], Lp = L rounded up to 4, zero-padded).
+ *
+ * Backward (dS = P∘(dP − rowsum(P∘dP)), dR = dS·sech²·scale, sech² = 1 − tanh²
+ * computed from e^{−2|x|} so it stays accurate where tanh saturates): per row,
+ * dP and the raw scores over 4 keys at a time from vT and kT; dq is a dot
+ * product with kT; dk and dv accumulate transposed (dkT, dvT [d][Lp]) in
+ * query order and are transposed back at the end. Causal rows stop at the
+ * row's own key; masked probabilities and gradients are exactly 0.
+ */
+import { expv, hmax, hsum, imin, ld, sech2v, st, tanhv } from './math';
+
+const KT = 64;
+
+// @ts-ignore: decorator
+@inline function roundUp4(n: i32): i32 {
+  return (n + 3) & ~3;
+}
+
+/** Scratch bytes one thread needs for attention or its backward at (L, d). */
+export function attentionScratchBytes(L: i32, d: i32): i32 {
+  const Lp = roundUp4(L);
+  return (4 * d * Lp + 2 * Lp + roundUp4(d) + (Lp / KT + 1) + 16) * 4;
+}
+
+/** dst[c·Lp + j] = src[j·d + c] for j < L; zero for L ≤ j < Lp. */
+function transpose(dst: usize, src: usize, L: i32, d: i32, Lp: i32): void {
+  for (let j = 0; j < L; j++) for (let c = 0; c < d; c++) st(dst, c * Lp + j, ld(src, j * d + c));
+  for (let c = 0; c < d; c++) for (let j = L; j < Lp; j++) st(dst, c * Lp + j, 0);
+}
+
+/** Lanes j..j+3 of the keys before `end` (all ones) or after (zero). */
+// @ts-ignore: decorator
+@inline function laneMask(j: i32, end: i32): v128 {
+  return i32x4.lt_s(i32x4.add(i32x4.splat(j), i32x4(0, 1, 2, 3)), i32x4.splat(end));
+}
+
+/** Raw scaled, softcapped scores of query row qrow for keys j..j+3. */
+// @ts-ignore: decorator
+@inline function scores(qrow: usize, kT: usize, j: i32, d: i32, Lp: i32, scale: f32, cap: f32): v128 {
+  let acc = f32x4.splat(0);
+  let kp = kT + (<usize>j << 2);
+  const step = <usize>Lp << 2;
+  for (let c = 0; c < d; c++) {
+    acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(qrow + (<usize>c << 2)), v128.load(kp)));
+    kp += step;
+  }
+  let s = f32x4.mul(acc, f32x4.splat(scale));
+  if (cap > 0) s = f32x4.mul(f32x4.splat(cap), tanhv(f32x4.mul(s, f32x4.splat(1 / cap))));
+  return s;
+}
+
+/** acc[0..d) = acc·f (SIMD with a scalar tail). */
+function scaleRow(acc: usize, f: f32, d: i32): void {
+  let c = 0;
+  const fv = f32x4.splat(f);
+  for (; c + 4 <= d; c += 4) { const p = acc + (<usize>c << 2); v128.store(p, f32x4.mul(v128.load(p), fv)); }
+  for (; c < d; c++) st(acc, c, ld(acc, c) * f);
+}
+
+/** acc[0..d) += a·x[0..d). */
+// @ts-ignore: decorator
+@inline function axpyRow(acc: usize, a: f32, x: usize, d: i32): void {
+  let c = 0;
+  const av = f32x4.splat(a);
+  for (; c + 4 <= d; c += 4) {
+    const p = acc + (<usize>c << 2);
+    v128.store(p, f32x4.add(v128.load(p), f32x4.mul(av, v128.load(x + (<usize>c << 2)))));
+  }
+  for (; c < d; c++) st(acc, c, ld(acc, c) + a * ld(x, c));
+}
+
+export function attention(o: usize, att: usize, q: usize, k: usize, v: usize,
+  B: i32, L: i32, H: i32, d: i32, softcap: f32, causal: bool, scratch: usize, lo: i32, hi: i32): void {
+  const Lp = roundUp4(L), D = H * d;
+  const kT = scratch, srow = kT + (<usize>(d * Lp) << 2), oacc = srow + (<usize>Lp << 2);
+  const tileM = oacc + (<usize>roundUp4(d) << 2);
+  const scale = <f32>(1 / Math.sqrt(<f64>d));
+  for (let u = lo; u < hi; u++) {
+    const b = u / H, h = u % H, base = u * L;
+    transpose(kT, k + (<usize>(base * d) << 2), L, d, Lp);
+    for (let i = 0; i < L; i++) {
+      const qrow = q + (<usize>((base + i) * d) << 2);
+      const jEnd = causal ? i + 1 : L;
+      let m: f32 = -Infinity, l: f32 = 0;
+      for (let c = 0; c < d; c++) st(oacc, c, 0);
+      let nt = 0;
+      for (let t0 = 0; t0 < jEnd; t0 += KT) {
+        const t1 = imin(t0 + KT, jEnd);
+        let tmax = f32x4.splat(-Infinity);
+        for (let j = t0; j < t1; j += 4) {
+          let s = scores(qrow, kT, j, d, Lp, scale, softcap);
+          if (j + 4 > t1) s = v128.bitselect(s, f32x4.splat(-Infinity), laneMask(j, t1));
+          v128.store(srow + (<usize>j << 2), s);
+          tmax = f32x4.max(tmax, s);
+        }
+        const mNew = max(m, hmax(tmax));
+        const alpha = Mathf.exp(m - mNew);
+        if (alpha != 1) { l *= alpha; scaleRow(oacc, alpha, d); }
+        let lsum = f32x4.splat(0);
+        for (let j = t0; j < t1; j += 4) {
+          const sp = srow + (<usize>j << 2);
+          let p = expv(f32x4.sub(v128.load(sp), f32x4.splat(mNew)));
+          if (j + 4 > t1) p = v128.and(p, laneMask(j, t1));
+          v128.store(sp, p);
+          lsum = f32x4.add(lsum, p);
+        }
+        for (let j = t0; j < t1; j++) axpyRow(oacc, ld(srow, j), v + (<usize>((base + j) * d) << 2), d);
+        l += hsum(lsum);
+        st(tileM, nt++, mNew);
+        m = mNew;
+      }
+      const inv: f32 = 1 / l;
+      const arow = att + (<usize>((base + i) * L) << 2);
+      for (let t = 0; t < nt; t++) {
+        const f = Mathf.exp(ld(tileM, t) - m) * inv;
+        const t0 = t * KT, t1 = imin(t0 + KT, jEnd);
+        for (let j = t0; j < t1; j++) st(arow, j, ld(srow, j) * f);
+      }
+      for (let j = jEnd; j < L; j++) st(arow, j, 0);
+      const orow = o + (<usize>((b * L + i) * D + h * d) << 2);
+      for (let c = 0; c < d; c++) st(orow, c, ld(oacc, c) * inv);
+    }
+  }
+}
+
+export function attentionBackward(dq: usize, dk: usize, dv: usize, dR: usize,
+  dout: usize, att: usize, q: usize, k: usize, v: usize, o: usize,
+  B: i32, L: i32, H: i32, d: i32, softcap: f32, causal: bool, scratch: usize, lo: i32, hi: i32): void {
+  const Lp = roundUp4(L), D = H * d, dLp = <usize>(d * Lp) << 2;
+  const kT = scratch, vT = kT + dLp, dkT = vT + dLp, dvT = dkT + dLp;
+  const prow = dvT + dLp, drow = prow + (<usize>Lp << 2);
+  const scale = <f32>(1 / Math.sqrt(<f64>d));
+  const step = <usize>Lp << 2;
+  for (let u = lo; u < hi; u++) {
+    const b = u / H, h = u % H, base = u * L;
+    transpose(kT, k + (<usize>(base * d) << 2), L, d, Lp);
+    transpose(vT, v + (<usize>(base * d) << 2), L, d, Lp);
+    for (let c = 0; c < d * Lp; c++) { st(dkT, c, 0); st(dvT, c, 0); }
+    for (let i = 0; i < L; i++) {
+      const jEnd = causal ? i + 1 : L, jEndP = roundUp4(jEnd);
+      const qrow = q + (<usize>((base + i) * d) << 2);
+      const gorow = dout + (<usize>((b * L + i) * D + h * d) << 2);
+      const orow = o + (<usize>((b * L + i) * D + h * d) << 2);
+      const arow = att + (<usize>((base + i) * L) << 2);
+      let delta: f64 = 0;
+      for (let c = 0; c < d; c++) delta += <f64>ld(gorow, c) * <f64>ld(orow, c);
+      const deltaV = f32x4.splat(<f32>delta);
+      for (let j = 0; j < jEnd; j++) st(prow, j, ld(arow, j));
+      for (let j = jEnd; j < jEndP; j++) st(prow, j, 0);
+      for (let j = 0; j < jEndP; j += 4) {
+        let dp = f32x4.splat(0);
+        let vp = vT + (<usize>j << 2);
+        for (let c = 0; c < d; c++) {
+          dp = f32x4.add(dp, f32x4.mul(v128.load32_splat(gorow + (<usize>c << 2)), v128.load(vp)));
+          vp += step;
+        }
+        let ds = f32x4.mul(v128.load(prow + (<usize>j << 2)), f32x4.sub(dp, deltaV));
+        if (softcap > 0) {
+          ds = f32x4.mul(ds, sech2v(f32x4.mul(scores(qrow, kT, j, d, Lp, scale, 0), f32x4.splat(1 / softcap))));
+        }
+        ds = f32x4.mul(ds, f32x4.splat(scale));
+        if (j + 4 > jEnd) ds = v128.and(ds, laneMask(j, jEnd));
+        v128.store(drow + (<usize>j << 2), ds);
+      }
+      const rrow = dR + (<usize>((base + i) * L) << 2);
+      for (let j = 0; j < jEnd; j++) st(rrow, j, ld(drow, j));
+      for (let j = jEnd; j < L; j++) st(rrow, j, 0);
+      // dq_i = Σ_j dR_ij k_j; dkT[c] += q_ic·dR_i; dvT[c] += dout_ic·P_i.
+      const dqrow = dq + (<usize>((base + i) * d) << 2);
+      for (let c = 0; c < d; c++) {
+        const kc = kT + <usize>c * step, dkc = dkT + <usize>c * step, dvc = dvT + <usize>c * step;
+        const qc = v128.load32_splat(qrow + (<usize>c << 2)), gc = v128.load32_splat(gorow + (<usize>c << 2));
+        let acc = f32x4.splat(0);
+        for (let j = 0; j < jEndP; j += 4) {
+          const off = <usize>j << 2;
+          const r = v128.load(drow + off);
+          acc = f32x4.add(acc, f32x4.mul(r, v128.load(kc + off)));
+          v128.store(dkc + off, f32x4.add(v128.load(dkc + off), f32x4.mul(qc, r)));
+          v128.store(dvc + off, f32x4.add(v128.load(dvc + off), f32x4.mul(gc, v128.load(prow + off))));
+        }
+        st(dqrow, c, hsum(acc));
+      }
+    }
+    const dkb = dk + (<usize>(base * d) << 2), dvb = dv + (<usize>(base * d) << 2);
+    for (let j = 0; j < L; j++) for (let c = 0; c < d; c++) {
+      st(dkb, j * d + c, ld(dkT, c * Lp + j));
+      st(dvb, j * d + c, ld(dvT, c * Lp + j));
+    }
+  }
+}
+
+/**
+ * qkv [B, L, 3D] → q, k (NeoX rotary) and v in [B, H, L, d]. Units: rows
+ * (b, l) [lo, hi) of B·L. cos/sin tables [L][d/2] in f64 come from the host
+ * (src/engine/host/rope.ts frequencies, the reference's own cos and sin).
+ */
+export function rope(q: usize, k: usize, v: usize, qkv: usize, cosT: usize, sinT: usize,
+  L: i32, H: i32, d: i32, lo: i32, hi: i32): void {
+  const D = H * d, half = d >> 1;
+  for (let row = lo; row < hi; row++) {
+    const b = row / L, l = row % L;
+    const src = row * 3 * D;
+    for (let h = 0; h < H; h++) {
+      const dst = ((b * H + h) * L + l) * d;
+      for (let i = 0; i < half; i++) {
+        const c = load<f64>(cosT + (<usize>(l * half + i) << 3)), s = load<f64>(sinT + (<usize>(l * half + i) << 3));
+        let x1 = <f64>ld(qkv, src + h * d + i), x2 = <f64>ld(qkv, src + h * d + half + i);
+        st(q, dst + i, <f32>(x1 * c - x2 * s));
+        st(q, dst + half + i, <f32>(x1 * s + x2 * c));
+        x1 = <f64>ld(qkv, src + D + h * d + i); x2 = <f64>ld(qkv, src + D + h * d + half + i);
+        st(k, dst + i, <f32>(x1 * c - x2 * s));
+        st(k, dst + half + i, <f32>(x1 * s + x2 * c));
+      }
+      for (let j = 0; j < d; j++) st(v, dst + j, ld(qkv, src + 2 * D + h * d + j));
+    }
+  }
+}
+
+/** dqkv [B, L, 3D] from dq, dk, dv (the transposed rotation). Units: rows (b, l). */
+export function ropeBackward(dqkv: usize, dq: usize, dk: usize, dv: usize, cosT: usize, sinT: usize,
+  L: i32, H: i32, d: i32, lo: i32, hi: i32): void {
+  const D = H * d, half = d >> 1;
+  for (let row = lo; row < hi; row++) {
+    const b = row / L, l = row % L;
+    const dst = row * 3 * D;
+    for (let h = 0; h < H; h++) {
+      const src = ((b * H + h) * L + l) * d;
+      for (let i = 0; i < half; i++) {
+        const c = load<f64>(cosT + (<usize>(l * half + i) << 3)), s = load<f64>(sinT + (<usize>(l * half + i) << 3));
+        let g1 = <f64>ld(dq, src + i), g2 = <f64>ld(dq, src + half + i);
+        st(dqkv, dst + h * d + i, <f32>(g1 * c + g2 * s));
+        st(dqkv, dst + h * d + half + i, <f32>(-g1 * s + g2 * c));
+        g1 = <f64>ld(dk, src + i); g2 = <f64>ld(dk, src + half + i);
+        st(dqkv, dst + D + h * d + i, <f32>(g1 * c + g2 * s));
+        st(dqkv, dst + D + h * d + half + i, <f32>(-g1 * s + g2 * c));
+      }
+      for (let j = 0; j < d; j++) st(dqkv, dst + 2 * D + h * d + j, ld(dv, src + j));
+    }
+  }
+}
