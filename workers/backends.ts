@@ -8,7 +8,7 @@ import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
-import type { BackendPreference } from './protocol.ts';
+import { WorkerError, type BackendPreference } from './protocol.ts';
 
 export interface ChosenBackend {
   backend: Backend;
@@ -53,6 +53,12 @@ export async function deviceLoss(b: Backend, e: unknown): Promise<GpuDeviceLostE
 /** Drop a backend whose device was lost, so that the next request creates a fresh one. */
 export function forgetBackend(choice: BackendPreference): void {
   backends.delete(choice);
+}
+
+/** Fault injection: destroy the device of a WebGPU backend (the reliability tests' lost device). */
+export function destroyDevice(b: Backend | undefined): void {
+  if (!(b instanceof GpuBackend)) throw new WorkerError('no-run', 'device loss needs the WebGPU backend');
+  b.handle.device.destroy();
 }
 
 /**

@@ -1,37 +1,29 @@
 /// <reference lib="webworker" />
-/** The engine worker: owns the GPU device; the UI talks to it through comlink. */
-import * as Comlink from 'comlink';
+/** The engine worker: owns a backend (the shared choice of backends.ts); the UI talks to it through comlink. */
 import type { Backend } from '../src/engine/backend.ts';
-import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { runDitParity, TOLERANCES } from '../src/parity/dit.ts';
-import type { BackendChoice, EngineApi, EngineInfo, SelfTestResult } from './protocol.ts';
+import { backendFor } from './backends.ts';
+import { exposeApi } from './expose.ts';
+import { WorkerError, type EngineApi, type EngineInfo } from './protocol.ts';
 
-let backend: Backend | null = null;
-let info: EngineInfo | null = null;
+let started: { backend: Backend; info: EngineInfo } | null = null;
 
 const api: EngineApi = {
-  async init(prefer: BackendChoice): Promise<EngineInfo> {
-    if (info) return info;
-    if (prefer === 'webgpu') {
-      try {
-        const gpu = await GpuBackend.create();
-        backend = gpu;
-        info = { backend: 'webgpu', description: gpu.description, adapter: gpu.summary, fallbackReason: null };
-        return info;
-      } catch (e) {
-        backend = new CpuBackend();
-        info = { backend: 'cpu', description: backend.description, adapter: null, fallbackReason: (e as Error).message };
-        return info;
-      }
-    }
-    backend = new CpuBackend();
-    info = { backend: 'cpu', description: backend.description, adapter: null, fallbackReason: null };
+  async init(prefer) {
+    if (started) return started.info;
+    const { backend, fallbackReason } = await backendFor(prefer);
+    const info: EngineInfo = {
+      backend: backend.name, description: backend.description,
+      adapter: backend instanceof GpuBackend ? backend.summary : null, fallbackReason,
+    };
+    started = { backend, info };
     return info;
   },
 
-  async selfTest(fixture: ArrayBuffer, name: string): Promise<SelfTestResult> {
-    if (!backend || !info) throw new Error('engine not started');
+  async selfTest(fixture, name) {
+    if (!started) throw new WorkerError('no-run', 'engine not started');
+    const { backend, info } = started;
     const r = await runDitParity(backend, new Uint8Array(fixture), name);
     const tolerances = TOLERANCES[info.backend];
     const pass = r.max.logits <= tolerances.logits && r.max.loss <= tolerances.loss && r.max.grads <= tolerances.grads;
@@ -39,4 +31,4 @@ const api: EngineApi = {
   },
 };
 
-Comlink.expose(api);
+exposeApi(api);

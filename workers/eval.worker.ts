@@ -5,17 +5,17 @@
  * step sweep of src/eval/sweep.ts on its own backend, streaming progress and
  * rows; the result is saved with the models (IndexedDB, keyed by the pair).
  */
-import * as Comlink from 'comlink';
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import { splitTrainVal } from '../src/data/corpus.ts';
-import { tokenizerFromJSON, type TokenizerJSON } from '../src/data/tokenizer.ts';
+import { tokenizerFromJSON } from '../src/data/tokenizer.ts';
 import { evalMarkdown, runEvalSweep, type EvalModel } from '../src/eval/sweep.ts';
 import { SamplingSession } from '../src/sampling/session.ts';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { backendFor } from './backends.ts';
+import { exposeApi, toWorkerError } from './expose.ts';
 import { corpusText, modelBytes } from './models.ts';
-import type { EvalApi, SavedEval, StoredModelSource } from './protocol.ts';
+import { WorkerError, type EvalApi, type ModelRef, type SavedEval } from './protocol.ts';
 
 const store = new CheckpointStore();
 let results: UseStore | null = null;
@@ -23,10 +23,10 @@ const evals = () => (results ??= createStore('flm-studio-evals', 'evals'));
 
 let controller: AbortController | null = null;
 
-const keyOf = (s: StoredModelSource | null) => (!s ? '-' : s.kind === 'bundled' ? `bundled:${s.file}` : `stored:${s.id}`);
-const pairKey = (flm: StoredModelSource | null, fmlm: StoredModelSource | null) => `${keyOf(flm)}|${keyOf(fmlm)}`;
+const keyOf = (s: ModelRef | null) => (!s ? '-' : s.kind === 'bundled' ? `bundled:${s.file}` : `stored:${s.id}`);
+const pairKey = (flm: ModelRef | null, fmlm: ModelRef | null) => `${keyOf(flm)}|${keyOf(fmlm)}`;
 
-async function load(src: StoredModelSource): Promise<{ name: string; ckpt: Checkpoint }> {
+async function load(src: ModelRef): Promise<{ name: string; ckpt: Checkpoint }> {
   const { name, bytes } = await modelBytes(store, src);
   const ckpt = decodeCheckpoint(bytes);
   return { name: ckpt.meta.name || name, ckpt };
@@ -34,15 +34,15 @@ async function load(src: StoredModelSource): Promise<{ name: string; ckpt: Check
 
 /** The judge's held-out text (the validation split of the corpus it was trained on), tokenized; null when the studio cannot find that corpus. */
 async function heldOut(judge: Checkpoint): Promise<Uint32Array | null> {
-  const corpus = (judge.meta.data as { corpus?: { kind?: string; id?: string } } | undefined)?.corpus;
-  if (corpus?.kind !== 'bundled' || !corpus.id || !judge.meta.tokenizer) return null;
+  const corpus = judge.meta.data?.corpus;
+  if (corpus?.kind !== 'bundled' || !judge.meta.tokenizer) return null;
   const { text } = await corpusText({ kind: 'bundled', id: corpus.id });
   return tokenizerFromJSON(judge.meta.tokenizer).encode(splitTrainVal(text).val);
 }
 
 const api: EvalApi = {
   async run(req, onEvent) {
-    if (controller) throw new Error('an evaluation is already running');
+    if (controller) throw new WorkerError('busy', 'an evaluation is already running');
     controller = new AbortController();
     try {
       const { backend, note } = await backendFor(req.backend ?? 'auto');
@@ -73,7 +73,10 @@ const api: EvalApi = {
       onEvent({ type: 'done', result: saved });
     } catch (e) {
       if ((e as Error).name === 'AbortError') onEvent({ type: 'stopped' });
-      else onEvent({ type: 'error', message: `Evaluation failed: ${(e as Error).message}` });
+      else {
+        const { code, message } = toWorkerError(e);
+        onEvent({ type: 'error', code, message: `Evaluation failed: ${message}` });
+      }
     } finally {
       controller = null;
     }
@@ -92,4 +95,4 @@ const api: EvalApi = {
   },
 };
 
-Comlink.expose(api);
+exposeApi(api);

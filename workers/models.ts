@@ -10,7 +10,7 @@ import type { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { decodeCorpusBytes } from '../src/data/corpus.ts';
 import { checkModelUrl, fetchModel } from '../src/io/remoteModel.ts';
 import { publicUrl } from './backends.ts';
-import type { CorpusSource, LoadProgress, ModelEntry, ModelSource, StoredModelSource } from './protocol.ts';
+import type { CorpusSource, LoadProgress, ModelEntry, ModelSource, ModelRef } from './protocol.ts';
 
 /** Kinds of bundled model; a judge (an autoregressive scorer) is not sampled from. */
 export type BundledKind = 'flm' | 'fmlm' | 'flowmap' | 'judge';
@@ -51,7 +51,7 @@ export async function modelBytes(
  * `run.teacherSources` records them; only sources the studio can load
  * (bundled or stored, not a file on someone's disk).
  */
-export function teacherSources(ckpt: Checkpoint): { f?: StoredModelSource; g?: StoredModelSource } {
+export function teacherSources(ckpt: Checkpoint): { f?: ModelRef; g?: ModelRef } {
   const saved = ckpt.meta.run?.teacherSources;
   return { f: saved?.f, g: saved?.g };
 }

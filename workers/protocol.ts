@@ -1,9 +1,69 @@
 /**
- * The one place that declares what crosses the worker boundary (comlink).
- * The UI imports only these types and the worker constructors.
+ * The one place that declares what crosses the worker boundary (comlink):
+ * the APIs, their messages and events, and the one error type every worker
+ * throws (WorkerError, a code and a message). The UI imports these types,
+ * WorkerError and registerWorkerErrors, nothing else of the workers.
  */
+import * as Comlink from 'comlink';
 import type { AdapterSummary } from '../src/engine/webgpu/device.ts';
+import type { RemoteModelErrorCode } from '../src/io/remoteModel.ts';
 import type { DitParityResult } from '../src/parity/dit.ts';
+import type { RunErrorCode } from '../src/run/events.ts';
+
+// ------------------------------------------------------------------- errors
+
+/** What went wrong in a worker, for the UI to word it. */
+export type WorkerErrorCode =
+  /** A model download failed: bad link, offline, CORS refusal, 404… (the remote model's codes). */
+  | RemoteModelErrorCode
+  /** A file that is not a checkpoint, or whose tensors do not match its config. */
+  | 'bad-checkpoint'
+  /** A corpus that cannot be trained on, or not the text a checkpoint was trained on. */
+  | 'bad-corpus'
+  /** The browser refused to store more (nothing stored before was lost). */
+  | 'storage-full'
+  /** A training run is already going in this tab. */
+  | 'busy'
+  /** Nothing to act on (no run to inject a fault into, no model loaded…). */
+  | 'no-run'
+  /** A run's device was lost and could not be recovered (RunErrorCode), or any other failure. */
+  | RunErrorCode;
+
+/** The one error type of every worker: thrown by its API calls and carried by its error events. */
+export class WorkerError extends Error {
+  override readonly name = 'WorkerError';
+  constructor(readonly code: WorkerErrorCode, message: string) {
+    super(message);
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+let registered = false;
+
+/**
+ * Let WorkerErrors cross comlink with their code (comlink's own handler keeps
+ * only name and message). Both sides call it: the workers when they expose
+ * their API, the UI when it creates a worker.
+ */
+export function registerWorkerErrors(): void {
+  if (registered) return;
+  registered = true;
+  const plain = Comlink.transferHandlers.get('throw')!;
+  Comlink.transferHandlers.set('throw', {
+    canHandle: plain.canHandle,
+    serialize(thrown) {
+      const e = isRecord(thrown) ? thrown.value : undefined;
+      return e instanceof WorkerError ? [{ workerError: { code: e.code, message: e.message } }, []] : plain.serialize(thrown);
+    },
+    deserialize(wire) {
+      const w = isRecord(wire) && isRecord(wire.workerError) ? wire.workerError : undefined;
+      if (w) throw new WorkerError(w.code as WorkerErrorCode, String(w.message));
+      return plain.deserialize(wire);
+    },
+  });
+}
+
+// ------------------------------------------------------------------- engine
 
 export type BackendChoice = 'webgpu' | 'cpu';
 
@@ -28,17 +88,13 @@ export interface EngineApi {
   selfTest(fixture: ArrayBuffer, name: string): Promise<SelfTestResult>;
 }
 
-/** A structured error that survives postMessage. */
-export interface WorkerErrorInfo { name: string; code: string; message: string }
-
 // ------------------------------------------------------------------ training
 
 import type { CheckpointInfo } from '../src/io/checkpointStore.ts';
-import type { ModelKind } from '../src/io/meta.ts';
-import type { LossPoint } from '../src/io/checkpoint.ts';
+import type { ModelKind, ModelRef, TrainConfig } from '../src/io/meta.ts';
 import type { DiTConfig } from '../src/model/config.ts';
+import type { RunEvent } from '../src/run/events.ts';
 import type { PresetName } from '../src/train/presets.ts';
-import type { TrainConfig } from '../src/train/schedule.ts';
 
 /** Where the training text comes from: the bundled corpus, or text the user gave (file, drop, paste, URL). */
 export type CorpusSource =
@@ -55,6 +111,8 @@ export interface ModelChoice {
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
 
 export interface TrainRequest {
+  /** The id the run's events carry (the UI picks it, and ignores events of other runs). */
+  runId: string;
   /** 'auto': WebGPU on a real GPU, the CPU backend on CPU-emulated adapters. */
   backend?: BackendPreference;
   corpus: CorpusSource;
@@ -87,32 +145,17 @@ export interface ModelEstimate {
   memoryBytes: number;
 }
 
-export type TrainEvent =
-  /** `kind`: what the run trains (an FLM, a stage-1 flow map or a stage-2 FMLM). */
-  | { type: 'started'; checkpointId: string; name: string; kind: ModelKind; step: number; steps: number; params: number; vocab: number;
-      memoryBytes: number; backend: string; unigramEntropy: number; history: LossPoint[] }
-  | { type: 'step'; step: number; steps: number; loss: number; tokensPerS: number; etaS: number; valCe?: number }
-  /**
-   * A preview sample with the summaries of its frames (top-5 candidates per
-   * position…) and, once per run, the tokens' display strings.
-   */
-  | { type: 'sample'; step: number; text: string; frames: FrameSummary[]; pieces?: string[] }
-  | { type: 'checkpoint'; info: CheckpointInfo }
-  | { type: 'paused'; step: number }
-  /** A NaN/Inf loss stopped the run; the last stored checkpoint (at `step`) is where Resume continues. */
-  | { type: 'rolled-back'; step: number; message: string }
-  /** The GPU device was lost; a 'started' event follows when training continues from the checkpoint at `step`. */
-  | { type: 'recovering'; step: number; message: string }
-  | { type: 'done'; step: number }
-  | { type: 'error'; message: string; code?: string };
+/** A run's events (src/run/events.ts): started, step, sample, checkpoint, paused, rolled-back, recovering, done, error; each with its run id. */
+export type TrainEvent = RunEvent;
 
 /** A flow-map distillation run (spec sections 6–7) from stored or bundled checkpoints. */
 export interface DistillRequest {
+  runId: string;
   stage: 1 | 2;
   /** The FLM teacher f. */
-  teacher: StoredModelSource;
+  teacher: ModelRef;
   /** The stage-1 flow map g (stage 2). */
-  teacherG?: StoredModelSource;
+  teacherG?: ModelRef;
   /** The teacher's training text, when it was the user's own (checked against the teacher's SHA-256). */
   corpus?: CorpusSource;
   backend?: BackendPreference;
@@ -122,16 +165,28 @@ export interface DistillRequest {
   sampleEvery: number;
 }
 
+/**
+ * Continue a stored checkpoint (up to `steps` in total). A run on the user's
+ * own text needs that text again (`corpus`), since checkpoints do not store it.
+ */
+export interface ResumeRequest {
+  runId: string;
+  checkpointId: string;
+  steps: number;
+  corpus?: CorpusSource;
+  backend?: BackendPreference;
+}
+
+/**
+ * The training worker: one run at a time. Each call returns once the run has
+ * started (set-up errors reject it as a WorkerError); the run's events then
+ * stream to `onEvent` until done, paused, rolled back or failed.
+ */
 export interface TrainApi {
-  /** Start a new run. Events stream to `onEvent` until done, paused or failed. */
   start(req: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<void>;
-  /** Start a distillation stage; the same events as training (samples are one-step samples of the student). */
+  /** A distillation stage; the same events as training (samples are one-step samples of the student). */
   distill(req: DistillRequest, onEvent: (e: TrainEvent) => void): Promise<void>;
-  /**
-   * Resume a stored checkpoint (up to `steps` in total). A run on the user's
-   * own text needs that text again (`corpus`), since checkpoints do not store it.
-   */
-  resume(checkpointId: string, steps: number, onEvent: (e: TrainEvent) => void, corpus?: CorpusSource, backend?: BackendPreference): Promise<void>;
+  resume(req: ResumeRequest, onEvent: (e: TrainEvent) => void): Promise<void>;
   /** Stop after the current step and save a checkpoint. */
   pause(): Promise<void>;
   /**
@@ -139,17 +194,21 @@ export interface TrainApi {
    * paths by hand): poison the live weights with NaN, or destroy the GPU device.
    */
   injectFault(kind: 'nan-weights' | 'device-loss'): Promise<void>;
+  /** The named model sizes. */
+  presets(): Promise<PresetInfo[]>;
+  /** Shape, parameters and training memory of a model choice at an estimated vocabulary (before the corpus is tokenized). */
+  estimate(model: ModelChoice, vocab: number): Promise<ModelEstimate>;
+}
+
+/** The checkpoints stored in this browser (IndexedDB), served by their own worker. */
+export interface CheckpointApi {
   list(): Promise<CheckpointInfo[]>;
   rename(id: string, name: string): Promise<CheckpointInfo>;
   remove(id: string): Promise<void>;
   /** The checkpoint as a `.safetensors` file. */
   exportFile(id: string): Promise<ArrayBuffer>;
-  /** Validate and store a `.safetensors` checkpoint; throws a readable error for bad files. */
+  /** Validate and store a `.safetensors` checkpoint; a bad file is a WorkerError ('bad-checkpoint') that says why. */
   importFile(bytes: ArrayBuffer, name: string): Promise<CheckpointInfo>;
-  /** The named model sizes. */
-  presets(): Promise<PresetInfo[]>;
-  /** Shape, parameters and training memory of a model choice at an estimated vocabulary (before the corpus is tokenized). */
-  estimate(model: ModelChoice, vocab: number): Promise<ModelEstimate>;
 }
 
 // ------------------------------------------------------------------ sampling
@@ -160,23 +219,24 @@ import type { SamplerKind } from '../src/io/meta.ts';
 import type { TrajectoryMeta } from '../src/sampling/trajectory.ts';
 
 /**
- * A model to sample from: shipped with the studio, stored in IndexedDB, a
- * file the user opened, or a `.safetensors` URL (a share link's model).
+ * A model to sample from: one the studio finds by itself (bundled or stored
+ * in IndexedDB: a ModelRef), a file the user opened, or a `.safetensors` URL
+ * (a share link's model).
  */
 export type ModelSource =
-  | { kind: 'bundled'; file: string }
-  | { kind: 'stored'; id: string }
+  | ModelRef
   | { kind: 'bytes'; name: string; bytes: ArrayBuffer }
   | { kind: 'url'; url: string };
 
-/** A model the studio can find again by itself (a bundled file or a stored checkpoint). */
-export type StoredModelSource = Extract<ModelSource, { kind: 'bundled' | 'stored' }>;
+export type { ModelRef };
+/** The name the UI knew ModelRef by (a bundled file or a stored checkpoint). */
+export type StoredModelSource = ModelRef;
 
 /** Download progress of a model (bytes; total when the server declared it). */
 export interface LoadProgress { what: string; loaded: number; total: number | null }
 
 export interface ModelEntry {
-  source: StoredModelSource;
+  source: ModelRef;
   kind: ModelKind;
   name: string;
   detail: string;
@@ -216,8 +276,8 @@ export interface SampleApi {
   models(kinds?: ModelKind[]): Promise<ModelEntry[]>;
   /**
    * Load a model onto the chosen backend (replacing the previous one), with
-   * download progress. Throws a readable error for bad files; a typed
-   * error's code travels in its name (`RemoteModelError:not-found`).
+   * download progress. Throws a WorkerError that says what is wrong: a
+   * download's code ('not-found', 'cors'…) or 'bad-checkpoint'.
    */
   load(source: ModelSource, backend: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
   /** Load the loaded model's FLM teacher now (else on the first sampleTeacher), with progress. */
@@ -253,9 +313,9 @@ export interface SavedEval extends EvalResult {
 }
 
 export interface EvalRequest {
-  flm: StoredModelSource | null;
-  fmlm: StoredModelSource | null;
-  judge: StoredModelSource;
+  flm: ModelRef | null;
+  fmlm: ModelRef | null;
+  judge: ModelRef;
   samples: number;
   stepsFlm: number[];
   stepsFmlm: number[];
@@ -269,7 +329,7 @@ export type EvalEvent =
   | { type: 'progress'; progress: EvalProgress }
   | { type: 'done'; result: SavedEval }
   | { type: 'stopped' }
-  | { type: 'error'; message: string };
+  | { type: 'error'; code: WorkerErrorCode; message: string };
 
 export interface EvalApi {
   /** Run a sweep; progress and rows stream to `onEvent`; the result is saved with the models (IndexedDB). */
@@ -277,7 +337,7 @@ export interface EvalApi {
   /** Stop after the current batch. */
   stop(): Promise<void>;
   /** The last saved evaluation of this FLM/FMLM pair, if any. */
-  saved(flm: StoredModelSource | null, fmlm: StoredModelSource | null): Promise<SavedEval | null>;
+  saved(flm: ModelRef | null, fmlm: ModelRef | null): Promise<SavedEval | null>;
   /** An evaluation as a markdown table (what `flm eval` writes as eval.md). */
   markdown(result: EvalResult): Promise<string>;
 }

@@ -8,15 +8,15 @@
 import * as Comlink from 'comlink';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
-import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { parameterCount } from '../src/train/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
 import { finalTokenProb, trajectoryJSON } from '../src/sampling/trajectory.ts';
 import { SAMPLER_NAMES, SamplingSession } from '../src/sampling/session.ts';
 import { samplerFor } from '../src/io/meta.ts';
-import { backendFor, deviceLoss, forgetBackend } from './backends.ts';
+import { backendFor, destroyDevice, deviceLoss, forgetBackend } from './backends.ts';
+import { exposeApi } from './expose.ts';
 import { bundledModels, modelBytes, teacherSources } from './models.ts';
-import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelKind, ModelSource, SampleApi, StoredModelSource } from './protocol.ts';
+import { WorkerError, type BackendPreference, type LoadedModel, type LoadProgress, type ModelEntry, type ModelKind, type ModelRef, type ModelSource, type SampleApi } from './protocol.ts';
 
 /** The kinds of model one can sample (a judge only scores samples). */
 const SAMPLEABLE: ModelKind[] = ['flm', 'fmlm', 'flowmap'];
@@ -26,7 +26,7 @@ let session: SamplingSession | null = null;
 /** What the session was built from, to rebuild it on a new device after a device loss. */
 let loaded: { ckpt: Checkpoint; choice: BackendPreference } | null = null;
 /** The loaded model's FLM teacher, for comparisons (loaded on first use). */
-let teacher: { source: StoredModelSource; session: SamplingSession | null } | null = null;
+let teacher: { source: ModelRef; session: SamplingSession | null } | null = null;
 
 /** Loads and samples run one at a time, in call order. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -41,19 +41,6 @@ const loadCheckpoint = async (src: ModelSource, onProgress?: (p: LoadProgress) =
   decodeCheckpoint((await modelBytes(store, src, onProgress)).bytes);
 
 /**
- * Errors cross the worker boundary as name and message only; a typed error's
- * code travels in the name (`RemoteModelError:cors`, `CheckpointError:shape-mismatch`).
- */
-function typed(e: unknown): unknown {
-  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
-    const out = new Error(e.message);
-    out.name = `${e.name}:${(e as unknown as { code: string }).code}`;
-    return out;
-  }
-  return e;
-}
-
-/**
  * A sampling session for `ckpt` on the chosen backend; a stage-1 flow map
  * gets its FLM teacher (the two-network sampler), when the studio can find it.
  */
@@ -66,7 +53,7 @@ async function buildSession(ckpt: Checkpoint, choice: BackendPreference, onProgr
 
 /** The loaded model's FLM teacher on the same backend, loaded on first use. */
 async function teacherSession(onProgress?: (p: LoadProgress) => void): Promise<SamplingSession> {
-  if (!teacher || !loaded) throw new Error('this model has no FLM teacher the studio can load');
+  if (!teacher || !loaded) throw new WorkerError('no-run', 'this model has no FLM teacher the studio can load');
   if (!teacher.session) {
     const { backend } = await backendFor(loaded.choice);
     teacher.session = new SamplingSession(backend, await loadCheckpoint(teacher.source, onProgress));
@@ -87,17 +74,11 @@ const api: SampleApi = {
   },
 
   load: (src, choice, onProgress) => serial(async (): Promise<LoadedModel> => {
-    // Fetch and decode (and so validate) before touching the current model: a bad file loses nothing.
-    let name: string, ckpt: Checkpoint, built: Awaited<ReturnType<typeof buildSession>>;
-    try {
-      let bytes: Uint8Array;
-      ({ name, bytes } = await modelBytes(store, src, onProgress));
-      ckpt = decodeCheckpoint(bytes);
-      built = await buildSession(ckpt, choice, onProgress);
-    } catch (e) {
-      throw typed(e);
-    }
-    const { session: next, note, fallbackReason } = built;
+    // Fetch and decode (and so validate) before touching the current model: a bad file loses nothing
+    // (its error reaches the UI as a WorkerError: a download's code, or 'bad-checkpoint').
+    const { name, bytes } = await modelBytes(store, src, onProgress);
+    const ckpt = decodeCheckpoint(bytes);
+    const { session: next, note, fallbackReason } = await buildSession(ckpt, choice, onProgress);
     session?.release();
     teacher?.session?.release();
     session = next;
@@ -114,7 +95,7 @@ const api: SampleApi = {
       pieces: next.pieces,
       usesEma: next.usesEma,
       backend: next.backend.description + note,
-      backendKind: next.backend instanceof GpuBackend ? 'webgpu' : 'cpu',
+      backendKind: next.backend.name,
       fallbackReason,
       sampler: SAMPLER_NAMES[next.kind],
       kind: ckpt.meta.kind,
@@ -124,7 +105,7 @@ const api: SampleApi = {
   }),
 
   sample: (settings, onFrame) => serial(async () => {
-    if (!session || !loaded) throw new Error('load a model first');
+    if (!session || !loaded) throw new WorkerError('no-run', 'load a model first');
     const send = onFrame && (async (f: FrameSummary) => { await onFrame(Comlink.transfer(f, frameBuffers(f))); });
     try {
       return await session.run(settings, send);
@@ -158,10 +139,9 @@ const api: SampleApi = {
   },
 
   async injectFault() {
-    const b = session?.backend;
-    if (!(b instanceof GpuBackend)) throw new Error('device loss needs a model loaded on the WebGPU backend');
-    b.handle.device.destroy();
+    if (!session) throw new WorkerError('no-run', 'device loss needs a model loaded on the WebGPU backend');
+    destroyDevice(session.backend);
   },
 };
 
-Comlink.expose(api);
+exposeApi(api);

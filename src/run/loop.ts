@@ -95,6 +95,11 @@ export class Run {
     return this.options.runId;
   }
 
+  /** Whether the trainer still holds its buffers (not rolled back, not released). */
+  get alive(): boolean {
+    return !this.released;
+  }
+
   /** Stop after the current step (saving a snapshot): the run ends with 'paused'. */
   pause(): void {
     this.pauseRequested = true;

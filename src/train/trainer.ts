@@ -64,7 +64,7 @@ export async function meanValidationCe(
  * so a corpus too short for `length` throws before any device buffer exists.
  */
 export function trainerBatches(data: TrainerData, length: number, train: TrainConfig, resume?: Checkpoint): { batcher: Batcher; valBatches: Uint32Array[] } {
-  const saved = (resume?.meta.data as { batcher?: BatcherState } | undefined)?.batcher;
+  const saved = resume?.meta.data?.batcher;
   return {
     batcher: new Batcher(data.train, length, train.batch, train.seed, saved),
     valBatches: evalBatches(data.val, length, train.batch, train.evalBatches),

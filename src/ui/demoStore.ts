@@ -9,9 +9,9 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
 import type { SampleRun } from '../sampling/session.ts';
-import type { LoadedModel, LoadProgress } from '../../workers/protocol.ts';
+import { WorkerError, type LoadedModel, type LoadProgress, type WorkerErrorCode } from '../../workers/protocol.ts';
 import { DEMO_MODEL, linkUrl, parseLink, sourceFor, type DemoLink } from './demoLink.ts';
-import { sampler } from './sampleClient.ts';
+import { sampler } from './workers.ts';
 
 export interface CompareResult { steps: number; texts: string[]; tokens: number[][]; msPerSample: number }
 
@@ -43,31 +43,27 @@ interface DemoState {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** What to tell the user about a model that could not be opened, by the worker's typed error. */
+/** What a download failure's code leads with (the WorkerError codes of a model download). */
+const DOWNLOAD_LEAD: Partial<Record<WorkerErrorCode, string>> = {
+  'bad-url': 'That model link is not usable',
+  'not-safetensors': 'That is not a model file',
+  offline: 'You are offline',
+  network: 'Network error',
+  cors: 'The model\'s server refused access (CORS)',
+  'not-found': 'Model not found (404)',
+  http: 'The model\'s server refused the download',
+  'too-large': 'The model file is too large',
+};
+
+/** What to tell the user about a model that could not be opened, by the worker's error code. */
 function explainLoadError(e: unknown, model: string): string {
-  const name = e instanceof Error ? e.name : '';
   const what = /^https?:/i.test(model) ? model : `the bundled model ${model}`;
   const detail = message(e);
-  if (name.startsWith('RemoteModelError:')) {
-    const code = name.slice('RemoteModelError:'.length);
-    const lead: Record<string, string> = {
-      'bad-url': 'That model link is not usable',
-      'not-safetensors': 'That is not a model file',
-      offline: 'You are offline',
-      network: 'Network error',
-      cors: 'The model\'s server refused access (CORS)',
-      'not-found': 'Model not found (404)',
-      http: 'The model\'s server refused the download',
-      'too-large': 'The model file is too large',
-    };
-    return `${lead[code] ?? 'Could not download the model'}: ${detail}`;
-  }
-  if (name.startsWith('CheckpointError:') || name.startsWith('SafetensorsError:')) {
-    return `The model file does not match its config (${what}): ${detail}`;
-  }
+  const code = e instanceof WorkerError ? e.code : undefined;
+  if (code && DOWNLOAD_LEAD[code]) return `${DOWNLOAD_LEAD[code]}: ${detail}`;
+  if (code === 'bad-checkpoint') return `The model file does not match its config (${what}): ${detail}`;
   return `Could not open ${what}: ${detail}`;
 }
-
 
 export const useDemo = create<DemoState>((set, get) => {
   const initial = parseLink(location.search);

@@ -6,16 +6,8 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { EvalProgress, EvalRow } from '../eval/sweep.ts';
-import type { EvalApi, EvalEvent, SavedEval, StoredModelSource } from '../../workers/protocol.ts';
-
-let api: Comlink.Remote<EvalApi> | null = null;
-function evaluator(): Comlink.Remote<EvalApi> {
-  if (!api) {
-    const worker = new Worker(new URL('../../workers/eval.worker.ts', import.meta.url), { type: 'module', name: 'eval' });
-    api = Comlink.wrap<EvalApi>(worker);
-  }
-  return api;
-}
+import type { EvalEvent, SavedEval, StoredModelSource } from '../../workers/protocol.ts';
+import { evaluator } from './workers.ts';
 
 export const FLM_STEPS = '1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024';
 export const FMLM_STEPS = '1, 2, 4, 8';

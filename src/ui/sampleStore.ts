@@ -8,7 +8,7 @@ import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
 import type { SampleRun, SampleSettings } from '../sampling/session.ts';
 import type { BackendPreference, LoadedModel, ModelEntry, ModelSource } from '../../workers/protocol.ts';
-import { sampler } from './sampleClient.ts';
+import { sampler } from './workers.ts';
 
 export type SampleStatus = 'idle' | 'loading' | 'ready' | 'sampling' | 'done' | 'error';
 export type CellMode = 'prediction' | 'state';

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { BackendChoice, EngineInfo, SelfTestResult } from '../../workers/protocol.ts';
-import { engine } from './engineClient.ts';
+import { engine } from './workers.ts';
 
 type Status = 'idle' | 'running' | 'done' | 'error';
 

@@ -4,7 +4,7 @@ import type { CheckpointInfo } from '../io/checkpointStore.ts';
 import type { FrameSummary } from '../sampling/frames.ts';
 import type { LossPoint } from '../io/checkpoint.ts';
 import type { BackendPreference, CorpusSource, DistillRequest, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
-import { trainer } from './trainClient.ts';
+import { checkpoints, trainer } from './workers.ts';
 
 export type RunStatus = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
 
@@ -56,7 +56,7 @@ interface TrainState {
   importFile(file: File): Promise<void>;
   injectFault(kind: 'nan-weights' | 'device-loss'): Promise<void>;
   /** Start a distillation stage in the training worker (progress, chart and checkpoints as for training). */
-  distill(req: Omit<DistillRequest, 'saveEvery' | 'sampleEvery' | 'backend'>): Promise<void>;
+  distill(req: Omit<DistillRequest, 'runId' | 'saveEvery' | 'sampleEvery' | 'backend'>): Promise<void>;
 }
 
 const emptyRun: RunState = {
@@ -97,7 +97,10 @@ export const useTrain = create<TrainState>((set, get) => {
       case 'recovering': set({ notice: e.message }); break;
     }
   };
-  const events = Comlink.proxy(onEvent);
+  /** The run this tab started last: events of any other run are ignored. */
+  let runId = '', runs = 0;
+  const newRun = () => (runId = `${Date.now().toString(36)}-${++runs}`);
+  const events = Comlink.proxy((e: TrainEvent) => { if (e.runId === runId) onEvent(e); });
   return {
     status: 'idle',
     message: null,
@@ -121,7 +124,7 @@ export const useTrain = create<TrainState>((set, get) => {
       try {
         const payload = corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : corpus;
         await trainer().start({
-          backend, tokenizer, corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
+          runId: newRun(), backend, tokenizer, corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
           saveEvery: 20, sampleEvery: 20,
         }, events);
       } catch (e) {
@@ -136,28 +139,28 @@ export const useTrain = create<TrainState>((set, get) => {
       set({ status: 'starting', message: null, notice: null });
       try {
         const corpus = get().corpus;
-        await trainer().resume(id, steps, events, corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : undefined, get().backend);
+        await trainer().resume({ runId: newRun(), checkpointId: id, steps, corpus: corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : undefined, backend: get().backend }, events);
       } catch (e) {
         set({ status: 'error', message: (e as Error).message });
       }
     },
     async refresh() {
       try {
-        set({ checkpoints: await trainer().list() });
+        set({ checkpoints: await checkpoints().list() });
       } catch (e) {
         set({ message: `Could not read stored checkpoints: ${(e as Error).message}` });
       }
     },
-    async rename(id, name) { await trainer().rename(id, name); await get().refresh(); },
-    async remove(id) { await trainer().remove(id); await get().refresh(); },
+    async rename(id, name) { await checkpoints().rename(id, name); await get().refresh(); },
+    async remove(id) { await checkpoints().remove(id); await get().refresh(); },
     async exportFile(id) {
       const info = get().checkpoints.find((c) => c.id === id);
-      return { name: `${(info?.name ?? 'checkpoint').replace(/[^\w.-]+/g, '_')}-step${info?.step ?? 0}.safetensors`, bytes: await trainer().exportFile(id) };
+      return { name: `${(info?.name ?? 'checkpoint').replace(/[^\w.-]+/g, '_')}-step${info?.step ?? 0}.safetensors`, bytes: await checkpoints().exportFile(id) };
     },
     async importFile(file) {
       try {
         const bytes = await file.arrayBuffer();
-        await trainer().importFile(Comlink.transfer(bytes, [bytes]), file.name.replace(/\.safetensors$/i, ''));
+        await checkpoints().importFile(Comlink.transfer(bytes, [bytes]), file.name.replace(/\.safetensors$/i, ''));
         set({ message: null });
         await get().refresh();
       } catch (e) {
@@ -169,7 +172,7 @@ export const useTrain = create<TrainState>((set, get) => {
       try {
         const corpus = get().corpus;
         await trainer().distill({
-          ...req, backend: get().backend, saveEvery: 20, sampleEvery: 10,
+          ...req, runId: newRun(), backend: get().backend, saveEvery: 20, sampleEvery: 10,
           ...(corpus.kind === 'bytes' ? { corpus: { ...corpus, bytes: corpus.bytes.slice(0) } } : {}),
         }, events);
       } catch (e) {
