@@ -8,30 +8,14 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
-import type { SampleRun } from '../sampling/session.ts';
-import { WorkerError, type LoadedModel, type LoadProgress, type WorkerErrorCode } from '../../workers/protocol.ts';
+import { WorkerError, type LoadProgress, type WorkerErrorCode } from '../../workers/protocol.ts';
 import { DEMO_MODEL, linkUrl, parseLink, sourceFor, type DemoLink } from './demoLink.ts';
+import { initialDemo, isBusy, reduceDemo, type DemoAction, type DemoPage } from './reducers/demo.ts';
 import { sampler } from './workers.ts';
 
-export interface CompareResult { steps: number; texts: string[]; tokens: number[][]; msPerSample: number }
+export type { CompareResult, DemoPhase } from './reducers/demo.ts';
 
-export type DemoPhase = 'loading' | 'ready' | 'generating' | 'comparing' | 'failed';
-
-interface DemoState {
-  phase: DemoPhase;
-  progress: LoadProgress | null;
-  link: DemoLink;
-  model: LoadedModel | null;
-  /** The link's model when it could not be loaded (the demo fell back to the bundled one). */
-  refused: string | null;
-  teacher: string | null;
-  /** Why the link's (or the chosen) model could not be opened; cleared when a model opens. */
-  message: string | null;
-  /** Why the last generation failed. */
-  genError: string | null;
-  frames: FrameSummary[];
-  run: SampleRun | null;
-  compare: CompareResult | null;
+interface DemoState extends DemoPage {
   init(): Promise<void>;
   /** Load another model (a URL or a bundled id); the current one stays if it fails. */
   open(model: string): Promise<boolean>;
@@ -68,7 +52,8 @@ function explainLoadError(e: unknown, model: string): string {
 export const useDemo = create<DemoState>((set, get) => {
   const initial = parseLink(location.search);
   const api = () => sampler('demo');
-  const onProgress = Comlink.proxy((p: LoadProgress) => set({ progress: p }));
+  const dispatch = (a: DemoAction) => set((s) => reduceDemo(s, a));
+  const onProgress = Comlink.proxy((p: LoadProgress) => dispatch({ type: 'progress', progress: p }));
 
   const persist = () => {
     const url = new URL(linkUrl(location.href, get().link));
@@ -79,24 +64,14 @@ export const useDemo = create<DemoState>((set, get) => {
   async function loadTeacher(): Promise<void> {
     try {
       const t = await api().prepareTeacher(onProgress);
-      set({ teacher: t?.name ?? null });
+      dispatch({ type: 'teacher', name: t?.name ?? null });
     } catch (e) {
-      set({ teacher: null, message: `The FLM for the comparison could not be loaded: ${message(e)}` });
+      dispatch({ type: 'teacher', name: null, message: `The FLM for the comparison could not be loaded: ${message(e)}` });
     }
   }
 
   return {
-    phase: 'loading',
-    progress: null,
-    link: initial.link,
-    model: null,
-    refused: null,
-    teacher: null,
-    message: null,
-    genError: null,
-    frames: [],
-    run: null,
-    compare: null,
+    ...initialDemo(initial.link),
 
     async init() {
       const wanted = get().link.model;
@@ -105,59 +80,56 @@ export const useDemo = create<DemoState>((set, get) => {
         // The link's model failed: keep the demo working with the bundled one.
         const msg = get().message;
         const fallback = await get().open(DEMO_MODEL);
-        set({ refused: wanted, message: msg });
+        dispatch({ type: 'fell-back', refused: wanted, message: msg });
         if (!fallback) return;
       }
       if (get().model && initial.auto) await get().generate();
     },
 
     async open(model) {
-      set({ phase: 'loading', progress: null, message: null });
+      dispatch({ type: 'opening' });
       try {
         const loaded = await api().load(sourceFor(model), get().link.backend, onProgress);
-        set({ model: loaded, link: { ...get().link, model }, refused: null, frames: [], run: null, compare: null, teacher: null });
+        dispatch({ type: 'opened', model, loaded });
         if (loaded.teacher) await loadTeacher();
         // One throw-away step of each network compiles its GPU pipelines now, so
         // that the times shown next to the first sample are the sampling's own.
-        set({ progress: { what: 'warm-up (compiling the GPU kernels)', loaded: 0, total: null } });
+        dispatch({ type: 'warming-up' });
         const warm = { seed: 0, steps: 1, count: get().link.count, k: 1 };
         await api().sample(warm);
         if (get().teacher) await api().sampleTeacher(warm);
-        set({ phase: 'ready', progress: null });
+        dispatch({ type: 'ready' });
         persist();
         return true;
       } catch (e) {
-        set({ phase: get().model ? 'ready' : 'failed', progress: null, message: explainLoadError(e, model), refused: model });
+        dispatch({ type: 'open-failed', model, message: explainLoadError(e, model) });
         return false;
       }
     },
 
     set(p) {
-      set({ link: { ...get().link, ...p } });
+      dispatch({ type: 'link', patch: p });
       persist();
     },
 
     async generate(opts = {}) {
-      const { model } = get();
-      if (!model || get().phase === 'generating' || get().phase === 'comparing') return;
-      if (opts.newSeed) set({ link: { ...get().link, seed: Math.floor(Math.random() * 2 ** 31) } });
+      if (!get().model || isBusy(get().phase)) return;
+      if (opts.newSeed) dispatch({ type: 'link', patch: { seed: Math.floor(Math.random() * 2 ** 31) } });
       const { seed, steps, count, compare } = get().link;
-      set({ phase: 'generating', genError: null, frames: [], run: null, compare: null });
+      dispatch({ type: 'generating' });
       try {
-        const run = await api().sample({ seed, steps, count, k: 5 }, Comlink.proxy((f: FrameSummary) => {
-          set({ frames: f.step === 0 ? [f] : [...get().frames, f] });
-        }));
-        set({ run });
+        const run = await api().sample({ seed, steps, count, k: 5 }, Comlink.proxy((f: FrameSummary) => dispatch({ type: 'frame', frame: f })));
+        dispatch({ type: 'sampled', run });
         persist();
         if (compare > 0 && get().teacher) {
-          set({ phase: 'comparing' });
+          dispatch({ type: 'comparing' });
           const r = await api().sampleTeacher({ seed, steps: compare, count, k: 1 });
-          set({ compare: { steps: compare, texts: r.texts, tokens: r.tokens, msPerSample: r.msTotal / r.count } });
+          dispatch({ type: 'compared', result: { steps: compare, texts: r.texts, tokens: r.tokens, msPerSample: r.msTotal / r.count } });
         }
       } catch (e) {
-        set({ genError: `Generation failed: ${message(e)}` });
+        dispatch({ type: 'generate-failed', message: `Generation failed: ${message(e)}` });
       } finally {
-        set({ phase: 'ready' });
+        dispatch({ type: 'generated' });
       }
     },
 

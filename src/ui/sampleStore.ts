@@ -1,45 +1,34 @@
 /**
  * The Sample view's state: which model, the sampling settings (mirrored in
- * the URL so a reload reproduces the run), the recorded frames of the last
- * run, the scrubber position, and the side-by-side step-count comparison.
+ * the URL so a reload reproduces the run), and the recorded run with its
+ * scrubber and comparison (reducers/sample.ts). Trajectory JSON and the
+ * final-token probabilities come from the sampling worker.
  */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
-import type { SampleRun, SampleSettings } from '../sampling/session.ts';
+import type { SampleSettings } from '../sampling/session.ts';
 import type { BackendPreference, LoadedModel, ModelEntry, ModelSource } from '../../workers/protocol.ts';
+import type { CellMode } from './components/CandidateColumns.tsx';
+import { compareJobs, initialSampleRun, reduceSample, sampleQuery, type SampleAction, type SampleRunState } from './reducers/sample.ts';
 import { sampler } from './workers.ts';
 
-export type SampleStatus = 'idle' | 'loading' | 'ready' | 'sampling' | 'done' | 'error';
-export type CellMode = 'prediction' | 'state';
+export type { CompareColumn, SampleStatus } from './reducers/sample.ts';
+export type { CellMode };
 export type HeatMode = 'entropy' | 'final';
 
-export interface CompareColumn { label: string; model: 'this' | 'teacher'; steps: number; texts: string[]; msPerStep: number; msTotal: number }
-
-interface SampleState {
-  status: SampleStatus;
-  message: string | null;
+interface SampleState extends SampleRunState {
   models: ModelEntry[];
   /** The chosen model as a URL-safe key: `bundled:<file>`, `stored:<id>` or `file:<name>`. */
   modelKey: string | null;
   model: LoadedModel | null;
   backend: BackendPreference;
   settings: SampleSettings;
-  /** Settings and frames of the recorded run. */
-  recorded: SampleSettings | null;
-  frames: FrameSummary[];
-  run: SampleRun | null;
-  frame: number;
-  playing: boolean;
-  sample: number;
-  position: number | null;
   cellMode: CellMode;
   heatMode: HeatMode;
   compareSteps: string;
   /** Step counts for the FLM teacher of a distilled model ('' = none). */
   teacherSteps: string;
-  comparing: boolean;
-  compare: CompareColumn[];
   refreshModels(): Promise<void>;
   load(key: string, file?: File): Promise<void>;
   setBackend(b: BackendPreference): Promise<void>;
@@ -47,6 +36,8 @@ interface SampleState {
   generate(): Promise<void>;
   setFrame(k: number): void;
   setPlaying(p: boolean): void;
+  /** Playback's clock (the Scrubber's timer). */
+  tick(): void;
   setSample(i: number): void;
   selectPosition(p: number | null): void;
   setCellMode(m: CellMode): void;
@@ -55,23 +46,11 @@ interface SampleState {
   setTeacherSteps(s: string): void;
   runCompare(): Promise<void>;
   loseDevice(): Promise<void>;
+  /** The recorded run as trajectory JSON (serialised by the worker); null when there is none. */
+  trajectory(): Promise<string | null>;
 }
 
 const DEFAULTS: SampleSettings = { steps: 8, seed: 0, count: 4, k: 8 };
-
-function fromUrl(): { key: string | null; settings: SampleSettings; backend: BackendPreference } {
-  const q = new URLSearchParams(location.search);
-  const int = (name: string, d: number) => {
-    const v = Number(q.get(name));
-    return q.has(name) && Number.isInteger(v) && v >= 0 ? v : d;
-  };
-  const b = q.get('backend');
-  return {
-    key: q.get('model'),
-    settings: { steps: int('steps', DEFAULTS.steps), seed: int('seed', DEFAULTS.seed), count: int('count', DEFAULTS.count), k: int('k', DEFAULTS.k) },
-    backend: b === 'cpu' || b === 'webgpu' ? b : 'auto',
-  };
-}
 
 function toUrl(s: { modelKey: string | null; settings: SampleSettings; backend: BackendPreference }): void {
   const url = new URL(location.href);
@@ -96,32 +75,33 @@ function sourceOf(key: string): ModelSource | null {
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export const useSample = create<SampleState>((set, get) => {
-  const init = fromUrl();
+  const init = sampleQuery(location.search, DEFAULTS);
   let lastFile: File | null = null;
   const persist = () => toUrl(get());
-  const clearRun = { frames: [], run: null, recorded: null, frame: 0, playing: false, position: null, compare: [] };
+  const dispatch = (a: SampleAction) => set((s) => reduceSample(s, a));
+
+  /** The heatmap's final-token probabilities, asked of the worker once the run is done and shown. */
+  async function finalProbs(): Promise<void> {
+    const { frames, finalProbs: have, status, heatMode } = get();
+    if (heatMode !== 'final' || status !== 'done' || have || !frames.length) return;
+    try {
+      dispatch({ type: 'final-probs', frames, probs: await sampler().finalTokenProbs(frames) });
+    } catch (e) {
+      set({ message: `Could not compute the final tokens' probabilities: ${message(e)}` });
+    }
+  }
 
   return {
-    status: 'idle',
-    message: null,
+    ...initialSampleRun,
     models: [],
     modelKey: init.key,
     model: null,
     backend: init.backend,
     settings: init.settings,
-    recorded: null,
-    frames: [],
-    run: null,
-    frame: 0,
-    playing: false,
-    sample: 0,
-    position: null,
     cellMode: 'prediction',
     heatMode: 'entropy',
     compareSteps: '1, 8, 64',
     teacherSteps: '1, 8, 64',
-    comparing: false,
-    compare: [],
 
     async refreshModels() {
       try {
@@ -133,12 +113,12 @@ export const useSample = create<SampleState>((set, get) => {
           if (key) await get().load(key);
         }
       } catch (e) {
-        set({ status: 'error', message: `Could not list models: ${message(e)}` });
+        dispatch({ type: 'failed', message: `Could not list models: ${message(e)}` });
       }
     },
 
     async load(key, file) {
-      set({ status: 'loading', message: null });
+      dispatch({ type: 'loading' });
       try {
         let src: ModelSource | null;
         if (file) { lastFile = file; src = { kind: 'bytes', name: file.name, bytes: await file.arrayBuffer() }; key = `file:${file.name}`; }
@@ -147,11 +127,11 @@ export const useSample = create<SampleState>((set, get) => {
         if (!src) throw new Error(`unknown model ${key}`);
         const model = await sampler().load(src, get().backend);
         const settings = { ...get().settings, k: Math.min(get().settings.k, model.vocab) };
-        set({ model, modelKey: key, settings, status: 'ready', ...clearRun, sample: 0 });
+        set((s) => ({ ...reduceSample(s, { type: 'loaded' }), model, modelKey: key, settings }));
         persist();
       } catch (e) {
         // The previous model (if any) stays loaded in the worker and in the view.
-        set({ status: 'error', message: `Could not load the model: ${message(e)}` });
+        dispatch({ type: 'failed', message: `Could not load the model: ${message(e)}` });
       }
     },
 
@@ -170,30 +150,25 @@ export const useSample = create<SampleState>((set, get) => {
     async generate() {
       const { settings, model } = get();
       if (!model) return;
-      set({ status: 'sampling', message: null, ...clearRun, sample: Math.min(get().sample, settings.count - 1), recorded: { ...settings } });
+      dispatch({ type: 'started', settings });
       const t0 = performance.now();
       try {
-        const run = await sampler().sample(settings, Comlink.proxy((f: FrameSummary) => {
-          // Frame 0 starts the list (again, when the worker retried on a new GPU device).
-          const frames = f.step === 0 ? [f] : [...get().frames, f];
-          set({ frames, frame: frames.length - 1 });
-        }));
-        set({ run, status: 'done', frame: get().frames.length - 1 });
+        const run = await sampler().sample(settings, Comlink.proxy((f: FrameSummary) => dispatch({ type: 'frame', frame: f })));
+        dispatch({ type: 'done', run });
         console.info(`sampled ${settings.count}×${model.length} tokens, ${settings.steps} steps in ${(performance.now() - t0).toFixed(0)} ms`);
+        await finalProbs();
       } catch (e) {
-        set({ status: 'error', message: `Sampling failed: ${message(e)}` });
+        dispatch({ type: 'failed', message: `Sampling failed: ${message(e)}` });
       }
     },
 
-    setFrame(k) { set({ frame: Math.max(0, Math.min(k, get().frames.length - 1)) }); },
-    setPlaying(playing) {
-      if (playing && get().frame >= get().frames.length - 1) set({ frame: 0 });
-      set({ playing });
-    },
-    setSample(sample) { set({ sample }); },
-    selectPosition(position) { set({ position }); },
+    setFrame(frame) { dispatch({ type: 'seek', frame }); },
+    setPlaying(playing) { dispatch({ type: 'play', playing }); },
+    tick() { dispatch({ type: 'tick' }); },
+    setSample(sample) { dispatch({ type: 'select-sample', sample }); },
+    selectPosition(position) { dispatch({ type: 'select-position', position }); },
     setCellMode(cellMode) { set({ cellMode }); },
-    setHeatMode(heatMode) { set({ heatMode }); },
+    setHeatMode(heatMode) { set({ heatMode }); void finalProbs(); },
     setCompareSteps(compareSteps) { set({ compareSteps }); },
     setTeacherSteps(teacherSteps) { set({ teacherSteps }); },
 
@@ -205,31 +180,27 @@ export const useSample = create<SampleState>((set, get) => {
       }
     },
 
+    async trajectory() {
+      const { model, recorded, frames, run } = get();
+      if (!model || !recorded || !frames.length) return null;
+      const meta = { model: model.name, backend: model.backend, length: model.length, vocab: model.vocab, ...recorded };
+      return sampler().trajectory(meta, model.pieces, frames, run ?? undefined);
+    },
+
     async runCompare() {
-      const parse = (text: string) => text.split(/[\s,]+/).filter(Boolean).map(Number);
-      const mine = parse(get().compareSteps);
-      const model = get().model;
-      const theirs = model?.teacher ? parse(get().teacherSteps) : [];
-      if (!mine.length && !theirs.length || [...mine, ...theirs].some((n) => !Number.isInteger(n) || n < 1 || n > 1024)) {
-        set({ message: 'Step counts for the comparison: whole numbers from 1 to 1024, separated by commas.' });
-        return;
-      }
-      const { settings } = get();
-      const kind = model?.sampler.startsWith('FMLM') ? 'FMLM' : 'FLM';
-      set({ comparing: true, compare: [], message: null });
+      const { model, settings, compareSteps, teacherSteps } = get();
+      const jobs = compareJobs(model, compareSteps, teacherSteps);
+      if (typeof jobs === 'string') { set({ message: jobs }); return; }
+      dispatch({ type: 'compare-started' });
       try {
-        const jobs = [
-          ...mine.map((steps) => ({ model: 'this' as const, steps, label: `${kind} · ${steps} step${steps === 1 ? '' : 's'}` })),
-          ...theirs.map((steps) => ({ model: 'teacher' as const, steps, label: `FLM teacher · ${steps} step${steps === 1 ? '' : 's'}` })),
-        ];
         for (const j of jobs) {
           const r = j.model === 'this' ? await sampler().sample({ ...settings, steps: j.steps }) : await sampler().sampleTeacher({ ...settings, steps: j.steps });
-          set({ compare: [...get().compare, { ...j, texts: r.texts, msPerStep: r.msPerStep, msTotal: r.msTotal }] });
+          dispatch({ type: 'compare-column', column: { ...j, texts: r.texts, msPerStep: r.msPerStep, msTotal: r.msTotal } });
         }
       } catch (e) {
-        set({ message: `Comparison failed: ${message(e)}` });
+        dispatch({ type: 'compare-failed', message: `Comparison failed: ${message(e)}` });
       } finally {
-        set({ comparing: false });
+        dispatch({ type: 'compare-done' });
       }
     },
   };

@@ -1,51 +1,42 @@
+/**
+ * The Train and Distill views' state: the run's settings (corpus, model,
+ * steps, backend, tokenizer), the run as the training worker reports it
+ * (reducers/train.ts), the stored checkpoints, and the presets and size
+ * estimate the worker computes for the chosen model.
+ */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { CheckpointInfo } from '../io/checkpointStore.ts';
-import type { FrameSummary } from '../sampling/frames.ts';
-import type { LossPoint } from '../io/checkpoint.ts';
-import type { BackendPreference, CorpusSource, DistillRequest, ModelChoice, TrainEvent } from '../../workers/protocol.ts';
+import type {
+  BackendPreference, CorpusSource, DistillRequest, ModelChoice, ModelEstimate, PresetInfo, TrainEvent,
+} from '../../workers/protocol.ts';
+import { changesCheckpoints, idleRun, reduceTrain, type TrainAction, type TrainRun } from './reducers/train.ts';
 import { checkpoints, trainer } from './workers.ts';
 
-export type RunStatus = 'idle' | 'starting' | 'training' | 'pausing' | 'paused' | 'done' | 'error';
+export type { RunState, RunStatus } from './reducers/train.ts';
 
-export interface RunState {
-  checkpointId: string | null;
-  name: string;
-  step: number;
-  steps: number;
-  loss: number | null;
-  valCe: number | null;
-  tokensPerS: number | null;
-  etaS: number | null;
-  params: number;
-  vocab: number;
-  memoryBytes: number;
-  backend: string;
-  unigramEntropy: number | null;
-  history: LossPoint[];
-  sample: { step: number; text: string; frames: FrameSummary[] } | null;
-  /** The tokens' display strings (sent with the first preview of a run). */
-  pieces: string[] | null;
-}
+/** Vocabulary used for the size estimate before the corpus is tokenized (characters of English text). */
+export const EST_VOCAB = 96;
 
-interface TrainState {
-  status: RunStatus;
-  message: string | null;
-  /** What the studio did on its own (e.g. recovered from a lost GPU device). */
-  notice: string | null;
+interface TrainState extends TrainRun {
   corpus: CorpusSource;
   corpusLabel: string;
   model: ModelChoice;
   steps: number;
   backend: BackendPreference;
   tokenizer: 'char' | 'bpe';
-  run: RunState;
   checkpoints: CheckpointInfo[];
+  /** The named model sizes (from the training worker). */
+  presets: PresetInfo[];
+  /** Shape, parameters and memory of the chosen model at EST_VOCAB (from the training worker). */
+  estimate: ModelEstimate | null;
   setCorpus(c: CorpusSource, label: string): void;
   setModel(m: ModelChoice): void;
   setSteps(n: number): void;
   setBackend(b: BackendPreference): void;
   setTokenizer(t: 'char' | 'bpe'): void;
+  /** Ask the worker for the presets and the chosen model's estimate. */
+  loadPresets(): Promise<void>;
   start(): Promise<void>;
   pause(): Promise<void>;
   resume(id: string, steps: number): Promise<void>;
@@ -59,96 +50,90 @@ interface TrainState {
   distill(req: Omit<DistillRequest, 'runId' | 'saveEvery' | 'sampleEvery' | 'backend'>): Promise<void>;
 }
 
-const emptyRun: RunState = {
-  checkpointId: null, name: '', step: 0, steps: 0, loss: null, valCe: null, tokensPerS: null, etaS: null,
-  params: 0, vocab: 0, memoryBytes: 0, backend: '', unigramEntropy: null, history: [], sample: null, pieces: null,
-};
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The backend a `?backend=` URL asks for (auto by default). */
+function backendFromUrl(): BackendPreference {
+  const b = new URLSearchParams(globalThis.location?.search).get('backend');
+  return b === 'cpu' || b === 'webgpu' ? b : 'auto';
+}
 
 export const useTrain = create<TrainState>((set, get) => {
-  const onEvent = (e: TrainEvent) => {
-    const run = get().run;
-    switch (e.type) {
-      case 'started':
-        set({
-          status: 'training', message: null,
-          run: { ...emptyRun, checkpointId: e.checkpointId, name: e.name, step: e.step, steps: e.steps, params: e.params, vocab: e.vocab,
-            memoryBytes: e.memoryBytes, backend: e.backend, unigramEntropy: e.unigramEntropy, history: e.history },
-        });
-        break;
-      case 'step': {
-        const history = [...run.history, { step: e.step, loss: e.loss, ...(e.valCe !== undefined ? { valCe: e.valCe } : {}) }];
-        set({ run: { ...run, step: e.step, steps: e.steps, loss: e.loss, valCe: e.valCe ?? run.valCe, tokensPerS: e.tokensPerS, etaS: e.etaS, history } });
-        break;
-      }
-      case 'sample':
-        set({ run: { ...run, sample: { step: e.step, text: e.text, frames: e.frames }, pieces: e.pieces ?? run.pieces } });
-        break;
-      case 'checkpoint': void get().refresh(); break;
-      case 'paused': set({ status: 'paused' }); break;
-      case 'done': set({ status: 'done' }); break;
-      case 'error': set({ status: 'error', message: e.message }); break;
-      case 'rolled-back':
-        set({
-          status: 'paused', message: e.message,
-          run: { ...run, step: e.step, loss: null, history: run.history.filter((p) => p.step <= e.step) },
-        });
-        void get().refresh();
-        break;
-      case 'recovering': set({ notice: e.message }); break;
-    }
+  const dispatch = (a: TrainAction) => {
+    set((s) => reduceTrain(s, a));
+    if (changesCheckpoints(a)) void get().refresh();
   };
   /** The run this tab started last: events of any other run are ignored. */
   let runId = '', runs = 0;
   const newRun = () => (runId = `${Date.now().toString(36)}-${++runs}`);
-  const events = Comlink.proxy((e: TrainEvent) => { if (e.runId === runId) onEvent(e); });
+  const events = Comlink.proxy((e: TrainEvent) => { if (e.runId === runId) dispatch(e); });
+  /** The user's text is sent as a copy: the store keeps its bytes for a later resume. */
+  const copy = (c: CorpusSource): CorpusSource => (c.kind === 'bytes' ? { ...c, bytes: c.bytes.slice(0) } : c);
+  let estimating = 0;
+  const estimate = async () => {
+    const mine = ++estimating;
+    try {
+      const e = await trainer().estimate(get().model, EST_VOCAB);
+      if (mine === estimating) set({ estimate: e });
+    } catch {
+      if (mine === estimating) set({ estimate: null });
+    }
+  };
+
   return {
-    status: 'idle',
-    message: null,
-    notice: null,
+    ...idleRun,
     corpus: { kind: 'bundled', id: 'brown' },
     corpusLabel: 'Brown corpus (bundled)',
     model: { preset: 'micro' },
     steps: 200,
-    backend: (new URLSearchParams(globalThis.location?.search).get('backend') as BackendPreference | null) ?? 'auto',
+    backend: backendFromUrl(),
     tokenizer: 'char',
-    run: emptyRun,
     checkpoints: [],
+    presets: [],
+    estimate: null,
     setCorpus: (corpus, corpusLabel) => set({ corpus, corpusLabel }),
-    setModel: (model) => set({ model }),
+    setModel: (model) => { set({ model }); void estimate(); },
     setSteps: (steps) => set({ steps }),
     setBackend: (backend) => set({ backend }),
     setTokenizer: (tokenizer) => set({ tokenizer }),
+    async loadPresets() {
+      try {
+        if (!get().presets.length) set({ presets: await trainer().presets() });
+      } catch (e) {
+        set({ message: `Could not list the presets: ${message(e)}` });
+      }
+      await estimate();
+    },
     async start() {
       const { corpus, model, steps, corpusLabel, backend, tokenizer } = get();
-      set({ status: 'starting', message: null, notice: null, run: emptyRun });
+      dispatch({ type: 'requested', fresh: true });
       try {
-        const payload = corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : corpus;
         await trainer().start({
-          runId: newRun(), backend, tokenizer, corpus: payload, model, steps, name: `${model.preset} on ${corpusLabel}`,
+          runId: newRun(), backend, tokenizer, corpus: copy(corpus), model, steps, name: `${model.preset} on ${corpusLabel}`,
           saveEvery: 20, sampleEvery: 20,
         }, events);
       } catch (e) {
-        set({ status: 'error', message: (e as Error).message });
+        dispatch({ type: 'failed', message: message(e) });
       }
     },
     async pause() {
-      set({ status: 'pausing' });
+      dispatch({ type: 'pausing' });
       await trainer().pause();
     },
     async resume(id, steps) {
-      set({ status: 'starting', message: null, notice: null });
+      dispatch({ type: 'requested', fresh: false });
       try {
         const corpus = get().corpus;
-        await trainer().resume({ runId: newRun(), checkpointId: id, steps, corpus: corpus.kind === 'bytes' ? { ...corpus, bytes: corpus.bytes.slice(0) } : undefined, backend: get().backend }, events);
+        await trainer().resume({ runId: newRun(), checkpointId: id, steps, corpus: corpus.kind === 'bytes' ? copy(corpus) : undefined, backend: get().backend }, events);
       } catch (e) {
-        set({ status: 'error', message: (e as Error).message });
+        dispatch({ type: 'failed', message: message(e) });
       }
     },
     async refresh() {
       try {
         set({ checkpoints: await checkpoints().list() });
       } catch (e) {
-        set({ message: `Could not read stored checkpoints: ${(e as Error).message}` });
+        set({ message: `Could not read stored checkpoints: ${message(e)}` });
       }
     },
     async rename(id, name) { await checkpoints().rename(id, name); await get().refresh(); },
@@ -164,26 +149,26 @@ export const useTrain = create<TrainState>((set, get) => {
         set({ message: null });
         await get().refresh();
       } catch (e) {
-        set({ message: `Import failed: ${(e as Error).message}` });
+        set({ message: `Import failed: ${message(e)}` });
       }
     },
     async distill(req) {
-      set({ status: 'starting', message: null, notice: null, run: emptyRun });
+      dispatch({ type: 'requested', fresh: true });
       try {
         const corpus = get().corpus;
         await trainer().distill({
           ...req, runId: newRun(), backend: get().backend, saveEvery: 20, sampleEvery: 10,
-          ...(corpus.kind === 'bytes' ? { corpus: { ...corpus, bytes: corpus.bytes.slice(0) } } : {}),
+          ...(corpus.kind === 'bytes' ? { corpus: copy(corpus) } : {}),
         }, events);
       } catch (e) {
-        set({ status: 'error', message: (e as Error).message });
+        dispatch({ type: 'failed', message: message(e) });
       }
     },
     async injectFault(kind) {
       try {
         await trainer().injectFault(kind);
       } catch (e) {
-        set({ message: `Could not inject the fault: ${(e as Error).message}` });
+        set({ message: `Could not inject the fault: ${message(e)}` });
       }
     },
   };

@@ -17,3 +17,8 @@ export const visiblePiece = (s: string): string => (s === '' ? '∅' : s.replace
 export function fmtLoss(x: number): string {
   return x !== 0 && Math.abs(x) < 0.01 ? x.toExponential(3) : x.toFixed(4);
 }
+
+/** Bytes in MiB for people: one decimal below 10 MB, none above. */
+export function fmtMB(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
+}

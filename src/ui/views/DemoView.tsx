@@ -1,14 +1,17 @@
 import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { visibleWhitespace } from '../../util/format.ts';
+import { Condense } from '../components/Condense.tsx';
 import { useDemo } from '../demoStore.ts';
-import { Condense } from '../visualizer/Condense.tsx';
+import { KIND_SHORT } from '../labels.ts';
+import { isBusy } from '../reducers/demo.ts';
 
 let started = false;
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 
 function Loading() {
-  const { progress, phase } = useDemo();
+  const { progress, phase } = useDemo(useShallow((s) => ({ progress: s.progress, phase: s.phase })));
   if (phase !== 'loading') return null;
   return (
     <div className="demo-loading" data-testid="demo-loading">
@@ -22,7 +25,7 @@ function Loading() {
 }
 
 function BackendInfo() {
-  const { model } = useDemo();
+  const model = useDemo((s) => s.model);
   if (!model) return null;
   return (
     <>
@@ -40,10 +43,9 @@ function BackendInfo() {
 }
 
 function ShareLink() {
-  const s = useDemo();
+  const url = useDemo((s) => (s.run ? s.shareUrl() : null));
   const [copied, setCopied] = useState<string | null>(null);
-  if (!s.run) return null;
-  const url = s.shareUrl();
+  if (!url) return null;
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(url);
@@ -61,15 +63,94 @@ function ShareLink() {
   );
 }
 
-export function DemoView() {
-  const s = useDemo();
-  const { model, run, frames, link, phase } = s;
-  useEffect(() => {
-    if (!started) { started = true; void s.init(); }
-  }, [s]);
-  const busy = phase === 'loading' || phase === 'generating' || phase === 'comparing';
+function Controls() {
+  const { model, link, phase, generate, set } = useDemo(useShallow((s) => ({
+    model: s.model, link: s.link, phase: s.phase, generate: s.generate, set: s.set,
+  })));
+  const busy = isBusy(phase);
+  const kind = model ? KIND_SHORT[model.kind] : 'FLM';
+  return (
+    <div className="row demo-controls">
+      <button type="button" className="big" data-testid="demo-generate" disabled={!model || busy} onClick={() => void generate({ newSeed: true })}>
+        Generate
+      </button>
+      <label>Seed <input type="number" data-testid="demo-seed" min={0} value={link.seed} disabled={busy}
+        onChange={(e) => set({ seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} /></label>
+      <button type="button" data-testid="demo-replay" disabled={!model || busy} onClick={() => void generate()}>Generate this seed</button>
+      <label>{kind} steps{' '}
+        <select data-testid="demo-steps" value={link.steps} disabled={busy} onChange={(e) => set({ steps: Number(e.target.value) })}>
+          {[1, 2, 4, 8].map((n) => <option key={n} value={n}>{n}</option>)}
+        </select>
+      </label>
+      <label>FLM steps to compare{' '}
+        <select data-testid="demo-compare" value={link.compare} disabled={busy} onChange={(e) => set({ compare: Number(e.target.value) })}>
+          {[0, 8, 16, 32, 64, 128, 256].map((n) => <option key={n} value={n}>{n === 0 ? 'none' : n}</option>)}
+        </select>
+      </label>
+      <span className="status" data-testid="demo-status">{phase}</span>
+    </div>
+  );
+}
+
+function Samples() {
+  const { model, run, frames } = useDemo(useShallow((s) => ({ model: s.model, run: s.run, frames: s.frames })));
+  if (!model || !run || frames.length !== run.steps + 1) return null;
+  return (
+    <div className="demo-samples" data-testid="demo-result" data-tokens={JSON.stringify(run.tokens)} data-seed={run.seed}>
+      <h3>{KIND_SHORT[model.kind]} · {run.steps} step{run.steps === 1 ? '' : 's'} <span className="stats">({(run.msTotal / run.count).toFixed(0)} ms per sample)</span></h3>
+      {run.texts.map((_, i) => (
+        <Condense key={`${run.seed}-${run.steps}-${i}`} frames={frames} pieces={model.pieces} length={model.length} sample={i} />
+      ))}
+    </div>
+  );
+}
+
+function Comparison() {
+  const { phase, steps, compare } = useDemo(useShallow((s) => ({ phase: s.phase, steps: s.link.compare, compare: s.compare })));
+  return (
+    <>
+      {phase === 'comparing' && <p className="status" data-testid="demo-comparing">FLM is taking {steps} steps from the same noise…</p>}
+      {compare && (
+        <div className="demo-compare" data-testid="demo-compare-result" data-tokens={JSON.stringify(compare.tokens)}>
+          <h3>FLM teacher · {compare.steps} steps, same noise <span className="stats">({compare.msPerSample.toFixed(0)} ms per sample)</span></h3>
+          {compare.texts.map((t, i) => <pre key={i} className="demo-text">{visibleWhitespace(t)}</pre>)}
+        </div>
+      )}
+    </>
+  );
+}
+
+function AnotherModel() {
+  const { model, teacher, busy, open } = useDemo(useShallow((s) => ({ model: s.model, teacher: s.teacher, busy: isBusy(s.phase), open: s.open })));
   const [url, setUrl] = useState('');
-  const kind = model?.sampler.startsWith('FMLM') ? 'FMLM' : 'FLM';
+  return (
+    <details className="demo-more">
+      <summary>Another model</summary>
+      <p>
+        Open a <code>.safetensors</code> checkpoint by URL (https; its config is in the file's metadata). It must allow
+        other sites to read it (CORS) and be at most 64 MB. The link then carries it.
+      </p>
+      <div className="row">
+        <input type="url" placeholder="https://…/model.safetensors" value={url} data-testid="demo-model-url" onChange={(e) => setUrl(e.target.value)} />
+        <button type="button" data-testid="demo-open-url" disabled={busy || !url} onClick={() => void open(url.trim())}>Open</button>
+        <button type="button" disabled={busy} onClick={() => void open('fmlm-micro-char')}>Bundled FMLM</button>
+        <button type="button" disabled={busy} onClick={() => void open('flm-micro-char')}>Bundled FLM</button>
+      </div>
+      {model && (
+        <p className="stats" data-testid="demo-model">
+          {model.name}: {model.params.toLocaleString()} parameters, L {model.length}, vocab {model.vocab} ({model.tokenizer}); {model.sampler}
+          {teacher && <> · compared with {teacher}</>}
+        </p>
+      )}
+    </details>
+  );
+}
+
+export function DemoView() {
+  const { phase, message, genError, init } = useDemo(useShallow((s) => ({ phase: s.phase, message: s.message, genError: s.genError, init: s.init })));
+  useEffect(() => {
+    if (!started) { started = true; void init(); }
+  }, [init]);
   return (
     <section className="panel demo" data-testid="demo" data-phase={phase}>
       <h2>Text from noise, in one step</h2>
@@ -78,63 +159,14 @@ export function DemoView() {
         Its teacher, a flow-based language model (FLM), needs many steps from the same noise.
       </p>
       <Loading />
-      {s.message && <p className="error" role="alert" data-testid="demo-error">{s.message}</p>}
-      {s.genError && <p className="error" role="alert" data-testid="demo-gen-error">{s.genError}</p>}
-      <div className="row demo-controls">
-        <button type="button" className="big" data-testid="demo-generate" disabled={!model || busy} onClick={() => void s.generate({ newSeed: true })}>
-          Generate
-        </button>
-        <label>Seed <input type="number" data-testid="demo-seed" min={0} value={link.seed} disabled={busy}
-          onChange={(e) => s.set({ seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} /></label>
-        <button type="button" data-testid="demo-replay" disabled={!model || busy} onClick={() => void s.generate()}>Generate this seed</button>
-        <label>{kind} steps{' '}
-          <select data-testid="demo-steps" value={link.steps} disabled={busy} onChange={(e) => s.set({ steps: Number(e.target.value) })}>
-            {[1, 2, 4, 8].map((n) => <option key={n} value={n}>{n}</option>)}
-          </select>
-        </label>
-        <label>FLM steps to compare{' '}
-          <select data-testid="demo-compare" value={link.compare} disabled={busy} onChange={(e) => s.set({ compare: Number(e.target.value) })}>
-            {[0, 8, 16, 32, 64, 128, 256].map((n) => <option key={n} value={n}>{n === 0 ? 'none' : n}</option>)}
-          </select>
-        </label>
-        <span className="status" data-testid="demo-status">{phase}</span>
-      </div>
+      {message && <p className="error" role="alert" data-testid="demo-error">{message}</p>}
+      {genError && <p className="error" role="alert" data-testid="demo-gen-error">{genError}</p>}
+      <Controls />
       <BackendInfo />
-      {model && run && frames.length === run.steps + 1 && (
-        <div className="demo-samples" data-testid="demo-result" data-tokens={JSON.stringify(run.tokens)} data-seed={run.seed}>
-          <h3>{kind} · {run.steps} step{run.steps === 1 ? '' : 's'} <span className="stats">({(run.msTotal / run.count).toFixed(0)} ms per sample)</span></h3>
-          {run.texts.map((_, i) => (
-            <Condense key={`${run.seed}-${run.steps}-${i}`} frames={frames} pieces={model.pieces} length={model.length} sample={i} />
-          ))}
-        </div>
-      )}
-      {phase === 'comparing' && <p className="status" data-testid="demo-comparing">FLM is taking {link.compare} steps from the same noise…</p>}
-      {s.compare && (
-        <div className="demo-compare" data-testid="demo-compare-result" data-tokens={JSON.stringify(s.compare.tokens)}>
-          <h3>FLM teacher · {s.compare.steps} steps, same noise <span className="stats">({s.compare.msPerSample.toFixed(0)} ms per sample)</span></h3>
-          {s.compare.texts.map((t, i) => <pre key={i} className="demo-text">{visibleWhitespace(t)}</pre>)}
-        </div>
-      )}
+      <Samples />
+      <Comparison />
       <ShareLink />
-      <details className="demo-more">
-        <summary>Another model</summary>
-        <p>
-          Open a <code>.safetensors</code> checkpoint by URL (https; its config is in the file's metadata). It must allow
-          other sites to read it (CORS) and be at most 64 MB. The link then carries it.
-        </p>
-        <div className="row">
-          <input type="url" placeholder="https://…/model.safetensors" value={url} data-testid="demo-model-url" onChange={(e) => setUrl(e.target.value)} />
-          <button type="button" data-testid="demo-open-url" disabled={busy || !url} onClick={() => void s.open(url.trim())}>Open</button>
-          <button type="button" disabled={busy} onClick={() => void s.open('fmlm-micro-char')}>Bundled FMLM</button>
-          <button type="button" disabled={busy} onClick={() => void s.open('flm-micro-char')}>Bundled FLM</button>
-        </div>
-        {model && (
-          <p className="stats" data-testid="demo-model">
-            {model.name}: {model.params.toLocaleString()} parameters, L {model.length}, vocab {model.vocab} ({model.tokenizer}); {model.sampler}
-            {s.teacher && <> · compared with {s.teacher}</>}
-          </p>
-        )}
-      </details>
+      <AnotherModel />
     </section>
   );
 }

@@ -1,11 +1,49 @@
-import { useEffect, useState } from 'react';
-import type { DistillRequest } from '../../../workers/protocol.ts';
+import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { visibleWhitespace } from '../../util/format.ts';
-import { useTrain } from '../trainStore.ts';
-import { CandidateColumns } from '../visualizer/Superposition.tsx';
-import { LossChart } from './LossChart.tsx';
-import { Checkpoints, RunProgress } from './TrainView.tsx';
-import { Picker, useModels, type Choice } from './ModelPicker.tsx';
+import { CandidateColumns } from '../components/CandidateColumns.tsx';
+import { Checkpoints } from '../components/Checkpoints.tsx';
+import { LossChart } from '../components/LossChart.tsx';
+import { Picker, useModels, type Choice } from '../components/ModelPicker.tsx';
+import { RunProgress } from '../components/RunProgress.tsx';
+import { isBusy } from '../reducers/train.ts';
+import { useTrain, type RunState } from '../trainStore.ts';
+
+/** The student's latest one-step sample and its superposition (stage 2) or state after the step (stage 1). */
+function StudentSample() {
+  const { sample, pieces, kind } = useTrain(useShallow((s) => ({ sample: s.run.sample, pieces: s.run.pieces, kind: s.run.kind })));
+  if (!sample) return null;
+  const fmlm = kind === 'fmlm';
+  return (
+    <div className="group">
+      <h3>One-step sample of the student at step {sample.step} ({fmlm ? 'softmax δ(z0, 0, 1)' : 'one two-network step'}, EMA weights)</h3>
+      <pre className="sample" data-testid="distill-sample" title="spaces shown as ·, line breaks as ↵">{visibleWhitespace(sample.text)}</pre>
+      {pieces && sample.frames.length > 0 && (
+        <>
+          <h4>
+            {fmlm
+              ? 'Its superposition: the top candidates of softmax δ(z0, 0, 1) at each position (shade ∝ √p)'
+              : 'The state after the step: top components of z at each position'}
+          </h4>
+          <CandidateColumns
+            testid="distill-superposition"
+            f={fmlm ? sample.frames[0] : sample.frames[sample.frames.length - 1]}
+            pieces={pieces} length={sample.frames[0].argmaxZ.length} sample={0}
+            mode={fmlm ? 'prediction' : 'state'}
+          />
+        </>
+      )}
+    </div>
+  );
+}
+
+function DistillChart() {
+  const history = useTrain((s) => s.run.history);
+  return <LossChart history={history} unigram={null} valLabel="validation error (unweighted)" unit="loss" />;
+}
+
+/** A distillation continues to its target, or 100 steps further once it is reached. */
+const continueTo = ({ step, steps }: RunState) => (step < steps ? steps : step + 100);
 
 /**
  * Flow-map distillation (spec sections 6–7): stage 1 trains a flow map g
@@ -14,17 +52,16 @@ import { Picker, useModels, type Choice } from './ModelPicker.tsx';
  * samples of the student, IndexedDB checkpoints and exact resume.
  */
 export function DistillView() {
-  const { run, status, distill } = useTrain();
+  const { status, distill } = useTrain(useShallow((s) => ({ status: s.status, distill: s.distill })));
   const flms = useModels('flm'), flowmaps = useModels('flowmap');
   const [f, setF] = useState('');
   const [g, setG] = useState('');
   const [steps1, setSteps1] = useState(100);
   const [steps2, setSteps2] = useState(100);
-  const busy = status === 'training' || status === 'starting' || status === 'pausing';
+  const busy = isBusy(status);
   const source = (list: Choice[], key: string) => list.find((c) => c.key === key)?.source;
   const teacher = source(flms, f), flowmap = source(flowmaps, g);
   const name = (stage: 1 | 2) => `${stage === 1 ? 'flow map' : 'FMLM'} of ${flms.find((c) => c.key === f)?.label ?? 'FLM'}`;
-  const stage = (run.name.startsWith('FMLM') ? 2 : 1) as 1 | 2;
   return (
     <section className="panel" aria-labelledby="distill-title">
       <h2 id="distill-title">Distil an FLM into a one-step FMLM</h2>
@@ -49,7 +86,7 @@ export function DistillView() {
       </fieldset>
       <RunProgress
         valLabel="val error"
-        continueTo={run.step < run.steps ? run.steps : run.step + 100}
+        continueTo={continueTo}
         actions={(
           <>
             <button type="button" data-testid="distill-1" disabled={busy || !teacher} onClick={() => void distill({ stage: 1, teacher: teacher!, steps: steps1, name: name(1) })}>
@@ -61,28 +98,8 @@ export function DistillView() {
           </>
         )}
       />
-      <LossChart history={run.history} unigram={null} valLabel="validation error (unweighted)" unit="loss" />
-      {run.sample && (
-        <div className="group">
-          <h3>One-step sample of the student at step {run.sample.step} ({stage === 2 ? 'softmax δ(z0, 0, 1)' : 'one two-network step'}, EMA weights)</h3>
-          <pre className="sample" data-testid="distill-sample" title="spaces shown as ·, line breaks as ↵">{visibleWhitespace(run.sample.text)}</pre>
-          {run.pieces && run.sample.frames.length > 0 && (
-            <>
-              <h4>
-                {stage === 2
-                  ? 'Its superposition: the top candidates of softmax δ(z0, 0, 1) at each position (shade ∝ √p)'
-                  : 'The state after the step: top components of z at each position'}
-              </h4>
-              <CandidateColumns
-                testid="distill-superposition"
-                f={stage === 2 ? run.sample.frames[0] : run.sample.frames[run.sample.frames.length - 1]}
-                pieces={run.pieces} length={run.sample.frames[0].argmaxZ.length} sample={0}
-                mode={stage === 2 ? 'prediction' : 'state'}
-              />
-            </>
-          )}
-        </div>
-      )}
+      <DistillChart />
+      <StudentSample />
       <Checkpoints />
     </section>
   );

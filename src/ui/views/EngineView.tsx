@@ -1,11 +1,14 @@
 import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { useEngine } from '../store.ts';
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
 
 /** The engine panel: which device runs the kernels, its limits, and a self-test against the official model. */
 export function EngineView() {
-  const { info, startError, selfTest, start, runSelfTest } = useEngine();
+  const { info, startError, selfTest, start, runSelfTest } = useEngine(useShallow((s) => ({
+    info: s.info, startError: s.startError, selfTest: s.selfTest, start: s.start, runSelfTest: s.runSelfTest,
+  })));
   useEffect(() => { if (!info && !startError) void start(); }, [info, startError, start]);
 
   return (

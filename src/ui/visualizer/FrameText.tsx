@@ -1,3 +1,4 @@
+import { useShallow } from 'zustand/react/shallow';
 import { visiblePiece } from '../../util/format.ts';
 import { useSample } from '../sampleStore.ts';
 
@@ -7,10 +8,11 @@ import { useSample } from '../sampleStore.ts';
  * highlighted. `data-text` holds the worker's decoded text of the frame.
  */
 export function FrameText({ pieces, length }: { pieces: string[]; length: number }) {
-  const { frames, frame, sample, setSample, position, selectPosition } = useSample();
-  const f = frames[frame];
+  const { f, prev, sample, position } = useSample(useShallow((s) => ({
+    f: s.frames[s.frame], prev: s.frames[s.frame - 1], sample: s.sample, position: s.position,
+  })));
+  const { setSample, selectPosition } = useSample(useShallow((s) => ({ setSample: s.setSample, selectPosition: s.selectPosition })));
   if (!f) return null;
-  const prev = frames[frame - 1];
   const count = f.argmaxZ.length / length;
   return (
     <div className="frame-texts">

@@ -1,20 +1,23 @@
 import { useEffect, useRef } from 'react';
-import { finalTokenProb } from '../../sampling/trajectory.ts';
+import { useShallow } from 'zustand/react/shallow';
 import { useSample } from '../sampleStore.ts';
 import { ramp } from './colors.ts';
 
 /**
  * Positions × frames for one sample: the prediction's entropy (scaled by
- * ln V), or the probability of the token finally chosen. Click a cell to jump
- * to that frame and position.
+ * ln V), or the probability of the token finally chosen (computed by the
+ * sampling worker once the run is done). Click a cell to jump to that frame
+ * and position.
  */
 export function Heatmap({ length, vocab }: { length: number; vocab: number }) {
-  const { frames, frame, sample, position, heatMode, setFrame, selectPosition, setPlaying } = useSample();
+  const { frames, frame, sample, position, heatMode, finalProbs } = useSample(useShallow((s) => ({
+    frames: s.frames, frame: s.frame, sample: s.sample, position: s.position, heatMode: s.heatMode,
+    finalProbs: s.status === 'done' ? s.finalProbs : null,
+  })));
+  const { setFrame, selectPosition, setPlaying } = useSample(useShallow((s) => ({ setFrame: s.setFrame, selectPosition: s.selectPosition, setPlaying: s.setPlaying })));
   const canvas = useRef<HTMLCanvasElement>(null);
   const cw = Math.max(4, Math.min(14, Math.floor(1000 / length)));
   const ch = Math.max(3, Math.min(14, Math.floor(260 / Math.max(1, frames.length))));
-  const final = frames.length ? frames[frames.length - 1].argmaxZ.subarray(sample * length, (sample + 1) * length) : null;
-  const done = useSample((s) => s.status === 'done');
 
   useEffect(() => {
     const c = canvas.current, ctx = c?.getContext('2d');
@@ -22,7 +25,7 @@ export function Heatmap({ length, vocab }: { length: number; vocab: number }) {
     ctx.clearRect(0, 0, c.width, c.height);
     const lnV = Math.log(vocab);
     frames.forEach((f, row) => {
-      const probs = heatMode === 'final' && final && done ? finalTokenProb(f, frames[frames.length - 1].argmaxZ) : null;
+      const probs = heatMode === 'final' ? finalProbs?.[row] : undefined;
       for (let p = 0; p < length; p++) {
         const r = sample * length + p;
         const v = probs ? probs[r] : f.entropy[r] / lnV;
@@ -34,7 +37,7 @@ export function Heatmap({ length, vocab }: { length: number; vocab: number }) {
     ctx.lineWidth = 2;
     if (frames.length) ctx.strokeRect(1, frame * ch + 1, length * cw - 2, ch - 2);
     if (position !== null) ctx.strokeRect(position * cw + 1, 1, cw - 2, frames.length * ch - 2);
-  }, [frames, frame, sample, position, heatMode, length, vocab, cw, ch, final, done]);
+  }, [frames, frame, sample, position, heatMode, length, vocab, cw, ch, finalProbs]);
 
   if (!frames.length) return null;
   const onClick = (e: React.MouseEvent<HTMLCanvasElement>) => {

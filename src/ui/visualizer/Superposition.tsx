@@ -1,70 +1,14 @@
-import type { FrameSummary } from '../../sampling/frames.ts';
-import { visiblePiece } from '../../util/format.ts';
-import { useSample, type CellMode } from '../sampleStore.ts';
-
-interface ColumnsProps {
-  f: FrameSummary;
-  /** The previous frame (positions whose argmax changed are outlined). */
-  prev?: FrameSummary;
-  pieces: string[];
-  length: number;
-  /** Which sample of the frame. */
-  sample: number;
-  mode: CellMode;
-  selected?: number | null;
-  onSelect?: (position: number | null) => void;
-  testid?: string;
-}
-
-/**
- * Each position of one sample as a stack of its top-k candidate tokens,
- * shaded by the prediction's probability (√p, so that a 1 % candidate stays
- * visible next to a 90 % one) or by the state z_t's value.
- */
-export function CandidateColumns({ f, prev, pieces, length, sample, mode, selected = null, onSelect, testid = 'superposition' }: ColumnsProps) {
-  const k = f.k;
-  return (
-    <div className="superposition" data-testid={testid} data-step={f.step}>
-      {Array.from({ length }, (_, p) => {
-        const r = sample * length + p;
-        const ids = mode === 'prediction' ? f.pIds : f.zIds;
-        const vals = mode === 'prediction' ? f.pProbs : f.zVals;
-        const top = Math.max(1, vals[r * k]);
-        const changed = prev && prev.argmaxZ[r] !== f.argmaxZ[r];
-        return (
-          <button
-            type="button" key={p} data-testid="position" data-pos={p}
-            className={`pos${selected === p ? ' selected' : ''}${changed ? ' changed' : ''}`}
-            title={`position ${p}: entropy ${f.entropy[r].toFixed(2)} nats`}
-            onClick={() => onSelect?.(selected === p ? null : p)}
-          >
-            <span className="idx">{p}</span>
-            {Array.from({ length: k }, (_, j) => {
-              const v = vals[r * k + j];
-              const alpha = mode === 'prediction' ? Math.sqrt(Math.max(0, v)) : Math.max(0, v) / top;
-              return (
-                <span
-                  key={j} className="cand"
-                  style={{ background: `rgba(31, 111, 235, ${Math.max(0, Math.min(1, alpha)).toFixed(3)})`, color: alpha > 0.55 ? '#fff' : '#1b1f24' }}
-                  title={`${JSON.stringify(pieces[ids[r * k + j]])}: ${mode === 'prediction' ? 'p' : 'z'} = ${v.toFixed(4)}`}
-                >
-                  {visiblePiece(pieces[ids[r * k + j]])}
-                </span>
-              );
-            })}
-          </button>
-        );
-      })}
-    </div>
-  );
-}
+import { useShallow } from 'zustand/react/shallow';
+import { CandidateColumns } from '../components/CandidateColumns.tsx';
+import { useSample } from '../sampleStore.ts';
 
 /** The Sample view's superposition: the current frame of the recorded run. */
 export function Superposition({ pieces, length }: { pieces: string[]; length: number }) {
-  const { frames, frame, sample, position, selectPosition, cellMode } = useSample();
-  const f = frames[frame];
+  const { f, prev, sample, position, selectPosition, cellMode } = useSample(useShallow((s) => ({
+    f: s.frames[s.frame], prev: s.frames[s.frame - 1], sample: s.sample, position: s.position, selectPosition: s.selectPosition, cellMode: s.cellMode,
+  })));
   if (!f) return null;
   return (
-    <CandidateColumns f={f} prev={frames[frame - 1]} pieces={pieces} length={length} sample={sample} mode={cellMode} selected={position} onSelect={selectPosition} />
+    <CandidateColumns f={f} prev={prev} pieces={pieces} length={length} sample={sample} mode={cellMode} selected={position} onSelect={selectPosition} />
   );
 }
