@@ -272,6 +272,10 @@ describe('refusals: one typed error, one line', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 5000; i++) deep = [deep];
     err(() => readLightningCkpt(lightningCkpt({ ...s, configEdits: { 'model.extra': deep } })), 'bad-config', /nests deeper/);
+    // Shared references: 30 levels of [x, x] are 2³⁰ values unshared, in a few hundred bytes; the walk is bounded.
+    let dag: unknown = [1];
+    for (let i = 0; i < 30; i++) dag = [dag, dag];
+    err(() => readLightningCkpt(lightningCkpt({ ...s, configEdits: { 'model.extra': dag } })), 'too-large', /more than 1000000 values/);
   });
 });
 

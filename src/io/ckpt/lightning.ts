@@ -40,6 +40,9 @@ export type CfgMap = Map<string, CfgValue>;
 /** A value that is neither plain data nor a config container (its class name). */
 export interface CfgOpaque { opaque: string }
 
+/** Most values the config walk visits. */
+const MAX_CONFIG_VALUES = 1_000_000;
+
 const OMEGA_CONTAINERS = new Set(['omegaconf.dictconfig.DictConfig', 'omegaconf.listconfig.ListConfig']);
 
 /** The `__dict__` a BUILD gave an object (state, or the first half of (state, slotstate)). */
@@ -53,29 +56,31 @@ function objectState(o: PyObject): PyDict | null {
  * `_val`), dicts, lists and tuples into plain data. `_parent` links (cycles)
  * are never followed; nesting is bounded.
  */
-export function configTree(v: PyValue | undefined, limits: CkptLimits, depth = 0): CfgValue {
+export function configTree(v: PyValue | undefined, limits: CkptLimits, depth = 0, budget = { n: 0 }): CfgValue {
   if (depth > limits.maxDepth) throw new CkptError('bad-config', `the trainer's config nests deeper than ${limits.maxDepth} levels`);
+  // Shared references make a pickle a graph: a few bytes can describe a tree of billions of nodes.
+  if (++budget.n > MAX_CONFIG_VALUES) throw new CkptError('too-large', `the trainer's config holds more than ${MAX_CONFIG_VALUES} values (or shares them in a way that multiplies them)`);
   if (v === undefined || v === null) return null;
   if (typeof v === 'boolean' || typeof v === 'string') return v;
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof Uint8Array) return { opaque: 'bytes' };
-  if (Array.isArray(v)) return v.map((x) => configTree(x, limits, depth + 1));
-  if (v instanceof PyTuple) return v.items.map((x) => configTree(x, limits, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => configTree(x, limits, depth + 1, budget));
+  if (v instanceof PyTuple) return v.items.map((x) => configTree(x, limits, depth + 1, budget));
   if (v instanceof PyDict) {
     const m: CfgMap = new Map();
     for (const [k, x] of v.entries()) {
-      if (typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean') m.set(String(k), configTree(x, limits, depth + 1));
+      if (typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean') m.set(String(k), configTree(x, limits, depth + 1, budget));
     }
     return m;
   }
   if (v instanceof PyObject) {
     const cls = v.className;
     const state = objectState(v);
-    if (OMEGA_CONTAINERS.has(cls) && state) return configTree(state.get('_content'), limits, depth + 1);
-    if (cls.startsWith('omegaconf.nodes.') && state) return configTree(state.get('_val'), limits, depth + 1);
+    if (OMEGA_CONTAINERS.has(cls) && state) return configTree(state.get('_content'), limits, depth + 1, budget);
+    if (cls.startsWith('omegaconf.nodes.') && state) return configTree(state.get('_val'), limits, depth + 1, budget);
     // A dict subclass (Lightning's AttributeDict): its items.
-    if (v.dictItems.size > 0) return configTree(v.dictItems, limits, depth + 1);
+    if (v.dictItems.size > 0) return configTree(v.dictItems, limits, depth + 1, budget);
     return { opaque: cls };
   }
   return { opaque: describe(v) };

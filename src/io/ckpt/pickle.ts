@@ -98,18 +98,22 @@ export class PyDict {
   }
 }
 
-function hashKey(k: PyValue, depth: number): string {
+/** Most values one dict key may hold (tuples of tuples sharing members could otherwise blow up). */
+const MAX_KEY_VALUES = 10_000;
+
+function hashKey(k: PyValue, depth: number, budget = { n: 0 }): string {
   if (depth > 32) throw new CkptError('bad-pickle', 'pickle: a dict key nests tuples too deeply');
+  if (++budget.n > MAX_KEY_VALUES) throw new CkptError('too-large', `pickle: a dict key of more than ${MAX_KEY_VALUES} values`);
   if (k === null) return 'N';
   if (typeof k === 'string') return `s${k}`;
   if (typeof k === 'boolean') return k ? 'n1' : 'n0';
   if (typeof k === 'number') return Number.isNaN(k) ? 'nNaN' : `n${Object.is(k, -0) ? 0 : k}`;
   if (typeof k === 'bigint') return `n${k}`;
   if (k instanceof Uint8Array) return `b${latin1(k)}`;
-  if (k instanceof PyTuple) return `t(${k.items.map((x) => hashKey(x, depth + 1)).join(',')})`;
+  if (k instanceof PyTuple) return `t(${k.items.map((x) => hashKey(x, depth + 1, budget)).join(',')})`;
   if (k instanceof PyGlobal) return `g${k.qualified}`;
   if (k instanceof PyObject) return `o${k.id}`;
-  if (k instanceof PySet && k.frozen) return `f${k.items.map((x) => hashKey(x, depth + 1)).sort().join(',')}`;
+  if (k instanceof PySet && k.frozen) return `f${k.items.map((x) => hashKey(x, depth + 1, budget)).sort().join(',')}`;
   throw new CkptError('bad-pickle', `pickle: an unhashable ${describe(k)} is used as a dict key`);
 }
 
