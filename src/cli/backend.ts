@@ -1,13 +1,20 @@
 /** Backend selection for Node entry points (CLI, bench). */
 import type { Backend } from '../engine/backend.ts';
 import { CpuBackend } from '../engine/cpu/cpuBackend.ts';
+import { WasmBackend } from '../engine/wasm/wasmBackend.ts';
 import { GpuBackend } from '../engine/webgpu/gpuBackend.ts';
 import { nodeGpu } from '../engine/webgpu/nodeGpu.ts';
 
-export type BackendName = 'cpu' | 'webgpu';
+export const BACKEND_NAMES = ['cpu', 'webgpu', 'wasm'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export function isBackendName(s: unknown): s is BackendName {
+  return typeof s === 'string' && (BACKEND_NAMES as readonly string[]).includes(s);
+}
 
 export async function createBackend(name: BackendName): Promise<Backend> {
   if (name === 'cpu') return new CpuBackend();
   if (name === 'webgpu') return GpuBackend.create(await nodeGpu());
-  throw new Error(`unknown backend "${name}" (use cpu or webgpu)`);
+  if (name === 'wasm') return WasmBackend.create();
+  throw new Error(`unknown backend "${name}" (use ${BACKEND_NAMES.join(', ')})`);
 }

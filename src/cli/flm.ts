@@ -13,21 +13,21 @@ import { evalCommand } from './evaluate.ts';
 import { convertCommand } from './convert.ts';
 import { ModelFileError } from './modelFile.ts';
 import type { PresetName } from '../train/presets.ts';
-import type { BackendName } from './backend.ts';
+import { BACKEND_NAMES, isBackendName } from './backend.ts';
 
 const USAGE = `usage: npm run flm -- <command> [options]
 
 commands:
-  parity <dir> [--backend cpu|webgpu]   compare the engine with golden fixtures in <dir>
+  parity <dir> [--backend cpu|webgpu|wasm]   compare the engine with golden fixtures in <dir>
                                          (dit_*.safetensors, time_map.json, X.ckpt with
                                          X.expected.safetensors, …); prints a table and,
                                          last, one JSON line; exits 1 if a tolerance is exceeded
   train --corpus <brown|file> --preset <micro|small> [--tokenizer char|bpe] --steps N --out <file.safetensors>
-        [--resume <file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x] [--warmup n]
+        [--resume <file>] [--seed S] [--backend webgpu|cpu|wasm] [--batch B] [--lr x] [--warmup n]
         [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
-  sample --checkpoint <file.safetensors|file.ckpt> --steps N [--seed S] [--count n] [--backend webgpu|cpu]
+  sample --checkpoint <file.safetensors|file.ckpt> --steps N [--seed S] [--count n] [--backend webgpu|cpu|wasm]
          [--trajectory <out.json>] [--k K] [--teacher <flm.safetensors>]
                                          sampling with the EMA weights (FLM: Euler; FMLM: the one-network
                                          flow map, --steps 1 = one-step; a stage-1 flow map: two-network
@@ -35,19 +35,19 @@ commands:
                                          one JSON line with the tokens; --trajectory writes every
                                          frame's top-K candidates, entropy and argmax (as the studio)
   distill --stage 1|2 --teacher <flm.safetensors> [--teacher-g <g.safetensors>] --steps N --out <file>
-          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x]
+          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend webgpu|cpu|wasm] [--batch B] [--lr x]
           [--warmup n] [--eval-every n] [--save-every n]
                                          flow-map distillation: stage 1 trains the flow map g from the
                                          FLM, stage 2 the one-step FMLM from the FLM and g; last line:
                                          {"stage","steps","first_loss","last_loss","val_error",…}
   train-judge --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
-              [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend webgpu|cpu] [--batch B] [--lr x]
+              [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend webgpu|cpu|wasm] [--batch B] [--lr x]
               [--warmup n] [--eval-every n] [--save-every n] [--eval-batches n]
                                          train the autoregressive judge (causal DiT, t = 0, next-token CE)
                                          with the tokenizer of --like; last line: one JSON object
                                          {"steps","val_ce","val_ppl","val_ce_ema","val_ppl_ema",…}
   eval --models <files…> --judge <file> --samples n [--steps-flm 1,2,…,1024] [--steps-fmlm 1,2,4,8]
-       [--seed S] [--batch b] [--backend webgpu|cpu] [--corpus <brown|file>] [--out dir] [--no-cache]
+       [--seed S] [--batch b] [--backend webgpu|cpu|wasm] [--corpus <brown|file>] [--out dir] [--no-cache]
        [--teacher <flm>]
                                          step sweep scored by the judge: generative perplexity, entropy and
                                          ms per sample per row, plus the held-out text ("data") row; a stage-1
@@ -79,8 +79,8 @@ async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { backend: { type: 'string', default: 'cpu' } } });
     const dir = positionals[0];
     if (!dir) throw new UsageError('parity needs a fixture folder');
-    const backend = values.backend as BackendName;
-    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const backend = values.backend;
+    if (!isBackendName(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, not ${backend}`);
     const summary = await parityCommand(dir, backend, (s) => console.log(s));
     console.log(JSON.stringify(summary));
     return summary.pass ? 0 : 1;
@@ -99,8 +99,8 @@ async function main(argv: string[]): Promise<number> {
     const steps = num(values.steps, 'steps');
     if (!steps || steps < 1) throw new UsageError('train needs --steps N (N ≥ 1)');
     if (!values.out) throw new UsageError('train needs --out <file.safetensors>');
-    const backend = values.backend as BackendName;
-    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const backend = values.backend;
+    if (!isBackendName(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, not ${backend}`);
     if (values.tokenizer !== 'char' && values.tokenizer !== 'bpe') throw new UsageError(`--tokenizer must be char or bpe, not ${values.tokenizer}`);
     const summary = await trainCommand({
       corpus: values.corpus!, preset: values.preset as PresetName, tokenizer: values.tokenizer, steps, out: values.out, resume: values.resume,
@@ -123,8 +123,8 @@ async function main(argv: string[]): Promise<number> {
     const steps = num(values.steps, 'steps');
     if (!steps || steps < 1 || !Number.isInteger(steps)) throw new UsageError('train-judge needs --steps N (an integer ≥ 1)');
     if (!values.out) throw new UsageError('train-judge needs --out <file.safetensors>');
-    const backend = values.backend as BackendName;
-    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const backend = values.backend;
+    if (!isBackendName(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, not ${backend}`);
     const summary = await trainJudgeCommand({
       corpus: values.corpus!, preset: values.preset as PresetName, like: values.like, steps, out: values.out, resume: values.resume,
       seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'), warmup: num(values.warmup, 'warmup'),
@@ -159,8 +159,8 @@ async function main(argv: string[]): Promise<number> {
     if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 64)) throw new UsageError('--batch must be an integer from 1 to 64');
     const seed = num(values.seed, 'seed')!;
     if (!(seed >= 0 && seed < 2 ** 32 - 1024) || !Number.isInteger(seed)) throw new UsageError('--seed must be a non-negative integer');
-    const backend = values.backend as BackendName;
-    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const backend = values.backend;
+    if (!isBackendName(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, not ${backend}`);
     const path = await evalCommand({
       models, judge: values.judge, samples, stepsFlm: list(values['steps-flm'], 'steps-flm'), stepsFmlm: list(values['steps-fmlm'], 'steps-fmlm'),
       seed, batch, backend, corpus: values.corpus, out: values.out!, cache: !values['no-cache'], teacher: values.teacher,
@@ -185,8 +185,8 @@ async function main(argv: string[]): Promise<number> {
     const steps = num(values.steps, 'steps');
     if (!steps || steps < 1 || !Number.isInteger(steps)) throw new UsageError('distill needs --steps N (an integer ≥ 1)');
     if (!values.out) throw new UsageError('distill needs --out <file.safetensors>');
-    const backend = values.backend as BackendName;
-    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const backend = values.backend;
+    if (!isBackendName(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, not ${backend}`);
     const summary = await distillCommand({
       stage, teacher: values.teacher, teacherG: values['teacher-g'], steps, out: values.out, resume: values.resume, corpus: values.corpus,
       seed: num(values.seed, 'seed'), backend, batch: num(values.batch, 'batch'), lr: num(values.lr, 'lr'), warmup: num(values.warmup, 'warmup'),
@@ -227,8 +227,8 @@ async function main(argv: string[]): Promise<number> {
     if (!steps || steps < 1 || !Number.isInteger(steps)) throw new UsageError('sample needs --steps N (an integer ≥ 1)');
     const count = num(values.count, 'count')!;
     if (!(count >= 1) || !Number.isInteger(count)) throw new UsageError('--count must be an integer ≥ 1');
-    const backend = values.backend as BackendName;
-    if (backend !== 'cpu' && backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, not ${backend}`);
+    const backend = values.backend;
+    if (!isBackendName(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, not ${backend}`);
     const k = num(values.k, 'k')!;
     if (!(k >= 1) || !Number.isInteger(k)) throw new UsageError('--k must be an integer ≥ 1');
     const seed = num(values.seed, 'seed')!;
