@@ -1,6 +1,5 @@
 // One AdamW step (PyTorch's torch.optim.AdamW after clip_grad_norm_), in place
-// on params, m and v, one thread per element, 256 per workgroup, the 1-D index
-// spread over a 2-D grid (x + y·nx).
+// on params, m and v, one thread per element (flat_index, lib/grid.wgsl).
 //
 // The global clipping factor is derived per thread from norm_sq[0] = Σ g²
 // (computed on the GPU by grad_norm.wgsl, so nothing is read back). When
@@ -34,17 +33,15 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> m: array<f32>;
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
 
-const WG: u32 = 256u;
-
 // Exponent bits all set: NaN or ±Inf. Bit test, so fast-math cannot fold it away.
 fn is_finite(a: f32) -> bool {
   return (bitcast<u32>(a) & 0x7f800000u) != 0x7f800000u;
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = (wg.x + wg.y * nwg.x) * WG + lid.x;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn adamw_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) li: u32) {
+  let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
   let nsq = norm_sq[0];
   if (!is_finite(nsq)) { return; }

@@ -18,6 +18,8 @@
 // Causal: key tiles past the block's last query are not visited at all, keys
 // j > i inside a visited tile are skipped per thread, and the normalisation
 // writes the masked entries of att as 0.
+// tanh_acc() comes from shaders/lib/math.wgsl and flat_workgroup() from
+// shaders/lib/grid.wgsl, prepended by the wrapper.
 
 override HEAD_DIM: u32 = 64u;
 override KT: u32 = 16u;
@@ -48,35 +50,19 @@ var<workgroup> ss: array<f32, QB * (KT + 1u)>;
 var<workgroup> rowMax: array<f32, QB>;
 var<workgroup> rowSum: array<f32, QB>;
 
-/**
- * tanh to ~1e-7 on every driver (built-in tanh may be a fast approximation:
- * SwiftShader's is ~1e-6 off, and some fast-math paths are worse): an odd
- * Taylor polynomial for |x| < 1/4 (truncation < 1e-8), else (1 − e)/(1 + e)
- * with e = exp(−2|x|), which has no cancellation there.
- */
-fn tanhAccurate(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 0.25) {
-    let x2 = x * x;
-    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
-  }
-  let e = exp(-2.0 * min(a, 20.0));
-  return sign(x) * ((1.0 - e) / (1.0 + e));
-}
-
 /** c·tanh(s/c), or s when the cap is off. */
 fn softcapped(s: f32) -> f32 {
-  if (p.cap > 0.0) { return p.cap * tanhAccurate(s / p.cap); }
+  if (p.cap > 0.0) { return p.cap * tanh_acc(s / p.cap); }
   return s;
 }
 
-@compute @workgroup_size(64)
-fn main(
+@compute @workgroup_size(QB)
+fn attention_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) t: u32,
 ) {
-  let flat = wg.y * nwg.x + wg.x;
+  let flat = flat_workgroup(wg, nwg);
   if (flat >= p.groups) { return; } // whole workgroup: uniform
   let L = p.L;
   let bh = flat / p.nqb;

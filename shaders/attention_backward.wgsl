@@ -4,12 +4,12 @@
 //   dR_ij = dS_ij (1 − tanh²(r_ij/c)) / √d   (r_ij = q_i·k_j/√d; no factor when c = 0)
 //   dq_i = Σ_j dR_ij k_j,  dk_j = Σ_i dR_ij q_i,  dv_j = Σ_i P_ij dO_i.
 //
-// rows (pass A): one workgroup of 64 threads per (b, h, block of 64 queries),
+// attention_backward_rows (pass A): one workgroup of 64 threads per (b, h, block of 64 queries),
 //   one query per thread (dO_i, q_i and the dq_i accumulator in registers).
 //   K and V tiles of KT keys and the matching [64 × KT] tile of P are staged
 //   through workgroup memory (P read in row runs: coalesced); dR goes back
 //   through the same padded tile to `scratch` in row runs.
-// cols (pass B): one workgroup of 64 threads per (b, h, block of 64 keys), one
+// attention_backward_cols (pass B): one workgroup of 64 threads per (b, h, block of 64 keys), one
 //   key per thread (dk_j, dv_j accumulators in registers). Q and dO tiles of
 //   KT queries are staged through workgroup memory; each thread reads its
 //   column of scratch and att, so a warp reads 64 contiguous floats per row.
@@ -17,6 +17,8 @@
 //   key tiles up to the block's last query and writes zeros to the rest of
 //   scratch; cols visits only the queries i ≥ j0 (the block's first key) and
 //   skips i < j.
+// sech2_acc() comes from shaders/lib/math.wgsl and flat_workgroup() from
+// shaders/lib/grid.wgsl, prepended by the wrapper.
 
 override HEAD_DIM: u32 = 64u;
 override KT: u32 = 16u;
@@ -39,14 +41,14 @@ struct Params {
 @group(0) @binding(2) var<storage, read> att: array<f32>;
 @group(0) @binding(3) var<storage, read> q: array<f32>;
 
-// ---- rows (pass A)
+// ---- attention_backward_rows (pass A)
 @group(0) @binding(4) var<storage, read> k: array<f32>;
 @group(0) @binding(5) var<storage, read> v: array<f32>;
 @group(0) @binding(6) var<storage, read> o: array<f32>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dq: array<f32>;
 
-// ---- cols (pass B; a separate pipeline, so these may reuse binding numbers)
+// ---- attention_backward_cols (pass B; a separate pipeline, so these may reuse binding numbers)
 @group(0) @binding(4) var<storage, read> dR: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dv: array<f32>;
@@ -55,31 +57,13 @@ var<workgroup> tileA: array<f32, KT * HEAD_DIM>; // K (rows) or Q (cols)
 var<workgroup> tileB: array<f32, KT * HEAD_DIM>; // V (rows) or dO (cols)
 var<workgroup> pt: array<f32, BLK * (KT + 1u)>;  // P in, dR out (rows)
 
-/**
- * 1 − tanh²(x) = sech²(x) to ~1e-7 relative on every driver (see tanhAccurate
- * in attention.wgsl): 1 − t² from the odd Taylor polynomial t for |x| < 1/4,
- * else 4e/(1 + e)² with e = exp(−2|x|), free of the cancellation 1 − t²
- * suffers once tanh saturates.
- */
-fn sech2(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 0.25) {
-    let x2 = x * x;
-    let t = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
-    return 1.0 - t * t;
-  }
-  let e = exp(-2.0 * min(a, 40.0));
-  let d = 1.0 + e;
-  return 4.0 * e / (d * d);
-}
-
-@compute @workgroup_size(64)
-fn rows(
+@compute @workgroup_size(BLK)
+fn attention_backward_rows(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) t: u32,
 ) {
-  let flat = wg.y * nwg.x + wg.x;
+  let flat = flat_workgroup(wg, nwg);
   if (flat >= p.groups) { return; } // whole workgroup: uniform
   let L = p.L;
   let bh = flat / p.nblk;
@@ -132,7 +116,7 @@ fn rows(
         if (hasCap) {
           var r = 0.0;
           for (var c = 0u; c < HEAD_DIM; c++) { r = fma(qr[c], tileA[kj + c], r); }
-          ds *= sech2((r * p.scale) / p.cap);
+          ds *= sech2_acc((r * p.scale) / p.cap);
         }
         let dr = ds * p.scale;
         pt[t * (KT + 1u) + jj] = dr;
@@ -161,13 +145,13 @@ fn rows(
   }
 }
 
-@compute @workgroup_size(64)
-fn cols(
+@compute @workgroup_size(BLK)
+fn attention_backward_cols(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) t: u32,
 ) {
-  let flat = wg.y * nwg.x + wg.x;
+  let flat = flat_workgroup(wg, nwg);
   if (flat >= p.groups) { return; } // whole workgroup: uniform
   let L = p.L;
   let bh = flat / p.nblk;

@@ -1,13 +1,13 @@
 // Cross-entropy over rows of logits [rows, cols] with u32 targets.
 //   forward:  ce[r] = logsumexp(logits[r]) − logits[r, target[r]]
 //   backward: dlogits[r, j] = (softmax(logits[r])_j − [j = target[r]])·dce[r]
-// Same layout as softmax.wgsl: 256/T rows of T lanes per workgroup, online
-// (max, Σexp) per lane, merged in a workgroup-memory tree. A target outside
+// Same layout as softmax.wgsl: WORKGROUP_SIZE/T rows of T lanes per workgroup
+// (flat_row), online (max, Σexp) per lane, merged by row_max_sumexp
+// (lib/reduce.wgsl). A target outside
 // [0, cols) gives NaN (ce) or a row of NaN (dlogits) rather than reading a
 // neighbouring row. The forward binds 0..3 only; the backward adds dce.
 
-override T: u32 = 256u;
-const WG: u32 = 256u;
+override T: u32 = 1u;
 const LOWEST: f32 = -3.4028234663852886e38;
 
 struct Params { rows: u32, cols: u32 }
@@ -17,9 +17,6 @@ struct Params { rows: u32, cols: u32 }
 @group(0) @binding(2) var<storage, read> targets: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // ce (forward) or dlogits (backward)
 @group(0) @binding(4) var<storage, read> dce: array<f32>;
-
-var<workgroup> wmax: array<f32, WG>;
-var<workgroup> wsum: array<f32, WG>;
 
 // A quiet NaN built at run time (a constant NaN is a shader-creation error).
 fn nan() -> f32 { return bitcast<f32>(0x7fc00000u | (p.cols & 0u)); }
@@ -40,30 +37,17 @@ fn rowStats(li: u32, lane: u32, live: bool, base: u32) -> vec2<f32> {
       }
     }
   }
-  wmax[li] = m;
-  wsum[li] = s;
-  workgroupBarrier();
-  for (var h = T / 2u; h > 0u; h >>= 1u) {
-    if (lane < h) {
-      let ma = wmax[li];
-      let mb = wmax[li + h];
-      let mx = max(ma, mb);
-      wsum[li] = wsum[li] * exp(ma - mx) + wsum[li + h] * exp(mb - mx);
-      wmax[li] = mx;
-    }
-    workgroupBarrier();
-  }
-  return vec2<f32>(wmax[li - lane], wsum[li - lane]);
+  return row_max_sumexp(li, lane, T, m, s);
 }
 
-@compute @workgroup_size(WG)
-fn forward(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn cross_entropy_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   let live = r < p.rows;
   let base = r * p.cols;
   let st = rowStats(li, lane, live, base);
@@ -75,14 +59,14 @@ fn forward(
   }
 }
 
-@compute @workgroup_size(WG)
-fn backward(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn cross_entropy_backward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   let live = r < p.rows;
   let base = r * p.cols;
   let st = rowStats(li, lane, live, base);

@@ -4,11 +4,11 @@
 //   dg[r, j] = −2·c[b]·dce[r]·(tgt[r, j] − c[b]·g[r, j])
 // so that f_final = D_s + c·g and raw = V·mean_v (x_boot − f_final)². The
 // weighting exp(−w)·raw + w and the mean are weighted_loss.wgsl's. Layout as
-// cross_entropy.wgsl: 256/T rows of T lanes per workgroup, a fixed-order
-// workgroup-memory tree for the sum. The backward binds dce (binding 5).
+// cross_entropy.wgsl: WORKGROUP_SIZE/T rows of T lanes per workgroup
+// (flat_row), the sum reduced by row_sum (lib/reduce.wgsl, a fixed-order
+// tree). The backward binds dce (binding 5).
 
-override T: u32 = 256u;
-const WG: u32 = 256u;
+override T: u32 = 1u;
 
 struct Params { rows: u32, cols: u32, length: u32 }
 
@@ -19,16 +19,14 @@ struct Params { rows: u32, cols: u32, length: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>; // raw (forward) or dg (backward)
 @group(0) @binding(5) var<storage, read> dce: array<f32>;
 
-var<workgroup> acc: array<f32, WG>;
-
-@compute @workgroup_size(WG)
-fn forward(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn distill_stage1_loss_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   let live = r < p.rows;
   var s = 0.0;
   if (live) {
@@ -39,23 +37,18 @@ fn forward(
       s += e * e;
     }
   }
-  acc[li] = s;
-  workgroupBarrier();
-  for (var h = T / 2u; h > 0u; h >>= 1u) {
-    if (lane < h) { acc[li] += acc[li + h]; }
-    workgroupBarrier();
-  }
-  if (live && lane == 0u) { out[r] = acc[li]; }
+  let total = row_sum(li, lane, T, s);
+  if (live && lane == 0u) { out[r] = total; }
 }
 
-@compute @workgroup_size(WG)
-fn backward(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn distill_stage1_loss_backward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   if (r >= p.rows) { return; }
   let cb = c[r / p.length];
   let k = -2.0 * cb * dce[r];

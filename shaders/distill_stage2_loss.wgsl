@@ -6,10 +6,11 @@
 //   dq        = −2·a[b]·dce[r]·(F − F̂)
 //   dlogits   = q ⊙ (dq − Σ_j q_j·dq_j)             (softmax backward)
 // forward writes raw and q (binding 6); backward reads q and binds dce.
-// Layout as cross_entropy.wgsl: 256/T rows of T lanes, fixed-order trees.
+// Layout as cross_entropy.wgsl: WORKGROUP_SIZE/T rows of T lanes (flat_row),
+// the max and sums reduced by row_max / row_sum (lib/reduce.wgsl, fixed-order
+// trees).
 
-override T: u32 = 256u;
-const WG: u32 = 256u;
+override T: u32 = 1u;
 const LOWEST: f32 = -3.4028234663852886e38;
 
 struct Params { rows: u32, cols: u32, length: u32 }
@@ -23,45 +24,23 @@ struct Params { rows: u32, cols: u32, length: u32 }
 @group(0) @binding(6) var<storage, read_write> q: array<f32>;   // forward only
 @group(0) @binding(6) var<storage, read> dce: array<f32>;       // backward only
 
-var<workgroup> wa: array<f32, WG>;
-var<workgroup> wb: array<f32, WG>;
-
-fn treeMax(li: u32, lane: u32) -> f32 {
-  for (var h = T / 2u; h > 0u; h >>= 1u) {
-    if (lane < h) { wa[li] = max(wa[li], wa[li + h]); }
-    workgroupBarrier();
-  }
-  return wa[li - lane];
-}
-
-fn treeSum(li: u32, lane: u32) -> f32 {
-  for (var h = T / 2u; h > 0u; h >>= 1u) {
-    if (lane < h) { wb[li] += wb[li + h]; }
-    workgroupBarrier();
-  }
-  return wb[li - lane];
-}
-
-@compute @workgroup_size(WG)
-fn forward(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn distill_stage2_loss_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   let live = r < p.rows;
   let base = r * p.cols;
   var m = LOWEST;
   if (live) { for (var j = lane; j < p.cols; j += T) { m = max(m, src[base + j]); } }
-  wa[li] = m;
-  workgroupBarrier();
-  m = treeMax(li, lane);
+  m = row_max(li, lane, T, m);
+  workgroupBarrier(); // the reductions share their scratch
   var s = 0.0;
   if (live) { for (var j = lane; j < p.cols; j += T) { s += exp(src[base + j] - m); } }
-  wb[li] = s;
-  workgroupBarrier();
-  s = treeSum(li, lane);
+  s = row_sum(li, lane, T, s);
   workgroupBarrier();
   var e2 = 0.0;
   if (live) {
@@ -74,20 +53,18 @@ fn forward(
       e2 += e * e;
     }
   }
-  wb[li] = e2;
-  workgroupBarrier();
-  e2 = treeSum(li, lane);
+  e2 = row_sum(li, lane, T, e2);
   if (live && lane == 0u) { out[r] = e2; }
 }
 
-@compute @workgroup_size(WG)
-fn backward(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn distill_stage2_loss_backward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   let live = r < p.rows;
   let base = r * p.cols;
   var ab = 0.0;
@@ -102,9 +79,7 @@ fn backward(
       s += qj * k * (F[base + j] - (x + ab * (qj - x)));
     }
   }
-  wb[li] = s;
-  workgroupBarrier();
-  s = treeSum(li, lane);
+  s = row_sum(li, lane, T, s);
   if (live) {
     for (var j = lane; j < p.cols; j += T) {
       let x = xs[base + j];

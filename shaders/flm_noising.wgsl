@@ -1,4 +1,5 @@
-// The FLM noising path (spec section 1), one thread per element of [B, L, V]:
+// The FLM noising path (spec section 1), one thread per element of [B, L, V]
+// (flat_index, lib/grid.wgsl):
 //   x = (1 − γ_b)·ε + γ_b·onehot(target_{b,l}).
 
 struct Params { n: u32, length: u32, vocab: u32 }
@@ -9,10 +10,10 @@ struct Params { n: u32, length: u32, vocab: u32 }
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read_write> x: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) li: u32) {
-  let i = (wg.x + wg.y * nwg.x) * 256u + li;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn flm_noising_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                       @builtin(local_invocation_index) li: u32) {
+  let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
   let row = i / p.vocab;
   let v = i - row * p.vocab;

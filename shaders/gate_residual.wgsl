@@ -1,15 +1,15 @@
 // Gated residual: h += gate_item·y (forward), and its backward
 // dy = dh·gate, dgate_item = Σ_item-rows dh·y (into dmod's gate columns).
 //
-// forward:  one invocation per element, 256 per workgroup, 2-D grid.
-// backward: one 32×8 workgroup per (32-column block, batch item); its 8
-//           row-lanes stride over the item's rows (coalesced along columns),
-//           write dy as they go and reduce dh·y in workgroup memory — one
-//           dispatch, no atomics.
+// gate_residual_forward:  one invocation per element (flat_index, lib/grid.wgsl).
+// gate_residual_backward: one 32×(WORKGROUP_SIZE/32) workgroup per (32-column
+//           block, batch item); its row-lanes stride over the item's rows
+//           (coalesced along columns), write dy as they go and reduce dh·y
+//           with column_sum (lib/reduce.wgsl) — one dispatch, no atomics.
 // The forward binds 0..3 only; the backward adds dh and dmod.
 
-const CB: u32 = 32u;
-const RL: u32 = 8u;
+const CB: u32 = 32u;                  // columns per backward workgroup
+const RL: u32 = WORKGROUP_SIZE / CB;  // row lanes per backward workgroup
 
 struct Params {
   rows: u32, dim: u32, rowsPerItem: u32, modStride: u32,
@@ -23,15 +23,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read> dh: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dmod: array<f32>;
 
-var<workgroup> red: array<f32, 256>;
-
-@compute @workgroup_size(256)
-fn forward(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gate_residual_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let i = (wg.x + wg.y * nwg.x) * 256u + li;
+  let i = flat_index(wg, nwg, li);
   if (i < p.rows * p.dim) {
     let r = i / p.dim;
     let j = i - r * p.dim;
@@ -40,12 +38,12 @@ fn forward(
 }
 
 @compute @workgroup_size(CB, RL)
-fn backward(
+fn gate_residual_backward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-  let wgi = wg.x + wg.y * nwg.x;
+  let wgi = flat_workgroup(wg, nwg);
   let b = wgi / p.colBlocks;
   let j = (wgi % p.colBlocks) * CB + lid.x;
   let D = p.dim;
@@ -63,12 +61,6 @@ fn backward(
       s += g * y[k];
     }
   }
-  let li = lid.y * CB + lid.x;
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = RL / 2u; h > 0u; h >>= 1u) {
-    if (lid.y < h) { red[li] = red[li] + red[li + h * CB]; }
-    workgroupBarrier();
-  }
-  if (ok && lid.y == 0u) { dmod[gi] = red[lid.x]; }
+  let t = column_sum(lid.y * CB + lid.x, lid.y, RL, CB, s);
+  if (ok && lid.y == 0u) { dmod[gi] = t; }
 }

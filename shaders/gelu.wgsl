@@ -12,9 +12,9 @@
 // erf) as 1 − erfc/2 or erfc/2, so negative x loses nothing to cancellation:
 //   gelu = x·Φ(x),  gelu' = Φ(x) + x·φ(x).
 //
-// One thread per element, 256 per workgroup, 1-D index over a 2-D grid.
+// One thread per element (flat_index, lib/grid.wgsl).
 //
-// exp_acc() and sigmoid2() come from shaders/lib/exp.wgsl, prepended by the wrapper.
+// exp_acc() and sigmoid2() come from shaders/lib/math.wgsl, prepended by the wrapper.
 
 override ERF: bool = false;
 override ACCUMULATE: bool = false;
@@ -32,8 +32,6 @@ struct Params { n: u32 }
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-const WG: u32 = 256u;
-// ln 2 = LN2_HI + LN2_LO; LN2_HI has 16 significant bits, so k·LN2_HI is exact for |k| < 256.
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 const INV_SQRT_2: f32 = 0.7071067811865476;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
@@ -80,22 +78,18 @@ fn gelu_grad(v: f32) -> f32 {
   return s.x + 2.0 * c * s.x * s.y * s.z;
 }
 
-fn index(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
-  return (wg.x + wg.y * nwg.x) * WG + lid.x;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn gelu_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = index(wg, nwg, lid);
+                @builtin(local_invocation_index) li: u32) {
+  let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
   out[i] = gelu(x[i]);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn gelu_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = index(wg, nwg, lid);
+                 @builtin(local_invocation_index) li: u32) {
+  let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
   var g = dy[i] * gelu_grad(bx[i]);
   if (ACCUMULATE) { g += dx[i]; }

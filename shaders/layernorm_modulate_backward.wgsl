@@ -1,21 +1,20 @@
 // Backward of layernorm_modulate, in three dispatches without atomics.
 // With x̂ = (x − mean)·rstd and g = dout:
-//   dx_main:     dx += rstd·(ĝ − mean_j(ĝ) − x̂·mean_j(ĝ·x̂)),  ĝ = g·(1+scale)·w
-//                (one row per T lanes, 256/T rows per workgroup, both row
-//                sums reduced together in workgroup memory);
-//   colsum_main: per (32-column block, batch item): dshift = Σ_item-rows g and
-//                A = Σ_item-rows g·x̂, written to dmod's shift and scale
-//                columns (A is a temporary there); 8 row-lanes stride over
-//                the item's rows, coalesced along columns;
-//   dw_main:     per column j: dw = Σ_items (1 + scale)·A, then the scale
-//                column becomes dscale = w·A.
-// All three entries share one binding list; binding 7 is dx for dx_main and
-// dmod for the other two (it is read-write, never aliased with an input).
+//   _dx:     dx += rstd·(ĝ − mean_j(ĝ) − x̂·mean_j(ĝ·x̂)),  ĝ = g·(1+scale)·w
+//            (one row per T lanes, WORKGROUP_SIZE/T rows per workgroup, both
+//            row sums reduced together by row_sum2, lib/reduce.wgsl);
+//   _colsum: per (32-column block, batch item): dshift = Σ_item-rows g and
+//            A = Σ_item-rows g·x̂, written to dmod's shift and scale columns
+//            (A is a temporary there); WORKGROUP_SIZE/32 row-lanes stride
+//            over the item's rows, coalesced along columns (column_sum2);
+//   _dw:     per column j: dw = Σ_items (1 + scale)·A, then the scale
+//            column becomes dscale = w·A (one thread per column).
+// All three entries share one binding list; binding 7 is dx for _dx and dmod
+// for the other two (it is read-write, never aliased with an input).
 
-override T: u32 = 256u;
-const WG: u32 = 256u;
-const CB: u32 = 32u; // columns per colsum workgroup
-const RL: u32 = 8u;  // row lanes per colsum workgroup
+override T: u32 = 1u;
+const CB: u32 = 32u;                  // columns per colsum workgroup
+const RL: u32 = WORKGROUP_SIZE / CB;  // row lanes per colsum workgroup
 
 struct Params {
   rows: u32, dim: u32, rowsPerItem: u32, modStride: u32,
@@ -32,16 +31,14 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> acc: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dw: array<f32>;
 
-var<workgroup> red: array<vec2<f32>, WG>;
-
-@compute @workgroup_size(WG)
-fn dx_main(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn layernorm_modulate_backward_dx(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   let live = r < p.rows;
   let D = p.dim;
   let base = r * D;
@@ -60,13 +57,7 @@ fn dx_main(
       s += vec2<f32>(g, g * xh);
     }
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = T / 2u; h > 0u; h >>= 1u) {
-    if (lane < h) { red[li] = red[li] + red[li + h]; }
-    workgroupBarrier();
-  }
-  let tot = red[li - lane] / f32(D);
+  let tot = row_sum2(li, lane, T, s) / f32(D);
 
   if (live) {
     for (var j = lane; j < D; j += T) {
@@ -78,12 +69,12 @@ fn dx_main(
 }
 
 @compute @workgroup_size(CB, RL)
-fn colsum_main(
+fn layernorm_modulate_backward_colsum(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-  let wgi = wg.x + wg.y * nwg.x;
+  let wgi = flat_workgroup(wg, nwg);
   let b = wgi / p.colBlocks;
   let j = (wgi % p.colBlocks) * CB + lid.x;
   let D = p.dim;
@@ -98,24 +89,21 @@ fn colsum_main(
       s += vec2<f32>(g, g * xh);
     }
   }
-  let li = lid.y * CB + lid.x;
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = RL / 2u; h > 0u; h >>= 1u) {
-    if (lid.y < h) { red[li] = red[li] + red[li + h * CB]; }
-    workgroupBarrier();
-  }
+  let t = column_sum2(lid.y * CB + lid.x, lid.y, RL, CB, s);
   if (ok && lid.y == 0u) {
     let mrow = b * p.modStride;
-    let t = red[lid.x];
     acc[mrow + p.shiftOffset + j] = t.x;
     acc[mrow + p.scaleOffset + j] = t.y;
   }
 }
 
-@compute @workgroup_size(64)
-fn dw_main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j = gid.x;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn layernorm_modulate_backward_dw(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let j = flat_index(wg, nwg, li);
   if (j < p.dim) {
     let wj = w[j];
     var s = 0.0;

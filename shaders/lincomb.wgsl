@@ -4,7 +4,7 @@
 // two-network sampler step) are all of this form with coefficients that
 // depend on each batch element's times. A term whose coefficient is 0 is not
 // read (so NaN/Inf in an unused input cannot leak, and it may be any tensor).
-// One thread per element, 256 per workgroup, over a 2-D grid.
+// One thread per element (flat_index, lib/grid.wgsl).
 
 struct Params { n: u32, perBatch: u32 }
 
@@ -15,10 +15,10 @@ struct Params { n: u32, perBatch: u32 }
 @group(0) @binding(4) var<storage, read> c: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = (wg.x + wg.y * nwg.x) * 256u + lid.x;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn lincomb_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) li: u32) {
+  let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
   let b = i / p.perBatch;
   let cx = c[3u * b];

@@ -2,7 +2,8 @@
 // A is [M,K] (or [K,M] when TRANS_A), B is [K,N] (or [N,K] when TRANS_B).
 // A 16×16 workgroup computes a 64×64 tile of C, each thread a 4×4 block;
 // K is walked in slices of 16 staged through workgroup memory, so every
-// element of A and B is read from global memory once per tile.
+// element of A and B is read from global memory once per tile. The tile
+// geometry is this kernel's own: it uses neither WORKGROUP_SIZE nor a prelude.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -19,9 +20,11 @@ struct Params { M: u32, N: u32, K: u32 }
 
 const TILE: u32 = 64u;
 const BK: u32 = 16u;
+const SIDE: u32 = 16u;            // the workgroup is SIDE × SIDE threads
+const THREADS: u32 = SIDE * SIDE; // each stages BK·TILE / THREADS = 4 elements per operand
 
-var<workgroup> As: array<f32, 1024>; // [BK][TILE], k-major
-var<workgroup> Bs: array<f32, 1024>; // [BK][TILE], k-major
+var<workgroup> As: array<f32, BK * TILE>; // [BK][TILE], k-major
+var<workgroup> Bs: array<f32, BK * TILE>; // [BK][TILE], k-major
 
 fn loadA(i: u32, k: u32) -> f32 {
   if (i >= p.M || k >= p.K) { return 0.0; }
@@ -35,19 +38,19 @@ fn loadB(k: u32, j: u32) -> f32 {
   return B[k * p.N + j];
 }
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+@compute @workgroup_size(SIDE, SIDE)
+fn matmul_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let row0 = wg.y * TILE;
   let col0 = wg.x * TILE;
-  let t = lid.y * 16u + lid.x;
+  let t = lid.y * SIDE + lid.x;
   var acc: array<array<f32, 4>, 4>;
   for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = 0.0; } }
 
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
-    // 256 threads stage 1024 elements of each tile, 4 apiece. The index
-    // order follows the operand's memory order for coalesced reads.
+    // THREADS threads stage the BK·TILE elements of each tile, 4 apiece. The
+    // index order follows the operand's memory order for coalesced reads.
     for (var r = 0u; r < 4u; r++) {
-      let e = t + r * 256u;
+      let e = t + r * THREADS;
       if (TRANS_A) {
         let kk = e / TILE; let ii = e % TILE;
         As[kk * TILE + ii] = loadA(row0 + ii, k0 + kk);

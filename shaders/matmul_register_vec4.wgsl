@@ -81,7 +81,7 @@ fn storeTile(row: u32, col: u32, t: mat4x4<f32>) {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn matmul_register_vec4_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * 16u;
   let col0 = gid.x * 16u;
   if (row0 >= p.M || col0 >= p.N) { return; }

@@ -15,21 +15,20 @@
 // polynomials, so the result (≈3e-7 relative) does not depend on the driver's
 // built-ins (SwiftShader's sin is ~2e-4 off, its log near 1 ~1e-3 relative).
 //
-// philox_words (tests): the raw words, words[4blk + j] = w_j (< n).
+// noise_philox_words (tests): the raw words, words[4blk + j] = w_j (< n).
 //
-// philox() and mulhi() come from shaders/lib/philox.wgsl, prepended by the wrapper.
+// One thread per block of 4 (flat_index, lib/grid.wgsl). philox() comes from
+// shaders/lib/philox.wgsl; LN2_HI/LN2_LO and cos_sin_quadrant() from
+// shaders/lib/math.wgsl; both are prepended by the wrapper.
 
 struct Params { n: u32, counter: u32, k0: u32, k1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
-// ---- philox_words binding (a separate entry point)
+// ---- noise_philox_words binding (a separate entry point)
 @group(0) @binding(1) var<storage, read_write> words: array<u32>;
 
-const WG: u32 = 256u;
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.4286068202862268e-06;
 const LN2: f32 = 0.6931471805599453;
 const ONE_MINUS_SQRT_HALF: f32 = 0.2928932188134524;
 const SQRT2: f32 = 1.4142135623730951;
@@ -74,17 +73,7 @@ fn cos_sin_turn(N: u32) -> vec2<f32> {
   let q = (a + 0x400000u) >> 23u;       // nearest quarter turn, 0..4
   let rr = i32(a) - i32(q << 23u);      // |rr| < 2^22: exact in f32
   let r = f32(rr) * ANGLE_STEP;         // |r| ≤ π/4
-  let r2 = r * r;
-  let s = r * (1.0 + r2 * (-0.16666666666666666 + r2 * (0.008333333333333333 +
-    r2 * (-0.0001984126984126984 + r2 * 2.7557319223985893e-06))));
-  let c = 1.0 + r2 * (-0.5 + r2 * (0.041666666666666664 + r2 * (-0.001388888888888889 +
-    r2 * (2.48015873015873e-05 + r2 * -2.755731922398589e-07))));
-  switch (q & 3u) {
-    case 0u: { return vec2<f32>(c, s); }
-    case 1u: { return vec2<f32>(-s, c); }
-    case 2u: { return vec2<f32>(-c, -s); }
-    default: { return vec2<f32>(s, -c); }
-  }
+  return cos_sin_quadrant(r, q);
 }
 
 fn box_muller(w1: u32, w2: u32) -> vec2<f32> {
@@ -92,14 +81,10 @@ fn box_muller(w1: u32, w2: u32) -> vec2<f32> {
   return rad * cos_sin_turn(w2 >> 8u);
 }
 
-fn block_index(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
-  return (wg.x + wg.y * nwg.x) * WG + lid.x;
-}
-
-@compute @workgroup_size(256)
-fn gaussian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-            @builtin(local_invocation_id) lid: vec3<u32>) {
-  let blk = block_index(wg, nwg, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn noise_gaussian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) li: u32) {
+  let blk = flat_index(wg, nwg, li);
   let i = blk * 4u;
   if (i >= p.n) { return; }
   let w = philox(vec4<u32>(blk, p.counter, 0u, 0u), vec2<u32>(p.k0, p.k1));
@@ -117,10 +102,10 @@ fn gaussian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   }
 }
 
-@compute @workgroup_size(256)
-fn philox_words(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_id) lid: vec3<u32>) {
-  let blk = block_index(wg, nwg, lid);
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn noise_philox_words(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) li: u32) {
+  let blk = flat_index(wg, nwg, li);
   let i = blk * 4u;
   if (i >= p.n) { return; }
   let w = philox(vec4<u32>(blk, p.counter, 0u, 0u), vec2<u32>(p.k0, p.k1));

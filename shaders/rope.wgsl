@@ -13,7 +13,10 @@
 // table). The angle l·inv_freq_i is formed without rounding (inv_freq split
 // into two 12-bit halves, exact for l < 4096) and reduced to [−π/4, π/4] with
 // a three-part π/2 (Cody–Waite), then sin and cos are evaluated as
-// polynomials, so every GPU gives the same ~1e-7 accuracy at any position.
+// polynomials (cos_sin_quadrant), so every GPU gives the same ~1e-7 accuracy
+// at any position. One thread per element (flat_index, lib/grid.wgsl); the
+// π/2 constants and cos_sin_quadrant() come from shaders/lib/math.wgsl,
+// prepended by the wrapper.
 
 struct Params {
   B: u32,
@@ -38,13 +41,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> dv: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dqkv: array<f32>;
 
-const WG: u32 = 256u;
-// π/2 = C1 + C2 + C3; C1 has 8 significant bits so n·C1 is exact for n < 2^16.
-const HALF_PI_C1: f32 = 1.5703125;
-const HALF_PI_C2: f32 = 0.0004838267923332751;
-const HALF_PI_C3: f32 = 2.5632829192545614e-12;
-const TWO_OVER_PI: f32 = 0.6366197723675814;
-
 /**
  * cos and sin of l·inv_freq_i. Built-in sin/cos are only required to be
  * accurate to 2^-11 (SwiftShader is ~2e-4 off), so the kernel reduces the
@@ -60,28 +56,16 @@ fn rotation(l: u32, i: u32) -> vec2<f32> {
   let aLo = lf * lo; // exact for l < 4096
   let n = round((aHi + aLo) * TWO_OVER_PI);
   let r = (((aHi - n * HALF_PI_C1) - n * HALF_PI_C2) + aLo) - n * HALF_PI_C3;
-  let r2 = r * r;
-  let s = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))));
-  let c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)))));
-  switch (u32(i32(n) & 3)) {
-    case 0u: { return vec2<f32>(c, s); }
-    case 1u: { return vec2<f32>(-s, c); }
-    case 2u: { return vec2<f32>(-c, -s); }
-    default: { return vec2<f32>(s, -c); }
-  }
+  return cos_sin_quadrant(r, u32(i32(n)));
 }
 
-fn linearIndex(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wg.y * nwg.x + wg.x) * WG + lid;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn rope_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
+  @builtin(local_invocation_index) li: u32,
 ) {
-  let idx = linearIndex(wg, nwg, lid);
+  let idx = flat_index(wg, nwg, li);
   let d = p.d;
   let total = p.B * p.H * p.L * d;
   if (idx >= total) { return; }
@@ -111,13 +95,13 @@ fn rope_forward(
   v[idx] = qkv[src + 2u * D + j];
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn rope_backward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
+  @builtin(local_invocation_index) li: u32,
 ) {
-  let idx = linearIndex(wg, nwg, lid);
+  let idx = flat_index(wg, nwg, li);
   let d = p.d;
   let D = p.H * d;
   let total = p.B * p.L * 3u * D;

@@ -3,13 +3,13 @@
 // silu_forward:  out[i] = x·σ(x)
 // silu_backward: dx[i] (+)= dy·σ(x)·(1 + x·(1 − σ(x)))   (ACCUMULATE: +=)
 //
-// One thread per element, 256 per workgroup, the 1-D index spread over a 2-D
-// grid (x + y·nx) so n may exceed 65535·256. σ is evaluated from e = exp(−|x|)
+// One thread per element (flat_index over the 2-D grid, lib/grid.wgsl, so n
+// may exceed 65535 workgroups). σ is evaluated from e = exp(−|x|)
 // so nothing overflows for large |x|, and 1 − σ is formed without
 // cancellation. exp uses a Cody–Waite reduction and a Taylor polynomial
 // (≈2e-7 relative on every driver; SwiftShader's built-in is ≈1e-6).
 //
-// exp_acc() and sigmoid2() come from shaders/lib/exp.wgsl, prepended by the wrapper.
+// exp_acc() and sigmoid2() come from shaders/lib/math.wgsl, prepended by the wrapper.
 
 override ACCUMULATE: bool = false;
 
@@ -26,26 +26,19 @@ struct Params { n: u32 }
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-const WG: u32 = 256u;
-// ln 2 = LN2_HI + LN2_LO; LN2_HI has 16 significant bits, so k·LN2_HI is exact for |k| < 256.
-
-fn index(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
-  return (wg.x + wg.y * nwg.x) * WG + lid.x;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn silu_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = index(wg, nwg, lid);
+                @builtin(local_invocation_index) li: u32) {
+  let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
   let v = x[i];
   out[i] = v * sigmoid2(v).x;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn silu_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = index(wg, nwg, lid);
+                 @builtin(local_invocation_index) li: u32) {
+  let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
   let v = bx[i];
   let s = sigmoid2(v);

@@ -1,14 +1,15 @@
 // Row-wise softmax (or log-softmax with LOG) over [rows, cols].
 //
-// A 256-invocation workgroup holds 256/T rows of T lanes each (T a power of
-// two, 32..256; T = 256 for vocabulary-sized rows). Each lane keeps an online
-// (max, Σexp(x − max)) pair over its strided, coalesced elements — one exp
-// per element — and the pairs are merged in a workgroup-memory tree. A second
-// pass writes exp(x − max)/Σ (or (x − max) − log Σ).
+// A workgroup of WORKGROUP_SIZE invocations holds WORKGROUP_SIZE/T rows of T
+// lanes each (flat_row, lib/grid.wgsl; T a power of two: 1 on CPU-emulated
+// adapters, else 32..WORKGROUP_SIZE, the most for vocabulary-sized rows).
+// Each lane keeps an online (max, Σexp(x − max)) pair over its strided,
+// coalesced elements — one exp per element — and the pairs are merged by
+// row_max_sumexp (lib/reduce.wgsl). A second pass writes exp(x − max)/Σ (or
+// (x − max) − log Σ).
 
-override T: u32 = 256u;
+override T: u32 = 1u;
 override LOG: bool = false;
-const WG: u32 = 256u;
 const LOWEST: f32 = -3.4028234663852886e38;
 
 struct Params { rows: u32, cols: u32 }
@@ -17,17 +18,14 @@ struct Params { rows: u32, cols: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-var<workgroup> wmax: array<f32, WG>;
-var<workgroup> wsum: array<f32, WG>;
-
-@compute @workgroup_size(WG)
-fn main(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn softmax_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let lane = li % T;
-  let r = (wg.x + wg.y * nwg.x) * (WG / T) + li / T;
+  let r = flat_row(wg, nwg, li, T);
   let live = r < p.rows;
   let C = p.cols;
   let base = r * C;
@@ -45,21 +43,9 @@ fn main(
       }
     }
   }
-  wmax[li] = m;
-  wsum[li] = s;
-  workgroupBarrier();
-  for (var h = T / 2u; h > 0u; h >>= 1u) {
-    if (lane < h) {
-      let ma = wmax[li];
-      let mb = wmax[li + h];
-      let mx = max(ma, mb);
-      wsum[li] = wsum[li] * exp(ma - mx) + wsum[li + h] * exp(mb - mx);
-      wmax[li] = mx;
-    }
-    workgroupBarrier();
-  }
-  let mx = wmax[li - lane];
-  let sum = wsum[li - lane];
+  let st = row_max_sumexp(li, lane, T, m, s);
+  let mx = st.x;
+  let sum = st.y;
 
   if (live) {
     if (LOG) {

@@ -2,14 +2,15 @@
 // sin(t_b·ω_i), ω_i = exp(−ln(10000)·i/half), half = dim/2 (an odd dim's
 // last column is 0).
 //
-// One thread per output element (coalesced writes), 1-D index over a 2-D grid.
+// One thread per output element (coalesced writes; flat_index, lib/grid.wgsl).
 // ω_i comes from the host as the f32 rounding of the exact value when
 // half ≤ 256 (the table), otherwise it is computed here. The angle is reduced
 // to r ∈ [−π/4, π/4] plus a quadrant with a three-part π/2 (Cody–Waite) and
-// sin/cos of r are Taylor polynomials (truncation < 2e-9): the built-in sin/cos
-// are only required to be accurate to 2^-11 (SwiftShader is ~2e-4 off).
+// cos_sin_quadrant evaluates sin/cos of r as Taylor polynomials: the built-in
+// sin/cos are only required to be accurate to 2^-11 (SwiftShader is ~2e-4 off).
 //
-// exp_acc() and sigmoid2() come from shaders/lib/exp.wgsl, prepended by the wrapper.
+// exp_acc(), the π/2 constants and cos_sin_quadrant() come from
+// shaders/lib/math.wgsl, prepended by the wrapper.
 
 struct Params {
   batch: u32,
@@ -24,35 +25,19 @@ struct Params {
 @group(0) @binding(1) var<storage, read> t: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-const WG: u32 = 256u;
 const LN_MAX_PERIOD: f32 = 9.210340371976184; // ln(10000)
-// π/2 = C1 + C2 + C3; C1 has 8 significant bits so k·C1 is exact for k < 2^16.
-const HALF_PI_C1: f32 = 1.5703125;
-const HALF_PI_C2: f32 = 0.0004838267923332751;
-const HALF_PI_C3: f32 = 2.5632829192545614e-12;
-const TWO_OVER_PI: f32 = 0.6366197723675814;
 
 /** (cos a, sin a) for |a| < ~1e5. */
 fn cos_sin(a: f32) -> vec2<f32> {
   let k = round(a * TWO_OVER_PI);
   let r = ((a - k * HALF_PI_C1) - k * HALF_PI_C2) - k * HALF_PI_C3;
-  let r2 = r * r;
-  let s = r * (1.0 + r2 * (-0.16666666666666666 + r2 * (0.008333333333333333 +
-    r2 * (-0.0001984126984126984 + r2 * 2.7557319223985893e-06))));
-  let c = 1.0 + r2 * (-0.5 + r2 * (0.041666666666666664 + r2 * (-0.001388888888888889 +
-    r2 * (2.48015873015873e-05 + r2 * -2.755731922398589e-07))));
-  switch (i32(k) & 3) {
-    case 0: { return vec2<f32>(c, s); }
-    case 1: { return vec2<f32>(-s, c); }
-    case 2: { return vec2<f32>(-c, -s); }
-    default: { return vec2<f32>(s, -c); }
-  }
+  return cos_sin_quadrant(r, u32(i32(k)));
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let idx = (wg.x + wg.y * nwg.x) * WG + lid.x;
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn time_embedding_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                          @builtin(local_invocation_index) li: u32) {
+  let idx = flat_index(wg, nwg, li);
   if (idx >= p.batch * p.dim) { return; }
   let b = idx / p.dim;
   let j = idx - b * p.dim;

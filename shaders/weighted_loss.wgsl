@@ -2,15 +2,15 @@
 //   perToken = exp(−w_b)·ce + w_b (ce without w), loss[0] = mean over B·L,
 //   dce = d loss/d ce = exp(−w_b)/(B·L) (1/(B·L) without w),
 //   dw_b = Σ_l (1 − exp(−w_b)·ce)/(B·L).
-// One dispatch of B + 1 workgroups of 256: workgroup 0 sums every token's
-// loss in a fixed order (strided per lane, then a workgroup-memory tree), so
-// the mean is deterministic; workgroup 1 + b writes item b's perToken and dce
+// One dispatch of B + 1 workgroups of WORKGROUP_SIZE: workgroup 0 sums every
+// token's loss in a fixed order (strided per lane, then row_sum over the whole
+// workgroup, lib/reduce.wgsl), so the mean is deterministic; workgroup 1 + b
+// writes item b's perToken and dce
 // and reduces its dw_b the same way. Without w (HAS_W = false) w is bound to
 // a dummy; without dw (HAS_DW = false) dw is bound to a dummy.
 
 override HAS_W: bool = false;
 override HAS_DW: bool = false;
-const WG: u32 = 256u;
 
 struct Params { batch: u32, length: u32 }
 
@@ -22,21 +22,19 @@ struct Params { batch: u32, length: u32 }
 @group(0) @binding(5) var<storage, read_write> dce: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dw: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
-
-@compute @workgroup_size(WG)
-fn main(
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn weighted_loss_forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let wgi = wg.x + wg.y * nwg.x;
+  let wgi = flat_workgroup(wg, nwg);
   let L = p.length;
   let n = p.batch * L;
   let invN = 1.0 / f32(n);
   var acc = 0.0;
   if (wgi == 0u) {
-    for (var i = li; i < n; i += WG) {
+    for (var i = li; i < n; i += WORKGROUP_SIZE) {
       if (HAS_W) {
         let wb = w[i / L];
         acc += exp(-wb) * ce[i] + wb;
@@ -53,7 +51,7 @@ fn main(
       e = exp(-wb);
     }
     let g = e * invN;
-    for (var l = li; l < L; l += WG) {
+    for (var l = li; l < L; l += WORKGROUP_SIZE) {
       let i = b * L + l;
       let c = ce[i];
       if (HAS_W) {
@@ -65,17 +63,12 @@ fn main(
       dce[i] = g;
     }
   }
-  red[li] = acc;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) { red[li] = red[li] + red[li + h]; }
-    workgroupBarrier();
-  }
+  let total = row_sum(li, li, WORKGROUP_SIZE, acc);
   if (li == 0u) {
     if (wgi == 0u) {
-      loss[0] = red[0] * invN;
+      loss[0] = total * invN;
     } else if (HAS_W && HAS_DW && wgi <= p.batch) {
-      dw[wgi - 1u] = red[0] * invN;
+      dw[wgi - 1u] = total * invN;
     }
   }
 }

@@ -1,12 +1,13 @@
-import source from '../../../shaders/adamw.wgsl?raw';
+import body from '../../../shaders/adamw.wgsl?raw';
 import type { AdamWParams, Tensor } from '../backend.ts';
 import { adamwCoefficients } from '../reference/adamw.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { elementGrid, Shader } from './kernel.ts';
 
 export type { AdamWParams } from '../backend.ts';
 
-const ADAMW: KernelDef = { name: 'adamw', source, entry: 'main', bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw'] };
-const WG = 256;
+const SHADER = new Shader('adamw', body, ['grid']);
+const ADAMW_STEP = SHADER.entry('adamw_step', ['uniform', 'read', 'read', 'rw', 'rw', 'rw']);
 
 /**
  * One AdamW step with global-norm clipping over n elements, in place on
@@ -27,5 +28,5 @@ export function adamw(
     const c = adamwCoefficients(hp);
     return packUniforms([n], [c.decay, beta1, 1 - beta1, beta2, 1 - beta2, eps, maxGradNorm, c.stepSize, c.bc2Sqrt]);
   };
-  ctx.dispatch(ADAMW, {}, [grads, normSq, params, m, v], uniforms, grid(Math.ceil(n / WG)));
+  ctx.dispatch(ADAMW_STEP, {}, [grads, normSq, params, m, v], uniforms, elementGrid(ctx, n));
 }

@@ -1,23 +1,18 @@
-import source from '../../../shaders/attention.wgsl?raw';
-import backwardSource from '../../../shaders/attention_backward.wgsl?raw';
+import forwardBody from '../../../shaders/attention.wgsl?raw';
+import backwardBody from '../../../shaders/attention_backward.wgsl?raw';
 import type { AttentionParams, Tensor } from '../backend.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { Shader, workgroupGrid } from './kernel.ts';
 
-const ATTENTION: KernelDef = {
-  name: 'attention', source, entry: 'main',
-  // q, k, v, o, att
-  bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'],
-};
-const ATTENTION_ROWS: KernelDef = {
-  name: 'attention_backward', source: backwardSource, entry: 'rows',
-  // dout, att, q, k, v, o, scratch, dq
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-};
-const ATTENTION_COLS: KernelDef = {
-  name: 'attention_backward', source: backwardSource, entry: 'cols',
-  // dout, att, q, scratch (dR), dk, dv
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-};
+const FORWARD = new Shader('attention', forwardBody, ['grid', 'math']);
+const BACKWARD = new Shader('attention_backward', backwardBody, ['grid', 'math']);
+// q, k, v, o, att
+const ATTENTION_FORWARD = FORWARD.entry('attention_forward', ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
+// dout, att, q, k, v, o, scratch, dq
+const ATTENTION_BACKWARD_ROWS = BACKWARD.entry('attention_backward_rows',
+  ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw']);
+// dout, att, q, scratch (dR), dk, dv
+const ATTENTION_BACKWARD_COLS = BACKWARD.entry('attention_backward_cols', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw']);
 
 /** Queries (forward, backward rows) or keys (backward cols) per workgroup; fixed in the WGSL. */
 const BLOCK = 64;
@@ -30,7 +25,7 @@ function attentionTile(headDim: number): number {
   return Math.max(1, Math.min(32, Math.floor((TILE_BUDGET - 256) / (8 * headDim + 256))));
 }
 
-function setup(p: AttentionParams): { constants: Record<string, number>; uniforms: Uint8Array; workgroups: [number, number, number] } {
+function setup(ctx: GpuContext, p: AttentionParams): { constants: Record<string, number>; uniforms: Uint8Array; workgroups: [number, number, number] } {
   const { batch: B, length: L, heads: H, headDim: d, softcap } = p;
   if (d < 1 || d > MAX_HEAD_DIM) throw new RangeError(`attention: headDim ${d} outside [1, ${MAX_HEAD_DIM}]`);
   const nblk = Math.ceil(L / BLOCK);
@@ -38,15 +33,15 @@ function setup(p: AttentionParams): { constants: Record<string, number>; uniform
   return {
     constants: { HEAD_DIM: d, KT: attentionTile(d), CAUSAL: p.causal ? 1 : 0 },
     uniforms: packUniforms([L, H, nblk, groups], [1 / Math.sqrt(d), softcap > 0 ? softcap : 0]),
-    workgroups: grid(groups),
+    workgroups: workgroupGrid(ctx, groups),
   };
 }
 
 /** o [B, L, D], att [B, H, L, L] = softmax probabilities. One dispatch. */
 export function attention(ctx: GpuContext, o: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): void {
   if (p.batch * p.heads * p.length === 0) return;
-  const s = setup(p);
-  ctx.dispatch(ATTENTION, s.constants, [q, k, v, o, att], s.uniforms, s.workgroups);
+  const s = setup(ctx, p);
+  ctx.dispatch(ATTENTION_FORWARD, s.constants, [q, k, v, o, att], s.uniforms, s.workgroups);
 }
 
 /** dq, dk, dv [B, H, L, d]; scratch [B, H, L, L] receives dR. Two dispatches (rows, then columns). */
@@ -57,7 +52,7 @@ export function attentionBackward(
   p: AttentionParams,
 ): void {
   if (p.batch * p.heads * p.length === 0) return;
-  const s = setup(p);
-  ctx.dispatch(ATTENTION_ROWS, s.constants, [dout, att, q, k, v, o, scratch, dq], s.uniforms, s.workgroups);
-  ctx.dispatch(ATTENTION_COLS, s.constants, [dout, att, q, scratch, dk, dv], s.uniforms, s.workgroups);
+  const s = setup(ctx, p);
+  ctx.dispatch(ATTENTION_BACKWARD_ROWS, s.constants, [dout, att, q, k, v, o, scratch, dq], s.uniforms, s.workgroups);
+  ctx.dispatch(ATTENTION_BACKWARD_COLS, s.constants, [dout, att, q, scratch, dk, dv], s.uniforms, s.workgroups);
 }

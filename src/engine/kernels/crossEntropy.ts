@@ -1,16 +1,17 @@
-import source from '../../../shaders/cross_entropy.wgsl?raw';
+import body from '../../../shaders/cross_entropy.wgsl?raw';
 import type { Tensor } from '../backend.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
-import { rowLanes } from './lnModulate.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { rowGrid, rowLanes, Shader } from './kernel.ts';
 
-const FORWARD: KernelDef = { name: 'cross_entropy', source, entry: 'forward', bindings: ['uniform', 'read', 'read', 'rw'] };
-const BACKWARD: KernelDef = { name: 'cross_entropy', source, entry: 'backward', bindings: ['uniform', 'read', 'read', 'rw', 'read'] };
+const SHADER = new Shader('cross_entropy', body, ['grid', 'reduce']);
+const CROSS_ENTROPY_FORWARD = SHADER.entry('cross_entropy_forward', ['uniform', 'read', 'read', 'rw']);
+const CROSS_ENTROPY_BACKWARD = SHADER.entry('cross_entropy_backward', ['uniform', 'read', 'read', 'rw', 'read']);
 
 /** ce[r] = logsumexp(logits[r]) − logits[r, target[r]] (targets: a u32 tensor). */
 export function crossEntropy(ctx: GpuContext, ce: Tensor, logits: Tensor, targets: Tensor, rows: number, cols: number): void {
   if (rows === 0 || cols === 0) return;
   const T = rowLanes(ctx, cols);
-  ctx.dispatch(FORWARD, { T }, [logits, targets, ce], packUniforms([rows, cols]), grid(Math.ceil(rows / (256 / T))));
+  ctx.dispatch(CROSS_ENTROPY_FORWARD, { T }, [logits, targets, ce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
 }
 
 /** dlogits[r] = (softmax(logits[r]) − onehot(target[r]))·dce[r]. */
@@ -19,5 +20,5 @@ export function crossEntropyBackward(
 ): void {
   if (rows === 0 || cols === 0) return;
   const T = rowLanes(ctx, cols);
-  ctx.dispatch(BACKWARD, { T }, [logits, targets, dlogits, dce], packUniforms([rows, cols]), grid(Math.ceil(rows / (256 / T))));
+  ctx.dispatch(CROSS_ENTROPY_BACKWARD, { T }, [logits, targets, dlogits, dce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
 }

@@ -1,9 +1,10 @@
-import source from '../../../shaders/ema.wgsl?raw';
+import body from '../../../shaders/ema.wgsl?raw';
 import { scalar, type Scalar, type Tensor } from '../backend.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { elementGrid, Shader } from './kernel.ts';
 
-const EMA: KernelDef = { name: 'ema', source, entry: 'main', bindings: ['uniform', 'read', 'rw'] };
-const WG = 256;
+const SHADER = new Shader('ema', body, ['grid']);
+const EMA_UPDATE = SHADER.entry('ema_update', ['uniform', 'read', 'rw']);
 
 /**
  * emaParams = decay·emaParams + (1 − decay)·params over n elements, in place
@@ -18,5 +19,5 @@ export function ema(ctx: GpuContext, emaParams: Tensor, params: Tensor, n: numbe
     const d = scalar(decay);
     return packUniforms([n], [d, 1 - d]);
   };
-  ctx.dispatch(EMA, {}, [params, emaParams], uniforms, grid(Math.ceil(n / WG)));
+  ctx.dispatch(EMA_UPDATE, {}, [params, emaParams], uniforms, elementGrid(ctx, n));
 }

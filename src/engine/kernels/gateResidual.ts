@@ -1,28 +1,29 @@
-import source from '../../../shaders/gate_residual.wgsl?raw';
+import body from '../../../shaders/gate_residual.wgsl?raw';
 import type { GateParams, Tensor } from '../backend.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { elementGrid, Shader, workgroupGrid } from './kernel.ts';
 
-const FORWARD: KernelDef = { name: 'gate_residual', source, entry: 'forward', bindings: ['uniform', 'read', 'read', 'rw'] };
-const BACKWARD: KernelDef = {
-  name: 'gate_residual', source, entry: 'backward',
-  bindings: ['uniform', 'read', 'read', 'rw', 'read', 'rw'],
-};
+const SHADER = new Shader('gate_residual', body, ['grid', 'reduce']);
+const GATE_RESIDUAL_FORWARD = SHADER.entry('gate_residual_forward', ['uniform', 'read', 'read', 'rw']);
+const GATE_RESIDUAL_BACKWARD = SHADER.entry('gate_residual_backward', ['uniform', 'read', 'read', 'rw', 'read', 'rw']);
+/** Columns per backward workgroup (CB in the WGSL). */
+const COLUMN_BLOCK = 32;
 
 function uniforms(p: GateParams): Uint8Array {
   const items = Math.ceil(p.rows / p.rowsPerItem);
-  return packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.gateOffset, items, Math.ceil(p.dim / 32)]);
+  return packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.gateOffset, items, Math.ceil(p.dim / COLUMN_BLOCK)]);
 }
 
 /** h += gate·y, in place. */
 export function gateResidual(ctx: GpuContext, h: Tensor, y: Tensor, mod: Tensor, p: GateParams): void {
   const n = p.rows * p.dim;
   if (n === 0) return;
-  ctx.dispatch(FORWARD, {}, [y, mod, h], uniforms(p), grid(Math.ceil(n / 256)));
+  ctx.dispatch(GATE_RESIDUAL_FORWARD, {}, [y, mod, h], uniforms(p), elementGrid(ctx, n));
 }
 
 /** dy = dh·gate; dmod's gate columns = Σ_item-rows dh·y. One dispatch. */
 export function gateResidualBackward(ctx: GpuContext, dy: Tensor, dmod: Tensor, dh: Tensor, y: Tensor, mod: Tensor, p: GateParams): void {
   if (p.rows === 0 || p.dim === 0) return;
   const items = Math.ceil(p.rows / p.rowsPerItem);
-  ctx.dispatch(BACKWARD, {}, [y, mod, dy, dh, dmod], uniforms(p), grid(Math.ceil(p.dim / 32) * items));
+  ctx.dispatch(GATE_RESIDUAL_BACKWARD, {}, [y, mod, dy, dh, dmod], uniforms(p), workgroupGrid(ctx, Math.ceil(p.dim / COLUMN_BLOCK) * items));
 }

@@ -1,11 +1,13 @@
-import source from '../../../shaders/grad_norm.wgsl?raw';
+import body from '../../../shaders/grad_norm.wgsl?raw';
 import type { Tensor } from '../backend.ts';
-import { packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { Shader, WORKGROUP_SIZE } from './kernel.ts';
 
-const PARTIAL: KernelDef = { name: 'grad_norm', source, entry: 'partial_sums', bindings: ['uniform', 'read', 'rw'] };
-const FINISH: KernelDef = { name: 'grad_norm', source, entry: 'finish', bindings: ['uniform', 'read', 'rw'] };
-/** Elements one workgroup of 256 threads consumes per loop iteration (4 each). */
-const BLOCK = 1024;
+const SHADER = new Shader('grad_norm', body, ['reduce']);
+const GRAD_NORM_PARTIALS = SHADER.entry('grad_norm_partials', ['uniform', 'read', 'rw']);
+const GRAD_NORM_FINISH = SHADER.entry('grad_norm_finish', ['uniform', 'read', 'rw']);
+/** Elements one workgroup consumes per loop iteration (4 per thread). */
+const BLOCK = 4 * WORKGROUP_SIZE;
 /** Stage-1 workgroups at most (enough to fill a large GPU; stage 2 sums ≤ 4 per thread). */
 const MAX_PARTIALS = 1024;
 
@@ -30,6 +32,6 @@ export function globalNormSq(ctx: GpuContext, out: Tensor, scratch: Tensor, x: T
   if (out.size < 1) throw new RangeError(`globalNormSq: out ${out.label} is empty`);
   if (x.size < n) throw new RangeError(`globalNormSq: x ${x.label} has ${x.size} floats < n = ${n}`);
   const uniforms = packUniforms([n, partials]);
-  ctx.dispatch(PARTIAL, {}, [x, scratch], uniforms, [partials, 1, 1]);
-  ctx.dispatch(FINISH, {}, [scratch, out], uniforms, [1, 1, 1]);
+  ctx.dispatch(GRAD_NORM_PARTIALS, {}, [x, scratch], uniforms, [partials, 1, 1]);
+  ctx.dispatch(GRAD_NORM_FINISH, {}, [scratch, out], uniforms, [1, 1, 1]);
 }

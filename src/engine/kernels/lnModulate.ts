@@ -1,38 +1,28 @@
-import source from '../../../shaders/layernorm_modulate.wgsl?raw';
-import backwardSource from '../../../shaders/layernorm_modulate_backward.wgsl?raw';
+import forwardBody from '../../../shaders/layernorm_modulate.wgsl?raw';
+import backwardBody from '../../../shaders/layernorm_modulate_backward.wgsl?raw';
 import type { LnModulateParams, Tensor } from '../backend.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { elementGrid, rowGrid, rowLanes, Shader, workgroupGrid } from './kernel.ts';
 
-const FORWARD: KernelDef = {
-  name: 'layernorm_modulate', source, entry: 'main',
-  bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
-};
+const FORWARD = new Shader('layernorm_modulate', forwardBody, ['grid', 'reduce']);
+const BACKWARD = new Shader('layernorm_modulate_backward', backwardBody, ['grid', 'reduce']);
+const LAYERNORM_MODULATE_FORWARD = FORWARD.entry('layernorm_modulate_forward', ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw']);
 // The three backward entries share one binding list (see the shader).
 const BWD_BINDINGS: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'];
-const BACKWARD_DX: KernelDef = { name: 'layernorm_modulate_backward', source: backwardSource, entry: 'dx_main', bindings: BWD_BINDINGS };
-const BACKWARD_COLS: KernelDef = { name: 'layernorm_modulate_backward', source: backwardSource, entry: 'colsum_main', bindings: BWD_BINDINGS };
-const BACKWARD_DW: KernelDef = { name: 'layernorm_modulate_backward', source: backwardSource, entry: 'dw_main', bindings: BWD_BINDINGS };
-
-const WG = 256;
-
-/** Lanes per row: a power of two in [32, 256], about D/4 (so each lane owns ~4 elements). */
-export function rowLanes(ctx: GpuContext, cols: number): number {
-  // CPU-emulated adapters: one thread per row, so the lane reduction (and
-  // its barriers) disappears; real GPUs: 32–256 lanes per row.
-  if (ctx.tuning.rows === 'thread') return 1;
-  let t = 32;
-  while (t < WG && t * 4 < cols) t *= 2;
-  return t;
-}
+const LAYERNORM_MODULATE_BACKWARD_DX = BACKWARD.entry('layernorm_modulate_backward_dx', BWD_BINDINGS);
+const LAYERNORM_MODULATE_BACKWARD_COLSUM = BACKWARD.entry('layernorm_modulate_backward_colsum', BWD_BINDINGS);
+const LAYERNORM_MODULATE_BACKWARD_DW = BACKWARD.entry('layernorm_modulate_backward_dw', BWD_BINDINGS);
+/** Columns per colsum workgroup (CB in the WGSL). */
+const COLUMN_BLOCK = 32;
 
 export function lnModulate(
   ctx: GpuContext, out: Tensor, mean: Tensor, rstd: Tensor, x: Tensor, w: Tensor, mod: Tensor, p: LnModulateParams,
 ): void {
   if (p.rows === 0 || p.dim === 0) return;
   const T = rowLanes(ctx, p.dim);
-  ctx.dispatch(FORWARD, { T }, [x, w, mod, out, mean, rstd],
+  ctx.dispatch(LAYERNORM_MODULATE_FORWARD, { T }, [x, w, mod, out, mean, rstd],
     packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.shiftOffset, p.scaleOffset], [p.eps]),
-    grid(Math.ceil(p.rows / (WG / T))));
+    rowGrid(ctx, p.rows, T));
 }
 
 /**
@@ -48,10 +38,10 @@ export function lnModulateBackward(
   if (p.rows === 0 || p.dim === 0) return;
   const T = rowLanes(ctx, p.dim);
   const items = Math.ceil(p.rows / p.rowsPerItem);
-  const colBlocks = Math.ceil(p.dim / 32);
+  const colBlocks = Math.ceil(p.dim / COLUMN_BLOCK);
   const u = packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.shiftOffset, p.scaleOffset, items, colBlocks]);
   const inputs = [dout, x, mean, rstd, w, mod];
-  ctx.dispatch(BACKWARD_DX, { T }, [...inputs, dx, dw], u, grid(Math.ceil(p.rows / (WG / T))));
-  ctx.dispatch(BACKWARD_COLS, {}, [...inputs, dmod, dw], u, grid(colBlocks * items));
-  ctx.dispatch(BACKWARD_DW, {}, [...inputs, dmod, dw], u, [Math.ceil(p.dim / 64), 1, 1]);
+  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_DX, { T }, [...inputs, dx, dw], u, rowGrid(ctx, p.rows, T));
+  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_COLSUM, {}, [...inputs, dmod, dw], u, workgroupGrid(ctx, colBlocks * items));
+  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_DW, {}, [...inputs, dmod, dw], u, elementGrid(ctx, p.dim));
 }

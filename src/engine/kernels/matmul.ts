@@ -1,16 +1,22 @@
-import source from '../../../shaders/matmul.wgsl?raw';
-import registerSource from '../../../shaders/matmul_register.wgsl?raw';
-import registerVec4Source from '../../../shaders/matmul_register_vec4.wgsl?raw';
-import sumRowsSource from '../../../shaders/sum_rows.wgsl?raw';
+import tiledBody from '../../../shaders/matmul.wgsl?raw';
+import registerBody from '../../../shaders/matmul_register.wgsl?raw';
+import registerVec4Body from '../../../shaders/matmul_register_vec4.wgsl?raw';
+import sumRowsBody from '../../../shaders/sum_rows.wgsl?raw';
 import type { MatmulParams, Tensor } from '../backend.ts';
-import { MAX_WORKGROUPS_PER_DIM, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { maxWorkgroupsPerDim, Shader } from './kernel.ts';
 
-const MATMUL: KernelDef = { name: 'matmul', source, entry: 'main', bindings: ['uniform', 'read', 'read', 'read', 'rw'] };
-const MATMUL_REGISTER: KernelDef = { name: 'matmul_register', source: registerSource, entry: 'main', bindings: ['uniform', 'read', 'read', 'read', 'rw'] };
-const MATMUL_REGISTER_VEC4: KernelDef = { name: 'matmul_register_vec4', source: registerVec4Source, entry: 'main', bindings: ['uniform', 'read', 'read', 'read', 'rw'] };
+const MATMUL_BINDINGS: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw'];
+const MATMUL_FORWARD = new Shader('matmul', tiledBody).entry('matmul_forward', MATMUL_BINDINGS);
+const MATMUL_REGISTER_FORWARD = new Shader('matmul_register', registerBody).entry('matmul_register_forward', MATMUL_BINDINGS);
+const MATMUL_REGISTER_VEC4_FORWARD = new Shader('matmul_register_vec4', registerVec4Body).entry('matmul_register_vec4_forward', MATMUL_BINDINGS);
+/** Output tile of one tiled workgroup (TILE in the WGSL). */
+const TILE = 64;
 /** Rows and columns of C per thread in the register variants. */
 const REGISTER_BLOCK = 16;
-const SUM_ROWS: KernelDef = { name: 'sum_rows', source: sumRowsSource, entry: 'main', bindings: ['uniform', 'read', 'rw'] };
+const SUM_ROWS_FORWARD = new Shader('sum_rows', sumRowsBody).entry('sum_rows_forward', ['uniform', 'read', 'rw']);
+/** Columns per sum_rows workgroup (COLS in the WGSL; WORKGROUP_SIZE / COLS row lanes). */
+const SUM_ROWS_COLS = 64;
 
 export function matmul(ctx: GpuContext, out: Tensor, a: Tensor, b: Tensor, p: MatmulParams, bias?: Tensor): void {
   const constants: Record<string, number> = {
@@ -19,7 +25,7 @@ export function matmul(ctx: GpuContext, out: Tensor, a: Tensor, b: Tensor, p: Ma
   };
   const uniforms = packUniforms([p.M, p.N, p.K]);
   if (ctx.tuning.matmul === 'tiled') {
-    ctx.dispatch(MATMUL, constants, [a, b, bias ?? a, out], uniforms, [Math.ceil(p.N / 64), Math.ceil(p.M / 64), 1]);
+    ctx.dispatch(MATMUL_FORWARD, constants, [a, b, bias ?? a, out], uniforms, [Math.ceil(p.N / TILE), Math.ceil(p.M / TILE), 1]);
     return;
   }
   // Register variant: one thread per 16×16 block of C. Every tensor (views
@@ -33,11 +39,11 @@ export function matmul(ctx: GpuContext, out: Tensor, a: Tensor, b: Tensor, p: Ma
   // workgroups only when the rows would exceed the workgroup-count limit.
   const cols = Math.ceil(p.N / REGISTER_BLOCK), rows = Math.ceil(p.M / REGISTER_BLOCK);
   const wgX = cols >= 4 ? 4 : cols >= 2 ? 2 : 1;
-  const wgY = Math.max(4 / wgX, Math.ceil(rows / MAX_WORKGROUPS_PER_DIM));
-  ctx.dispatch(vec4 ? MATMUL_REGISTER_VEC4 : MATMUL_REGISTER, { ...constants, WG_X: wgX, WG_Y: wgY }, [a, b, bias ?? a, out], uniforms,
+  const wgY = Math.max(4 / wgX, Math.ceil(rows / maxWorkgroupsPerDim(ctx)));
+  ctx.dispatch(vec4 ? MATMUL_REGISTER_VEC4_FORWARD : MATMUL_REGISTER_FORWARD, { ...constants, WG_X: wgX, WG_Y: wgY }, [a, b, bias ?? a, out], uniforms,
     [Math.ceil(cols / wgX), Math.ceil(rows / wgY), 1]);
 }
 
 export function sumRows(ctx: GpuContext, out: Tensor, x: Tensor, rows: number, cols: number, accumulate = false): void {
-  ctx.dispatch(SUM_ROWS, { ACCUMULATE: accumulate ? 1 : 0 }, [x, out], packUniforms([rows, cols]), [Math.ceil(cols / 64), 1, 1]);
+  ctx.dispatch(SUM_ROWS_FORWARD, { ACCUMULATE: accumulate ? 1 : 0 }, [x, out], packUniforms([rows, cols]), [Math.ceil(cols / SUM_ROWS_COLS), 1, 1]);
 }

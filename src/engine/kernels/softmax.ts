@@ -1,14 +1,15 @@
-import source from '../../../shaders/softmax.wgsl?raw';
+import body from '../../../shaders/softmax.wgsl?raw';
 import type { Tensor } from '../backend.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
-import { rowLanes } from './lnModulate.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { rowGrid, rowLanes, Shader } from './kernel.ts';
 
-const SOFTMAX: KernelDef = { name: 'softmax', source, entry: 'main', bindings: ['uniform', 'read', 'rw'] };
+const SHADER = new Shader('softmax', body, ['grid', 'reduce']);
+const SOFTMAX_FORWARD = SHADER.entry('softmax_forward', ['uniform', 'read', 'rw']);
 
 function run(ctx: GpuContext, out: Tensor, x: Tensor, rows: number, cols: number, log: boolean): void {
   if (rows === 0 || cols === 0) return;
   const T = rowLanes(ctx, cols);
-  ctx.dispatch(SOFTMAX, { T, LOG: log ? 1 : 0 }, [x, out], packUniforms([rows, cols]), grid(Math.ceil(rows / (256 / T))));
+  ctx.dispatch(SOFTMAX_FORWARD, { T, LOG: log ? 1 : 0 }, [x, out], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
 }
 
 /** Row-wise softmax of [rows, cols]; one workgroup-memory reduction per row. */

@@ -1,13 +1,11 @@
-import expLib from '../../../shaders/lib/exp.wgsl?raw';
-import sourceBody from '../../../shaders/time_embedding.wgsl?raw';
+import body from '../../../shaders/time_embedding.wgsl?raw';
 import type { Tensor } from '../backend.ts';
 import { TIME_MAX_PERIOD } from '../reference/timeEmbedding.ts';
-import { grid, packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
+import { elementGrid, Shader } from './kernel.ts';
 
-const source = `${expLib}\n${sourceBody}`;
-
-const TIME_EMBEDDING: KernelDef = { name: 'time_embedding', source, entry: 'main', bindings: ['uniform', 'read', 'rw'] };
-const WG = 256;
+const SHADER = new Shader('time_embedding', body, ['grid', 'math']);
+const TIME_EMBEDDING_FORWARD = SHADER.entry('time_embedding_forward', ['uniform', 'read', 'rw']);
 /** Frequencies the uniform table holds (half = dim/2 up to this); larger dims compute ω in the kernel. */
 const TABLE = 256;
 
@@ -31,5 +29,5 @@ function uniforms(batch: number, dim: number): Uint8Array {
 
 /** out[B, dim] = [cos(t·ω_i), sin(t·ω_i)], ω_i = exp(−ln(10000)·i/(dim/2)). One dispatch. */
 export function timeEmbedding(ctx: GpuContext, out: Tensor, t: Tensor, batch: number, dim: number): void {
-  ctx.dispatch(TIME_EMBEDDING, {}, [t, out], uniforms(batch, dim), grid(Math.ceil((batch * dim) / WG)));
+  ctx.dispatch(TIME_EMBEDDING_FORWARD, {}, [t, out], uniforms(batch, dim), elementGrid(ctx, batch * dim));
 }

@@ -1,11 +1,10 @@
-import source from '../../../shaders/weighted_loss.wgsl?raw';
+import body from '../../../shaders/weighted_loss.wgsl?raw';
 import type { Tensor } from '../backend.ts';
-import { grid, packUniforms, type GpuContext, type GpuTensor, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext, type GpuTensor } from '../webgpu/context.ts';
+import { Shader, workgroupGrid } from './kernel.ts';
 
-const WEIGHTED_LOSS: KernelDef = {
-  name: 'weighted_loss', source, entry: 'main',
-  bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw'],
-};
+const SHADER = new Shader('weighted_loss', body, ['grid', 'reduce']);
+const WEIGHTED_LOSS_FORWARD = SHADER.entry('weighted_loss_forward', ['uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw']);
 
 // A writable binding may not alias another one in the same dispatch, so a
 // missing dw binds a one-element scratch tensor of the context (never written).
@@ -30,7 +29,7 @@ export function weightedLoss(
 ): void {
   const hasW = w !== null, hasDw = hasW && dw !== null;
   // Unused bindings get dummies: w → ce (read-only), dw → a scratch tensor.
-  ctx.dispatch(WEIGHTED_LOSS, { HAS_W: hasW ? 1 : 0, HAS_DW: hasDw ? 1 : 0 },
+  ctx.dispatch(WEIGHTED_LOSS_FORWARD, { HAS_W: hasW ? 1 : 0, HAS_DW: hasDw ? 1 : 0 },
     [ce, w ?? ce, perToken, loss, dce, hasDw ? dw! : dummy(ctx)],
-    packUniforms([batch, length]), grid(batch + 1));
+    packUniforms([batch, length]), workgroupGrid(ctx, batch + 1));
 }

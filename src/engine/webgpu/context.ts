@@ -75,9 +75,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export const MAX_WORKGROUPS_PER_DIM = 65535;
 
 /** Spread `groups` workgroups over x and y so neither exceeds the per-dimension limit. */
-export function grid(groups: number): [number, number, number] {
-  if (groups <= MAX_WORKGROUPS_PER_DIM) return [Math.max(groups, 1), 1, 1];
-  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIM);
+export function grid(groups: number, maxPerDim = MAX_WORKGROUPS_PER_DIM): [number, number, number] {
+  if (groups <= maxPerDim) return [Math.max(groups, 1), 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
   return [Math.ceil(groups / y), y, 1];
 }
 
