@@ -16,16 +16,21 @@ describe('matmul kernel vs the CPU reference', () => {
     for (const transA of [false, true]) for (const transB of [false, true]) {
       it(`${variant}: M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
         const gpu = await gpuBackend();
-        gpu.ctx.tuning = { ...gpu.ctx.tuning, matmul: variant };
-        const a = randomArray(M * K, M * 31 + K, 1), b = randomArray(K * N, N * 17 + K, 1);
-        const bias = randomArray(N, 5, 1), init = randomArray(M * N, 9, 1);
-        const withBias = (M + N) % 2 === 0, accumulate = transA !== transB;
-        const want = Float32Array.from(init);
-        ref.matmul(want, a, b, { M, N, K, transA, transB, accumulate }, withBias ? bias : undefined);
-        const ta = gpu.tensor(M * K), tb = gpu.tensor(K * N), tbias = gpu.tensor(N), tout = gpu.tensor(M * N);
-        gpu.write(ta, a); gpu.write(tb, b); gpu.write(tbias, bias); gpu.write(tout, init);
-        matmul(gpu.ctx, tout, ta, tb, { M, N, K, transA, transB, accumulate }, withBias ? tbias : undefined);
-        expect(maxRelL2(await gpu.read(tout), want)).toBeLessThan(1e-5);
+        const saved = gpu.ctx.tuning;
+        gpu.ctx.tuning = { ...saved, matmul: variant };
+        try {
+          const a = randomArray(M * K, M * 31 + K, 1), b = randomArray(K * N, N * 17 + K, 1);
+          const bias = randomArray(N, 5, 1), init = randomArray(M * N, 9, 1);
+          const withBias = (M + N) % 2 === 0, accumulate = transA !== transB;
+          const want = Float32Array.from(init);
+          ref.matmul(want, a, b, { M, N, K, transA, transB, accumulate }, withBias ? bias : undefined);
+          const ta = gpu.tensor(M * K), tb = gpu.tensor(K * N), tbias = gpu.tensor(N), tout = gpu.tensor(M * N);
+          gpu.write(ta, a); gpu.write(tb, b); gpu.write(tbias, bias); gpu.write(tout, init);
+          matmul(gpu.ctx, tout, ta, tb, { M, N, K, transA, transB, accumulate }, withBias ? tbias : undefined);
+          expect(maxRelL2(await gpu.read(tout), want)).toBeLessThan(1e-5);
+        } finally {
+          gpu.ctx.tuning = saved;
+        }
       });
     }
   }
@@ -36,18 +41,23 @@ describe('register matmul on views', () => {
   for (const [M, N, K, transA, transB] of [[48, 32, 20, false, true], [20, 36, 64, true, false], [17, 65, 33, false, false]] as const) {
     it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
       const gpu = await gpuBackend();
-      gpu.ctx.tuning = { ...gpu.ctx.tuning, matmul: 'register' };
-      const a = randomArray(M * K, 11, 1), b = randomArray(K * N, 12, 1), bias = randomArray(N, 13, 1);
-      const want = new Float32Array(M * N);
-      ref.matmul(want, a, b, { M, N, K, transA, transB }, bias);
-      // Inputs share one buffer; the output (written) must be another.
-      const offB = VIEW_ALIGN + alignUp(M * K), offBias = offB + alignUp(K * N);
-      const inputs = gpu.tensor(offBias + N), outputs = gpu.tensor(VIEW_ALIGN + M * N);
-      const ta = gpu.view(inputs, VIEW_ALIGN, M * K), tb = gpu.view(inputs, offB, K * N), tbias = gpu.view(inputs, offBias, N);
-      const tout = gpu.view(outputs, VIEW_ALIGN, M * N);
-      gpu.write(ta, a); gpu.write(tb, b); gpu.write(tbias, bias);
-      matmul(gpu.ctx, tout, ta, tb, { M, N, K, transA, transB }, tbias);
-      expect(maxRelL2(await gpu.read(tout), want)).toBeLessThan(1e-5);
+      const saved = gpu.ctx.tuning;
+      gpu.ctx.tuning = { ...saved, matmul: 'register' };
+      try {
+        const a = randomArray(M * K, 11, 1), b = randomArray(K * N, 12, 1), bias = randomArray(N, 13, 1);
+        const want = new Float32Array(M * N);
+        ref.matmul(want, a, b, { M, N, K, transA, transB }, bias);
+        // Inputs share one buffer; the output (written) must be another.
+        const offB = VIEW_ALIGN + alignUp(M * K), offBias = offB + alignUp(K * N);
+        const inputs = gpu.tensor(offBias + N), outputs = gpu.tensor(VIEW_ALIGN + M * N);
+        const ta = gpu.view(inputs, VIEW_ALIGN, M * K), tb = gpu.view(inputs, offB, K * N), tbias = gpu.view(inputs, offBias, N);
+        const tout = gpu.view(outputs, VIEW_ALIGN, M * N);
+        gpu.write(ta, a); gpu.write(tb, b); gpu.write(tbias, bias);
+        matmul(gpu.ctx, tout, ta, tb, { M, N, K, transA, transB }, tbias);
+        expect(maxRelL2(await gpu.read(tout), want)).toBeLessThan(1e-5);
+      } finally {
+        gpu.ctx.tuning = saved;
+      }
     });
   }
 });
