@@ -1,0 +1,119 @@
+/**
+ * `npm run bench:wasm [-- --backends wasm,cpu,webgpu --out file.json]`
+ *
+ * The wasm backend against the CPU reference and WebGPU (SwiftShader on a
+ * machine without a GPU), all measured in this one run: matmul 512³ in
+ * GFLOP/s (three transpose variants) and one training step of the `micro`
+ * preset (noise, forward, loss, backward, grad norm, AdamW, EMA, loss
+ * readback) in ms and tokens/s. Prints a table with ratios to wasm and
+ * writes JSON (bench/results/ by default) with the machine's load average
+ * before and after, since the figures depend on what else runs.
+ */
+import { cpus, loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Backend, Tensor } from '../src/engine/backend.ts';
+import { createBackend, isBackendName, type BackendName } from '../src/cli/backend.ts';
+import { forwardFlops, PRESETS, presetConfig, presetTrain } from '../src/train/presets.ts';
+import { FlmTrainer } from '../src/train/trainer.ts';
+
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'wasm,cpu,webgpu' },
+    out: { type: 'string', default: `bench/results/wasm-${new Date().toISOString().replace(/[:.]/g, '-')}.json` },
+    n: { type: 'string', default: '512' },
+  },
+});
+const names = values.backends!.split(',').filter(Boolean);
+for (const n of names) if (!isBackendName(n)) throw new Error(`unknown backend ${n}`);
+const backends = names as BackendName[];
+const N = Number(values.n);
+
+const rand = (n: number, seed: number) => {
+  const a = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; a[i] = s / 2 ** 32 - 0.5; }
+  return a;
+};
+const filled = (b: Backend, n: number, seed: number): Tensor => { const t = b.tensor(n); b.write(t, rand(n, seed)); return t; };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const load = () => loadavg().map((x) => Number(x.toFixed(2)));
+
+/** Median seconds of one run of the compiled `fn` (after a warm-up run), for at least minSeconds or maxRuns runs. */
+async function timeIt(b: Backend, fn: () => void, minSeconds: number, maxRuns: number): Promise<number> {
+  const prog = b.compile(fn);
+  prog.run();
+  await b.sync();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < maxRuns && (times.length < 3 || performance.now() - start < minSeconds * 1000)) {
+    const t0 = performance.now();
+    prog.run();
+    await b.sync();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
+}
+
+interface Row { backend: BackendName; device: string; matmul: Record<string, number>; step_ms?: number; tokens_per_s?: number; error?: string }
+
+const variants = [['A·B', false, false], ['Aᵀ·B', true, false], ['A·Bᵀ', false, true]] as const;
+const cfg = presetConfig('micro', 65), batch = PRESETS.micro.batch;
+const result = {
+  date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '?', cores: cpus().length,
+  loadavg_before: load(), loadavg_after: [] as number[],
+  matmul_n: N, micro: { batch, length: cfg.length, gflop_per_step: (3 * forwardFlops(cfg, batch)) / 1e9 }, rows: [] as Row[],
+};
+
+for (const name of backends) {
+  let b: Backend;
+  try {
+    b = await createBackend(name);
+  } catch (e) {
+    result.rows.push({ backend: name, device: '—', matmul: {}, error: (e as Error).message });
+    console.error(`# ${name}: unavailable (${(e as Error).message})`);
+    continue;
+  }
+  const row: Row = { backend: name, device: b.description, matmul: {} };
+  result.rows.push(row);
+  console.error(`# ${name}: ${b.description}`);
+  const slow = name === 'cpu';
+  for (const [label, transA, transB] of variants) {
+    if (slow && label !== 'A·B') continue; // the reference is a plain triple loop: one variant says enough
+    const A = filled(b, N * N, 1), B = filled(b, N * N, 2), C = b.tensor(N * N);
+    const s = await timeIt(b, () => b.ops.matmul(C, A, B, { M: N, N, K: N, transA, transB }), slow ? 0 : 2, slow ? 2 : 50);
+    row.matmul[label] = (2 * N * N * N) / s / 1e9;
+    console.error(`  matmul ${N}³ ${label}: ${row.matmul[label].toFixed(2)} GFLOP/s`);
+    for (const t of [A, B, C]) b.release(t);
+  }
+  const tokens = Uint32Array.from({ length: 64 * batch * cfg.length }, (_, i) => (i * 7919) % cfg.vocab);
+  const trainer = new FlmTrainer(b, cfg, { ...presetTrain('micro'), evalEvery: 0 }, { train: tokens, val: tokens });
+  await trainer.trainStep();
+  const steps: number[] = [];
+  const t0 = performance.now();
+  const budget = name === 'wasm' ? 5000 : 1; // the slow backends: 2 steps after the warm-up
+  while (steps.length < 2 || (steps.length < 20 && performance.now() - t0 < budget)) steps.push((await trainer.trainStep()).ms);
+  row.step_ms = median(steps);
+  row.tokens_per_s = (batch * cfg.length) / (row.step_ms / 1000);
+  console.error(`  micro training step: ${row.step_ms.toFixed(1)} ms (${steps.length} steps), ${row.tokens_per_s.toFixed(0)} tokens/s`);
+  trainer.release();
+  b.destroy();
+}
+result.loadavg_after = load();
+
+const wasm = result.rows.find((r) => r.backend === 'wasm' && !r.error);
+const ratio = (x: number | undefined, y: number | undefined) => (x && y ? `${(x / y).toFixed(1)}×` : '—');
+console.log(`\n## wasm backend, matmul ${N}³ and a micro training step (${result.cpu}, ${result.cores} cores, load ${result.loadavg_before.join('/')} → ${result.loadavg_after.join('/')})\n`);
+console.log(`| backend | device | ${variants.map(([l]) => `matmul ${l} GFLOP/s`).join(' | ')} | micro step ms | tokens/s | wasm speed-up (matmul A·B, step) |`);
+console.log(`|---|---|${variants.map(() => '---:').join('|')}|---:|---:|---:|`);
+for (const r of result.rows) {
+  if (r.error) { console.log(`| ${r.backend} | unavailable: ${r.error} |${variants.map(() => ' — |').join('')} — | — | — |`); continue; }
+  const mm = variants.map(([l]) => (r.matmul[l] ? r.matmul[l].toFixed(2) : '—'));
+  const up = r === wasm ? '1×' : `${ratio(wasm?.matmul['A·B'], r.matmul['A·B'])}, ${ratio(r.step_ms, wasm?.step_ms)}`;
+  console.log(`| ${r.backend} | ${r.device} | ${mm.join(' | ')} | ${r.step_ms?.toFixed(1) ?? '—'} | ${r.tokens_per_s?.toFixed(0) ?? '—'} | ${up} |`);
+}
+mkdirSync(dirname(values.out!), { recursive: true });
+writeFileSync(values.out!, JSON.stringify(result, null, 2) + '\n');
+console.log(`\nJSON: ${values.out}`);
+process.exit(0);
