@@ -99,7 +99,7 @@ describe('dynamic uniforms in compiled programs', () => {
     let k = 1;
     // K read from a closure: the same program computes with K = 1, then K = 3.
     const { default: source } = await import('../../shaders/matmul.wgsl?raw');
-    const MM: KernelDef = { name: 'matmul', source, entry: 'main', bindings: ['uniform', 'read', 'read', 'read', 'rw'] };
+    const MM: KernelDef = { name: 'matmul', source, entry: 'matmul_forward', bindings: ['uniform', 'read', 'read', 'read', 'rw'] };
     const prog = b.compile(() => b.ctx.dispatch(MM, { TRANS_A: 0, TRANS_B: 0, HAS_BIAS: 0, ACCUMULATE: 0 }, [A, B, A, C], () => packUniforms([n, n, k]), [1, 1, 1]));
     prog.run();
     expect((await b.read(C))[0]).toBe(1);
