@@ -13,7 +13,6 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { basename, extname } from 'node:path';
 import { CheckpointError, decodeCheckpoint, MAX_CHECKPOINT_BYTES, type Checkpoint } from '../io/checkpoint.ts';
 import { CkptError, looksLikeCkpt, readLightningCkpt, type ByteSource, type LightningInfo } from '../io/ckpt/index.ts';
-import type { DiTConfig } from '../model/config.ts';
 
 export type ModelFileFormat = 'safetensors' | 'ckpt';
 
@@ -58,8 +57,8 @@ function fdSource(fd: number, size: number): ByteSource {
 
 const stem = (path: string) => basename(path, extname(path));
 
-/** Open a model file (see the module comment). `expect` pins config fields, as decodeCheckpoint's option. */
-export function loadModelFile(path: string, opts: { expect?: Partial<DiTConfig> } = {}): ModelFile {
+/** Open a model file (see the module comment). */
+export function loadModelFile(path: string): ModelFile {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -80,13 +79,6 @@ export function loadModelFile(path: string, opts: { expect?: Partial<DiTConfig> 
         if (e instanceof CkptError) throw new ModelFileError(`${path}: ${e.message}`, 'ckpt', false, { cause: e });
         throw e;
       }
-      if (opts.expect) {
-        for (const [k, want] of Object.entries(opts.expect) as [keyof DiTConfig, unknown][]) {
-          if (want !== undefined && r.checkpoint.config[k] !== want) {
-            throw new ModelFileError(`${path}: this checkpoint has ${k} ${String(r.checkpoint.config[k])} but ${String(want)} is needed here`, 'ckpt');
-          }
-        }
-      }
       return { checkpoint: r.checkpoint, format: 'ckpt', size, official: r.info };
     }
     if (size > MAX_CHECKPOINT_BYTES) {
@@ -94,7 +86,7 @@ export function loadModelFile(path: string, opts: { expect?: Partial<DiTConfig> 
     }
     const bytes = new Uint8Array(readFileSync(fd));
     try {
-      return { checkpoint: decodeCheckpoint(bytes, { expect: opts.expect }), format: 'safetensors', size };
+      return { checkpoint: decodeCheckpoint(bytes), format: 'safetensors', size };
     } catch (e) {
       if (!(e instanceof CheckpointError)) throw e;
       throw new ModelFileError(`${path}: ${e.message}`, 'safetensors', e.code !== 'not-safetensors' && e.code !== 'too-large', { cause: e });
