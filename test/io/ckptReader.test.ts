@@ -37,6 +37,8 @@ describe('the restricted unpickler', () => {
     expect(d.get('c')).toBe(12345678901234567890n);
     expect(d.get('d')).toBe(true);
     expect(d.get('café')).toBe(true);
+    expect(load('F-inf\n.')).toBe(-Infinity);
+    expect(load('F1e+100\n.')).toBe(1e100);
   });
 
   it('protocol 2: LONG1, BINFLOAT, tuples, lists, sets and bytes rebuilt by calls, OrderedDict, memo', () => {

@@ -426,7 +426,7 @@ export function unpickle(data: Uint8Array, limits: CkptLimits, hooks: UnpickleHo
       }
       case 0x46: { // FLOAT
         const s = line('FLOAT').trim();
-        const v = Number(s);
+        const v = /^[+-]?inf$/i.test(s) ? (s.startsWith('-') ? -Infinity : Infinity) : Number(s);
         if (s === '' || (Number.isNaN(v) && !/^[+-]?nan$/i.test(s))) fail(`a FLOAT that is not a number: ${JSON.stringify(s.slice(0, 40))}`);
         push(v);
         break;
