@@ -69,9 +69,11 @@ export function loadModelFile(path: string): ModelFile {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new ModelFileError(`${path} is not a file`, null);
     const size = st.size;
-    const head = new Uint8Array(Math.min(8, size));
+    const head = new Uint8Array(Math.min(9, size));
     readSync(fd, head, 0, head.length, 0);
-    if (looksLikeCkpt(head) || extname(path).toLowerCase() === '.ckpt') {
+    // The bytes decide; the extension only for files that look like neither (a legacy torch.save named .ckpt, say).
+    const safetensorsLike = head.length === 9 && head[8] === 0x7b;
+    if (looksLikeCkpt(head) || (extname(path).toLowerCase() === '.ckpt' && !safetensorsLike)) {
       let r;
       try {
         r = readLightningCkpt(fdSource(fd, size), { name: stem(path), createdAt: st.mtime.toISOString() });
