@@ -58,7 +58,25 @@ const mb = (n: number) => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 2 : 0)} MB`;
 
 // ---------------------------------------------------------------- encoding
 
-/** Serialise a checkpoint into `.safetensors` bytes. */
+/**
+ * A checkpoint never holds a non-finite value (nor a negative Adam second
+ * moment): saving one would replace a good file with one that cannot be
+ * resumed. Throws CheckpointError('non-finite') naming the first bad tensor.
+ */
+function checkFinite(flat: Float32Array, layout: ParamLayout, g: Group): void {
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (Number.isFinite(v) && !(g === 'adamV' && v < 0)) continue;
+    const spec = layout.specs.find((s) => i >= s.offset && i < s.offset + s.size);
+    if (!spec) continue; // alignment padding is never read
+    throw new CheckpointError(
+      'non-finite',
+      `Not saved: ${GROUP_WORDS[g]} tensor ${PREFIX[g] + spec.name} holds ${v}${g === 'adamV' && v < 0 ? ' (a second moment must not be negative)' : ''}; the training has diverged, and the last good checkpoint is kept.`,
+    );
+  }
+}
+
+/** Serialise a checkpoint into `.safetensors` bytes; refuses non-finite values (CheckpointError 'non-finite'). */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const layout = paramLayout(c.config);
   const tensors = new Map<string, StTensor>();
@@ -72,6 +90,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
         }`,
       );
     }
+    checkFinite(flat, layout, g);
     for (const s of layout.specs) {
       tensors.set(PREFIX[g] + s.name, { dtype: 'F32', shape: s.shape.slice(), data: flat.subarray(s.offset, s.offset + s.size) });
     }
@@ -199,7 +218,15 @@ export function layoutWeights(file: StFile, layout: ParamLayout, prefix = '', wh
 function readGroup(file: StFile, layout: ParamLayout, g: Group, used: Set<string>): Float32Array | undefined {
   const prefix = PREFIX[g];
   if (g !== 'params' && !layout.specs.some((s) => file.tensors.has(prefix + s.name))) return undefined;
-  return layoutWeights(file, layout, prefix, GROUP_WORDS[g], used);
+  const flat = layoutWeights(file, layout, prefix, GROUP_WORDS[g], used);
+  if (g === 'adamV') {
+    const i = flat.findIndex((v) => v < 0);
+    const spec = i < 0 ? undefined : layout.specs.find((s) => i >= s.offset && i < s.offset + s.size);
+    if (spec) {
+      throw new CheckpointError('non-finite', `Tensor ${prefix + spec.name} holds ${flat[i]}: an Adam second moment is never negative, so the checkpoint is damaged and its training cannot be resumed.`);
+    }
+  }
+  return flat;
 }
 
 /**

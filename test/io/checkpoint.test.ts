@@ -26,7 +26,7 @@ const sample = (): Checkpoint => ({
     data: { corpus: { kind: 'bundled', id: 'brown' }, sha256: 'ab', batcher: { epoch: 0, index: 3, seed: 0 } }, rng: { seed: 0, step: 7 },
     lossHistory: [{ step: 1, loss: 2.5, valCe: 2.4, time: 12 }, { step: 2, loss: NaN }], run: { saveEvery: 100 },
   },
-  params: flat(1), ema: flat(2), adamM: flat(3), adamV: flat(4),
+  params: flat(1), ema: flat(2), adamM: flat(3), adamV: flat(4).map(Math.abs),
 });
 
 /** The CheckpointError `f` throws (fails the test if it throws anything else or nothing). */
@@ -203,6 +203,22 @@ describe('checkpoint format', () => {
       const q = parts();
       q.tensors.set('ema.blocks.7.norm1.weight', { dtype: 'F32', shape: [16], data: new Float32Array(16) });
       expect(err(() => decodeCheckpoint(rebuild(q)), 'extra-tensor').message).toContain('ema.blocks.7.norm1.weight');
+    });
+
+    it('is never written with a non-finite value or a negative second moment', () => {
+      for (const [g, v] of [['params', NaN], ['ema', Infinity], ['adamM', -Infinity], ['adamV', -1e-3]] as const) {
+        const c = sample();
+        c[g]![layout.byName.get('blocks.0.attn_qkv.weight')!.offset + 5] = v;
+        const e = err(() => encodeCheckpoint(c), 'non-finite');
+        expect(e.message).toMatch(/^Not saved: .*blocks\.0\.attn_qkv\.weight holds/);
+      }
+    });
+
+    it('a negative Adam second moment', () => {
+      const p = parts();
+      const v = p.tensors.get('optim.v.blocks.0.attn_qkv.weight')!;
+      (v.data as Float32Array)[3] = -0.5;
+      expect(err(() => decodeCheckpoint(rebuild(p)), 'non-finite').message).toMatch(/optim\.v\.blocks\.0\.attn_qkv\.weight holds -0\.5: an Adam second moment is never negative/);
     });
 
     it('weights relabelled as integers', () => {

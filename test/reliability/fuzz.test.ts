@@ -143,15 +143,14 @@ describe('fuzzing the checkpoint reader', () => {
       header.replace(/"length":"4"/, '"length":"100000000"'),
       header.replace(/"vocab":"5"/, '"vocab":"2000000000"'),
     ];
-    for (const [i, h] of edits.entries()) {
+    for (const h of edits) {
       expect(h).not.toBe(header);
       const text = new TextEncoder().encode(h);
       const bytes = new Uint8Array(8 + text.length + (base.length - 8 - hl));
       new DataView(bytes.buffer).setUint32(0, text.length, true);
       bytes.set(text, 8);
       bytes.set(base.subarray(8 + hl), 8 + text.length);
-      // (A length of 10⁸ is no contradiction of the weights: rotary positions are computed, not stored.)
-      expect(outcome(bytes)).toBe(i === 2 ? 'ok' : 'typed');
+      expect(outcome(bytes)).toBe('typed');
       expect(allocatedBy(() => decodeCheckpoint(bytes))).toBeLessThan(4 * bytes.length + 65536);
     }
   });
