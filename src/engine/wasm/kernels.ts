@@ -15,8 +15,8 @@ export interface Kernels {
   sumRows(out: Ptr, x: Ptr, rows: number, cols: number, accumulate: number, lo: number, hi: number): void;
   silu(out: Ptr, x: Ptr, lo: number, hi: number): void;
   siluBackward(dx: Ptr, x: Ptr, dy: Ptr, accumulate: number, lo: number, hi: number): void;
-  gelu(out: Ptr, x: Ptr, approx: number, lo: number, hi: number): void;
-  geluBackward(dx: Ptr, x: Ptr, dy: Ptr, approx: number, accumulate: number, lo: number, hi: number): void;
+  gelu(out: Ptr, x: Ptr, approx: number, n: number, lo: number, hi: number): void;
+  geluBackward(dx: Ptr, x: Ptr, dy: Ptr, approx: number, accumulate: number, n: number, lo: number, hi: number): void;
   timeEmbedding(out: Ptr, t: Ptr, dim: number, lo: number, hi: number): void;
   axpby(out: Ptr, a: number, x: Ptr, b: number, y: Ptr, lo: number, hi: number): void;
   fill(out: Ptr, value: number, lo: number, hi: number): void;

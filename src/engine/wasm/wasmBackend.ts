@@ -255,12 +255,12 @@ export class WasmBackend implements Backend {
       },
       gelu: (out, x, n, approx) => {
         const o = f(out, n, 'gelu out'), px = f(x, n, 'gelu x'), ap = approx === 'tanh' ? 0 : 1;
-        this.dispatch(n, (lo, hi) => k.gelu(o, px, ap, lo, hi));
+        this.dispatch(ap === 0 ? Math.ceil(n / 4) : n, (lo, hi) => k.gelu(o, px, ap, n, lo, hi));
       },
       geluBackward: (dx, x, dy, n, approx, acc) => {
         const o = f(dx, n, 'geluBackward dx'), px = f(x, n, 'geluBackward x'), pdy = f(dy, n, 'geluBackward dy');
         const ap = approx === 'tanh' ? 0 : 1;
-        this.dispatch(n, (lo, hi) => k.geluBackward(o, px, pdy, ap, acc ? 1 : 0, lo, hi));
+        this.dispatch(ap === 0 ? Math.ceil(n / 4) : n, (lo, hi) => k.geluBackward(o, px, pdy, ap, acc ? 1 : 0, n, lo, hi));
       },
       timeEmbedding: (out, t, batch, dim) => {
         const o = f(out, batch * dim, 'timeEmbedding out'), pt = f(t, batch, 'timeEmbedding t');

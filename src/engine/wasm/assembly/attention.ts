@@ -28,7 +28,7 @@ const KT = 64;
 /** Scratch bytes one thread needs for attention or its backward at (L, d). */
 export function attentionScratchBytes(L: i32, d: i32): i32 {
   const Lp = roundUp4(L);
-  return (4 * d * Lp + 2 * Lp + roundUp4(d) + (Lp / KT + 1) + 16) * 4;
+  return (4 * d * Lp + 4 * Lp + roundUp4(d) + (Lp / KT + 1) + 16) * 4;
 }
 
 /** dst[c·Lp + j] = src[j·d + c] for j < L; zero for L ≤ j < Lp. */
@@ -43,21 +43,6 @@ function transpose(dst: usize, src: usize, L: i32, d: i32, Lp: i32): void {
   return i32x4.lt_s(i32x4.add(i32x4.splat(j), i32x4(0, 1, 2, 3)), i32x4.splat(end));
 }
 
-/** Raw scaled, softcapped scores of query row qrow for keys j..j+3. */
-// @ts-ignore: decorator
-@inline function scores(qrow: usize, kT: usize, j: i32, d: i32, Lp: i32, scale: f32, cap: f32): v128 {
-  let acc = f32x4.splat(0);
-  let kp = kT + (<usize>j << 2);
-  const step = <usize>Lp << 2;
-  for (let c = 0; c < d; c++) {
-    acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(qrow + (<usize>c << 2)), v128.load(kp)));
-    kp += step;
-  }
-  let s = f32x4.mul(acc, f32x4.splat(scale));
-  if (cap > 0) s = f32x4.mul(f32x4.splat(cap), tanhv(f32x4.mul(s, f32x4.splat(1 / cap))));
-  return s;
-}
-
 /** acc[0..d) = acc·f (SIMD with a scalar tail). */
 function scaleRow(acc: usize, f: f32, d: i32): void {
   let c = 0;
@@ -66,16 +51,79 @@ function scaleRow(acc: usize, f: f32, d: i32): void {
   for (; c < d; c++) st(acc, c, ld(acc, c) * f);
 }
 
-/** acc[0..d) += a·x[0..d). */
-// @ts-ignore: decorator
-@inline function axpyRow(acc: usize, a: f32, x: usize, d: i32): void {
+/**
+ * acc[0..d) += Σ_{j∈[j0,j1)} w[j]·x[j·d .. j·d + d): 16 columns at a time in
+ * four f32x4 registers, then 4, then a scalar tail (the same lanes for a
+ * given d, whatever the caller's unit range).
+ */
+function accumulateRows(acc: usize, w: usize, x: usize, j0: i32, j1: i32, d: i32): void {
+  const rowBytes = <usize>d << 2;
   let c = 0;
-  const av = f32x4.splat(a);
-  for (; c + 4 <= d; c += 4) {
-    const p = acc + (<usize>c << 2);
-    v128.store(p, f32x4.add(v128.load(p), f32x4.mul(av, v128.load(x + (<usize>c << 2)))));
+  for (; c + 16 <= d; c += 16) {
+    const ap = acc + (<usize>c << 2);
+    let a0 = v128.load(ap), a1 = v128.load(ap, 16), a2 = v128.load(ap, 32), a3 = v128.load(ap, 48);
+    let xp = x + <usize>j0 * rowBytes + (<usize>c << 2);
+    for (let j = j0; j < j1; j++) {
+      const p = v128.load32_splat(w + (<usize>j << 2));
+      a0 = f32x4.add(a0, f32x4.mul(p, v128.load(xp)));
+      a1 = f32x4.add(a1, f32x4.mul(p, v128.load(xp, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(p, v128.load(xp, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(p, v128.load(xp, 48)));
+      xp += rowBytes;
+    }
+    v128.store(ap, a0); v128.store(ap, a1, 16); v128.store(ap, a2, 32); v128.store(ap, a3, 48);
   }
-  for (; c < d; c++) st(acc, c, ld(acc, c) + a * ld(x, c));
+  for (; c + 4 <= d; c += 4) {
+    const ap = acc + (<usize>c << 2);
+    let a0 = v128.load(ap);
+    let xp = x + <usize>j0 * rowBytes + (<usize>c << 2);
+    for (let j = j0; j < j1; j++) {
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(w + (<usize>j << 2)), v128.load(xp)));
+      xp += rowBytes;
+    }
+    v128.store(ap, a0);
+  }
+  for (; c < d; c++) {
+    let a = ld(acc, c);
+    for (let j = j0; j < j1; j++) a += ld(w, j) * ld(x, j * d + c);
+    st(acc, c, a);
+  }
+}
+
+/**
+ * Raw scores (q·k, unscaled) of query row qrow for keys j..j+15 into out[j..j+15]
+ * (4 f32x4 accumulators sharing each splat of q[c]).
+ */
+// @ts-ignore: decorator
+@inline function dots16(out: usize, qrow: usize, kT: usize, j: i32, d: i32, Lp: i32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let kp = kT + (<usize>j << 2);
+  const step = <usize>Lp << 2;
+  for (let c = 0; c < d; c++) {
+    const qc = v128.load32_splat(qrow + (<usize>c << 2));
+    a0 = f32x4.add(a0, f32x4.mul(qc, v128.load(kp)));
+    a1 = f32x4.add(a1, f32x4.mul(qc, v128.load(kp, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(qc, v128.load(kp, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(qc, v128.load(kp, 48)));
+    kp += step;
+  }
+  const o = out + (<usize>j << 2);
+  v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+}
+
+/** Raw scores of query row qrow for keys [j0, j1) (j0, j1 multiples of 4) into out[j0..j1). */
+function dotsRow(out: usize, qrow: usize, kT: usize, j0: i32, j1: i32, d: i32, Lp: i32): void {
+  let j = j0;
+  for (; j + 16 <= j1; j += 16) dots16(out, qrow, kT, j, d, Lp);
+  for (; j < j1; j += 4) {
+    let acc = f32x4.splat(0);
+    let kp = kT + (<usize>j << 2);
+    for (let c = 0; c < d; c++) {
+      acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(qrow + (<usize>c << 2)), v128.load(kp)));
+      kp += <usize>Lp << 2;
+    }
+    v128.store(out + (<usize>j << 2), acc);
+  }
 }
 
 export function attention(o: usize, att: usize, q: usize, k: usize, v: usize,
@@ -96,15 +144,20 @@ export function attention(o: usize, att: usize, q: usize, k: usize, v: usize,
       for (let t0 = 0; t0 < jEnd; t0 += KT) {
         const t1 = imin(t0 + KT, jEnd);
         let tmax = f32x4.splat(-Infinity);
+        dotsRow(srow, qrow, kT, t0, roundUp4(t1), d, Lp);
         for (let j = t0; j < t1; j += 4) {
-          let s = scores(qrow, kT, j, d, Lp, scale, softcap);
+          const sp = srow + (<usize>j << 2);
+          let s = f32x4.mul(v128.load(sp), f32x4.splat(scale));
+          if (softcap > 0) s = f32x4.mul(f32x4.splat(softcap), tanhv(f32x4.mul(s, f32x4.splat(1 / softcap))));
           if (j + 4 > t1) s = v128.bitselect(s, f32x4.splat(-Infinity), laneMask(j, t1));
-          v128.store(srow + (<usize>j << 2), s);
+          v128.store(sp, s);
           tmax = f32x4.max(tmax, s);
         }
         const mNew = max(m, hmax(tmax));
-        const alpha = Mathf.exp(m - mNew);
-        if (alpha != 1) { l *= alpha; scaleRow(oacc, alpha, d); }
+        if (m > -Infinity) {
+          const alpha = Mathf.exp(m - mNew);
+          if (alpha != 1) { l *= alpha; scaleRow(oacc, alpha, d); }
+        }
         let lsum = f32x4.splat(0);
         for (let j = t0; j < t1; j += 4) {
           const sp = srow + (<usize>j << 2);
@@ -113,7 +166,7 @@ export function attention(o: usize, att: usize, q: usize, k: usize, v: usize,
           v128.store(sp, p);
           lsum = f32x4.add(lsum, p);
         }
-        for (let j = t0; j < t1; j++) axpyRow(oacc, ld(srow, j), v + (<usize>((base + j) * d) << 2), d);
+        accumulateRows(oacc, srow, v + (<usize>(base * d) << 2), t0, t1, d);
         l += hsum(lsum);
         st(tileM, nt++, mNew);
         m = mNew;
@@ -137,12 +190,13 @@ export function attentionBackward(dq: usize, dk: usize, dv: usize, dR: usize,
   B: i32, L: i32, H: i32, d: i32, softcap: f32, causal: bool, scratch: usize, lo: i32, hi: i32): void {
   const Lp = roundUp4(L), D = H * d, dLp = <usize>(d * Lp) << 2;
   const kT = scratch, vT = kT + dLp, dkT = vT + dLp, dvT = dkT + dLp;
-  const prow = dvT + dLp, drow = prow + (<usize>Lp << 2);
+  const prow = dvT + dLp, drow = prow + (<usize>Lp << 2), dprow = drow + (<usize>Lp << 2), rrow = dprow + (<usize>Lp << 2);
   const scale = <f32>(1 / Math.sqrt(<f64>d));
   const step = <usize>Lp << 2;
   for (let u = lo; u < hi; u++) {
     const b = u / H, h = u % H, base = u * L;
-    transpose(kT, k + (<usize>(base * d) << 2), L, d, Lp);
+    const kb = k + (<usize>(base * d) << 2);
+    transpose(kT, kb, L, d, Lp);
     transpose(vT, v + (<usize>(base * d) << 2), L, d, Lp);
     for (let c = 0; c < d * Lp; c++) { st(dkT, c, 0); st(dvT, c, 0); }
     for (let i = 0; i < L; i++) {
@@ -156,38 +210,32 @@ export function attentionBackward(dq: usize, dk: usize, dv: usize, dR: usize,
       const deltaV = f32x4.splat(<f32>delta);
       for (let j = 0; j < jEnd; j++) st(prow, j, ld(arow, j));
       for (let j = jEnd; j < jEndP; j++) st(prow, j, 0);
+      // dP = dO·vᵀ and, with a softcap, the raw scores q·kᵀ again (for sech² of the capped argument).
+      dotsRow(dprow, gorow, vT, 0, jEndP, d, Lp);
+      if (softcap > 0) dotsRow(rrow, qrow, kT, 0, jEndP, d, Lp);
       for (let j = 0; j < jEndP; j += 4) {
-        let dp = f32x4.splat(0);
-        let vp = vT + (<usize>j << 2);
-        for (let c = 0; c < d; c++) {
-          dp = f32x4.add(dp, f32x4.mul(v128.load32_splat(gorow + (<usize>c << 2)), v128.load(vp)));
-          vp += step;
-        }
-        let ds = f32x4.mul(v128.load(prow + (<usize>j << 2)), f32x4.sub(dp, deltaV));
-        if (softcap > 0) {
-          ds = f32x4.mul(ds, sech2v(f32x4.mul(scores(qrow, kT, j, d, Lp, scale, 0), f32x4.splat(1 / softcap))));
-        }
+        const off = <usize>j << 2;
+        let ds = f32x4.mul(v128.load(prow + off), f32x4.sub(v128.load(dprow + off), deltaV));
+        if (softcap > 0) ds = f32x4.mul(ds, sech2v(f32x4.mul(v128.load(rrow + off), f32x4.splat(scale / softcap))));
         ds = f32x4.mul(ds, f32x4.splat(scale));
         if (j + 4 > jEnd) ds = v128.and(ds, laneMask(j, jEnd));
-        v128.store(drow + (<usize>j << 2), ds);
+        v128.store(drow + off, ds);
       }
-      const rrow = dR + (<usize>((base + i) * L) << 2);
-      for (let j = 0; j < jEnd; j++) st(rrow, j, ld(drow, j));
-      for (let j = jEnd; j < L; j++) st(rrow, j, 0);
-      // dq_i = Σ_j dR_ij k_j; dkT[c] += q_ic·dR_i; dvT[c] += dout_ic·P_i.
+      const rowOut = dR + (<usize>((base + i) * L) << 2);
+      for (let j = 0; j < jEnd; j++) st(rowOut, j, ld(drow, j));
+      for (let j = jEnd; j < L; j++) st(rowOut, j, 0);
+      // dq_i = Σ_j dR_ij k_j (key order); dkT[c] += q_ic·dR_i; dvT[c] += dout_ic·P_i.
       const dqrow = dq + (<usize>((base + i) * d) << 2);
+      for (let c = 0; c < d; c++) st(dqrow, c, 0);
+      accumulateRows(dqrow, drow, kb, 0, jEnd, d);
       for (let c = 0; c < d; c++) {
-        const kc = kT + <usize>c * step, dkc = dkT + <usize>c * step, dvc = dvT + <usize>c * step;
+        const dkc = dkT + <usize>c * step, dvc = dvT + <usize>c * step;
         const qc = v128.load32_splat(qrow + (<usize>c << 2)), gc = v128.load32_splat(gorow + (<usize>c << 2));
-        let acc = f32x4.splat(0);
         for (let j = 0; j < jEndP; j += 4) {
           const off = <usize>j << 2;
-          const r = v128.load(drow + off);
-          acc = f32x4.add(acc, f32x4.mul(r, v128.load(kc + off)));
-          v128.store(dkc + off, f32x4.add(v128.load(dkc + off), f32x4.mul(qc, r)));
+          v128.store(dkc + off, f32x4.add(v128.load(dkc + off), f32x4.mul(qc, v128.load(drow + off))));
           v128.store(dvc + off, f32x4.add(v128.load(dvc + off), f32x4.mul(gc, v128.load(prow + off))));
         }
-        st(dqrow, c, hsum(acc));
       }
     }
     const dkb = dk + (<usize>(base * d) << 2), dvb = dv + (<usize>(base * d) << 2);

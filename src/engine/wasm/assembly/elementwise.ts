@@ -3,7 +3,7 @@
  * same bits. Arithmetic is f64 like the reference (one rounding to f32 at the
  * store), so these agree with it exactly or to one ulp of a transcendental.
  */
-import { erf, ld, ldu, st } from './math';
+import { erf, ld, ldu, sech2v, st, tanhv } from './math';
 
 const SQRT_2_OVER_PI: f64 = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2: f64 = Math.SQRT1_2;
@@ -26,12 +26,44 @@ export function siluBackward(dx: usize, x: usize, dy: usize, accumulate: bool, l
   }
 }
 
-/** approx: 0 = tanh, 1 = erf. */
-export function gelu(out: usize, x: usize, approx: i32, lo: i32, hi: i32): void {
+/**
+ * Four elements from p (i..i+3, those below n; the others 0): the tail of a
+ * SIMD loop goes through the same lanes as the body, so an element's bits do
+ * not depend on where a unit range starts or ends.
+ */
+// @ts-ignore: decorator
+@inline function load4(p: usize, i: i32, n: i32): v128 {
+  if (i + 4 <= n) return v128.load(p + (<usize>i << 2));
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, ld(p, i));
+  if (i + 1 < n) v = f32x4.replace_lane(v, 1, ld(p, i + 1));
+  if (i + 2 < n) v = f32x4.replace_lane(v, 2, ld(p, i + 2));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function store4(p: usize, i: i32, n: i32, v: v128): void {
+  if (i + 4 <= n) { v128.store(p + (<usize>i << 2), v); return; }
+  st(p, i, f32x4.extract_lane(v, 0));
+  if (i + 1 < n) st(p, i + 1, f32x4.extract_lane(v, 1));
+  if (i + 2 < n) st(p, i + 2, f32x4.extract_lane(v, 2));
+}
+
+// GELU, tanh form, in f32x4: u = √(2/π)(x + 0.044715x³) from x clamped to ±12 (beyond, tanh u = ±1 in f32
+// and x³ would overflow), y = ½x(1 + tanh u); y' = ½(1 + tanh u) + ½x·sech²u·√(2/π)(1 + 3·0.044715x²).
+const GELU_CLAMP: f32 = 12;
+
+/** approx: 0 = tanh (f32x4; units: groups of 4 elements), 1 = erf (f64; units: elements). */
+export function gelu(out: usize, x: usize, approx: i32, n: i32, lo: i32, hi: i32): void {
   if (approx == 0) {
-    for (let i = lo; i < hi; i++) {
-      const v = <f64>ld(x, i);
-      st(out, i, <f32>(0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))));
+    const c = f32x4.splat(<f32>SQRT_2_OVER_PI), k = f32x4.splat(0.044715), half = f32x4.splat(0.5), one = f32x4.splat(1);
+    const cl = f32x4.splat(GELU_CLAMP), ncl = f32x4.splat(-GELU_CLAMP);
+    for (let g = lo; g < hi; g++) {
+      const i = g * 4;
+      const v = load4(x, i, n);
+      const xc = f32x4.min(f32x4.max(v, ncl), cl);
+      const u = f32x4.mul(c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, f32x4.mul(xc, xc)))));
+      store4(out, i, n, f32x4.mul(f32x4.mul(half, v), f32x4.add(one, tanhv(u))));
     }
   } else {
     for (let i = lo; i < hi; i++) {
@@ -41,20 +73,30 @@ export function gelu(out: usize, x: usize, approx: i32, lo: i32, hi: i32): void 
   }
 }
 
-export function geluBackward(dx: usize, x: usize, dy: usize, approx: i32, accumulate: bool, lo: i32, hi: i32): void {
-  for (let i = lo; i < hi; i++) {
-    const v = <f64>ld(x, i);
-    let d: f64;
-    if (approx == 0) {
-      const u = SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
-      const th = Math.tanh(u);
-      const du = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * v * v);
-      d = 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * du;
-    } else {
-      d = 0.5 * (1 + erf(v * INV_SQRT_2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v);
+/** Units as gelu's. */
+export function geluBackward(dx: usize, x: usize, dy: usize, approx: i32, accumulate: bool, n: i32, lo: i32, hi: i32): void {
+  if (approx == 0) {
+    const c = f32x4.splat(<f32>SQRT_2_OVER_PI), k = f32x4.splat(0.044715), k3 = f32x4.splat(3 * 0.044715);
+    const half = f32x4.splat(0.5), one = f32x4.splat(1);
+    const cl = f32x4.splat(GELU_CLAMP), ncl = f32x4.splat(-GELU_CLAMP);
+    for (let gi = lo; gi < hi; gi++) {
+      const i = gi * 4;
+      const xc = f32x4.min(f32x4.max(load4(x, i, n), ncl), cl);
+      const x2 = f32x4.mul(xc, xc);
+      const u = f32x4.mul(c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, x2))));
+      const du = f32x4.mul(c, f32x4.add(one, f32x4.mul(k3, x2)));
+      const d = f32x4.add(f32x4.mul(half, f32x4.add(one, tanhv(u))), f32x4.mul(f32x4.mul(half, xc), f32x4.mul(sech2v(u), du)));
+      let g = f32x4.mul(load4(dy, i, n), d);
+      if (accumulate) g = f32x4.add(load4(dx, i, n), g);
+      store4(dx, i, n, g);
     }
-    const g = <f64>ld(dy, i) * d;
-    st(dx, i, <f32>(accumulate ? <f64>ld(dx, i) + g : g));
+  } else {
+    for (let i = lo; i < hi; i++) {
+      const v = <f64>ld(x, i);
+      const d = 0.5 * (1 + erf(v * INV_SQRT_2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v);
+      const g = <f64>ld(dy, i) * d;
+      st(dx, i, <f32>(accumulate ? <f64>ld(dx, i) + g : g));
+    }
   }
 }
 
