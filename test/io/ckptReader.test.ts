@@ -188,7 +188,7 @@ describe('the bounded zip reader', () => {
     err(() => readAll(bomb), 'bad-zip', /more than deflate can produce/);
     const big = zip(entries);
     dvOf(big).setUint32(cdOf(big) + 20, 0xfffffff0, true);
-    err(() => open(big), 'bad-zip', /more than the room/);
+    err(() => open(big), 'bad-zip', /declares \d+ bytes but holds|more than the room/);
     err(() => open(zip(entries).subarray(0, 30)), 'bad-zip', /end-of-central-directory/);
     err(() => open(new Uint8Array(0)), 'not-zip');
   });

@@ -221,6 +221,11 @@ export class ZipArchive {
       if (disk !== 0) throw new CkptError('unsupported-zip', 'zip: multi-disk (split) archives are not supported');
       if (flags & 0x41) throw new CkptError('unsupported-zip', `zip: entry ${JSON.stringify(name)} is encrypted`);
       if (entries.has(name)) throw new CkptError('bad-zip', `zip: the entry ${JSON.stringify(name)} appears twice`);
+      // Sizes that no entry can have, refused even for entries that will not be read.
+      if (method === 0 && unc !== comp) throw new CkptError('bad-zip', `zip: the stored entry ${JSON.stringify(name)} declares ${unc} bytes but holds ${comp}`);
+      if (method === 8 && unc > comp * MAX_DEFLATE_RATIO + 1024) {
+        throw new CkptError('bad-zip', `zip: the deflated entry ${JSON.stringify(name)} declares ${unc} bytes from ${comp}, more than deflate can produce`);
+      }
       if (!(offset + 30 + nameLen <= cdOffset)) throw new CkptError('bad-zip', `zip: entry ${JSON.stringify(name)} starts at ${offset}, past the file's data`);
       entries.set(name, { name, method, crc32: crc, compressedSize: comp, size: unc, headerOffset: offset, limit: cdOffset });
       p = end;
