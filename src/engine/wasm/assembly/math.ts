@@ -83,30 +83,49 @@ export function expv(x: v128): v128 {
   return f32x4.mul(y, e);
 }
 
+/** The odd polynomial of tanh for |x| < 0.625 (Cephes tanhf). */
 // @ts-ignore: decorator
-@inline
-/** tanh on four lanes: an odd polynomial below |x| = 0.625 (Cephes tanhf), 1 − 2/(e^{2|x|} + 1) above; ≈2 ulp. */
-export function tanhv(x: v128): v128 {
-  const ax = f32x4.abs(x);
+@inline function tanhSmall(x: v128): v128 {
   const z = f32x4.mul(x, x);
   let p = f32x4.splat(-5.70498872745e-3);
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(x, f32x4.mul(f32x4.mul(x, z), p));
-  const e = expv(f32x4.add(ax, ax));
-  const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
-  // copy the sign of x onto big
-  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
-  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
+  return f32x4.add(x, f32x4.mul(f32x4.mul(x, z), p));
 }
 
 // @ts-ignore: decorator
 @inline
-/** 1 − tanh²(x) = 4t/(1 + t)² with t = e^{−2|x|}, on four lanes: accurate relative to itself even where tanh saturates. */
+/**
+ * tanh on four lanes: the odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1)
+ * above; ≈2 ulp. Each lane's result depends on that lane only (the exp path is
+ * skipped when no lane needs it).
+ */
+export function tanhv(x: v128): v128 {
+  const small = tanhSmall(x);
+  const isSmall = f32x4.lt(f32x4.abs(x), f32x4.splat(0.625));
+  if (i32x4.all_true(isSmall)) return small;
+  const e = expv(f32x4.add(f32x4.abs(x), f32x4.abs(x)));
+  const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  // copy the sign of x onto big
+  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
+  return v128.bitselect(small, signed, isSmall);
+}
+
+// @ts-ignore: decorator
+@inline
+/**
+ * 1 − tanh²(x) on four lanes: 1 − t² from the polynomial below |x| = 0.625
+ * (t² ≤ 0.31: no cancellation), 4t/(1 + t)² with t = e^{−2|x|} above, which
+ * stays accurate where tanh saturates. Per-lane like tanhv.
+ */
 export function sech2v(x: v128): v128 {
+  const th = tanhSmall(x);
+  const small = f32x4.sub(f32x4.splat(1), f32x4.mul(th, th));
+  const isSmall = f32x4.lt(f32x4.abs(x), f32x4.splat(0.625));
+  if (i32x4.all_true(isSmall)) return small;
   const t = expv(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
   const d = f32x4.add(f32x4.splat(1), t);
-  return f32x4.div(f32x4.mul(f32x4.splat(4), t), f32x4.mul(d, d));
+  return v128.bitselect(small, f32x4.div(f32x4.mul(f32x4.splat(4), t), f32x4.mul(d, d)), isSmall);
 }
