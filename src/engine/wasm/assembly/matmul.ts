@@ -60,28 +60,26 @@ export function matmulUnits(M: i32, N: i32): i32 {
   v128.store(r3, c30); v128.store(r3, c31, 16);
 }
 
-/** Pack rows [i0, i0+mc) × K slice [k0, k0+kc) of op(A) into MR-row panels, zero-padded. */
+/** Pack rows [i0, i0+mc) × K slice [k0, k0+kc) of op(A) into MR-row panels [kc][MR], zero-padded. */
 function packA(dst: usize, a: usize, i0: i32, mc: i32, k0: i32, kc: i32, M: i32, K: i32, transA: bool): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = imin(MR, mc - ir);
-    const panel = dst + (<usize>(ir * kc) << 2);
-    if (transA) {
-      // A stored [K, M]: the MR rows of one k are contiguous.
-      let src = a + (<usize>(k0 * M + i0 + ir) << 2);
-      const step = <usize>M << 2;
-      if (mr == MR) {
-        for (let k = 0; k < kc; k++) { v128.store(panel + (<usize>k << 4), v128.load(src)); src += step; }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          const p = panel + (<usize>k << 4);
-          for (let r = 0; r < MR; r++) store<f32>(p + (<usize>r << 2), r < mr ? load<f32>(src + (<usize>r << 2)) : 0);
-          src += step;
-        }
+  const full = mc - mc % MR;
+  const panelBytes = <usize>(kc * MR) << 2;
+  if (transA) {
+    // A stored [K, M]: walk each row k once; MR consecutive floats go to one panel.
+    for (let k = 0; k < kc; k++) {
+      const src = a + (<usize>((k0 + k) * M + i0) << 2);
+      let p = dst + (<usize>k << 4);
+      for (let ir = 0; ir < full; ir += MR) { v128.store(p, v128.load(src + (<usize>ir << 2))); p += panelBytes; }
+      if (full < mc) {
+        for (let r = 0; r < MR; r++) store<f32>(p + (<usize>r << 2), full + r < mc ? load<f32>(src + (<usize>(full + r) << 2)) : 0);
       }
-    } else {
-      // A stored [M, K]: row r of the panel is contiguous in k.
+    }
+  } else {
+    // A stored [M, K]: row r of a panel is contiguous in k.
+    for (let ir = 0; ir < mc; ir += MR) {
+      const panel = dst + <usize>(ir / MR) * panelBytes;
       for (let r = 0; r < MR; r++) {
-        if (r < mr) {
+        if (ir + r < mc) {
           let src = a + (<usize>((i0 + ir + r) * K + k0) << 2);
           for (let k = 0; k < kc; k++) { store<f32>(panel + (<usize>(k * MR + r) << 2), load<f32>(src)); src += 4; }
         } else {
@@ -92,33 +90,31 @@ function packA(dst: usize, a: usize, i0: i32, mc: i32, k0: i32, kc: i32, M: i32,
   }
 }
 
-/** Pack K slice [k0, k0+kc) × columns [j0, j0+nc) of op(B) into NR-column panels, zero-padded. */
+/** Pack K slice [k0, k0+kc) × columns [j0, j0+nc) of op(B) into NR-column panels [kc][NR], zero-padded. */
 function packB(dst: usize, b: usize, k0: i32, kc: i32, j0: i32, nc: i32, N: i32, K: i32, transB: bool): void {
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = imin(NR, nc - jr);
-    const panel = dst + (<usize>(jr * kc) << 2);
-    if (!transB) {
-      // B stored [K, N]: the NR columns of one k are contiguous.
-      let src = b + (<usize>(k0 * N + j0 + jr) << 2);
-      const step = <usize>N << 2;
-      if (nr == NR) {
-        for (let k = 0; k < kc; k++) {
-          const p = panel + (<usize>k << 5);
-          v128.store(p, v128.load(src));
-          v128.store(p, v128.load(src, 16), 16);
-          src += step;
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          const p = panel + (<usize>k << 5);
-          for (let c = 0; c < NR; c++) store<f32>(p + (<usize>c << 2), c < nr ? load<f32>(src + (<usize>c << 2)) : 0);
-          src += step;
-        }
+  const full = nc - nc % NR;
+  const panelBytes = <usize>(kc * NR) << 2;
+  if (!transB) {
+    // B stored [K, N]: walk each row k once; NR consecutive floats go to one panel.
+    for (let k = 0; k < kc; k++) {
+      const src = b + (<usize>((k0 + k) * N + j0) << 2);
+      let p = dst + (<usize>k << 5);
+      for (let jr = 0; jr < full; jr += NR) {
+        const s = src + (<usize>jr << 2);
+        v128.store(p, v128.load(s));
+        v128.store(p, v128.load(s, 16), 16);
+        p += panelBytes;
       }
-    } else {
-      // B stored [N, K]: column c of the panel is contiguous in k.
+      if (full < nc) {
+        for (let c = 0; c < NR; c++) store<f32>(p + (<usize>c << 2), full + c < nc ? load<f32>(src + (<usize>(full + c) << 2)) : 0);
+      }
+    }
+  } else {
+    // B stored [N, K]: column c of a panel is contiguous in k.
+    for (let jr = 0; jr < nc; jr += NR) {
+      const panel = dst + <usize>(jr / NR) * panelBytes;
       for (let c = 0; c < NR; c++) {
-        if (c < nr) {
+        if (jr + c < nc) {
           let src = b + (<usize>((j0 + jr + c) * K + k0) << 2);
           for (let k = 0; k < kc; k++) { store<f32>(panel + (<usize>(k * NR + c) << 2), load<f32>(src)); src += 4; }
         } else {
