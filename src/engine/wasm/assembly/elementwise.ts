@@ -3,7 +3,7 @@
  * same bits. Arithmetic is f64 like the reference (one rounding to f32 at the
  * store), so these agree with it exactly or to one ulp of a transcendental.
  */
-import { erf, ld, ldu, sech2v, st, tanhv } from './math';
+import { erf, expv, ld, ldu, st } from './math';
 
 const SQRT_2_OVER_PI: f64 = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2: f64 = Math.SQRT1_2;
@@ -49,21 +49,24 @@ export function siluBackward(dx: usize, x: usize, dy: usize, accumulate: bool, l
   if (i + 2 < n) st(p, i + 2, f32x4.extract_lane(v, 2));
 }
 
-// GELU, tanh form, in f32x4: u = √(2/π)(x + 0.044715x³) from x clamped to ±12 (beyond, tanh u = ±1 in f32
-// and x³ would overflow), y = ½x(1 + tanh u); y' = ½(1 + tanh u) + ½x·sech²u·√(2/π)(1 + 3·0.044715x²).
+// GELU, tanh form, in f32x4, through the logistic: ½(1 + tanh u) = σ(2u), so
+//   y = x·σ(2u) = x/(1 + e),  e = exp(−2u),  u = √(2/π)(x + 0.044715x³),
+//   y' = σ(2u) + ½x·(1 − tanh²u)·u' = s + 2x·s(1 − s)·u',  s = 1/(1 + e),  s(1 − s) = e·s²:
+// one exponential and no cancellation on either side. u is taken from x clamped to ±12 (beyond, σ is
+// 0 or 1 in f32 and x³ would overflow); the numerator of y is max(x, −12), so y → 0 for x → −∞ and y = x for x > 12.
 const GELU_CLAMP: f32 = 12;
 
 /** approx: 0 = tanh (f32x4; units: groups of 4 elements), 1 = erf (f64; units: elements). */
 export function gelu(out: usize, x: usize, approx: i32, n: i32, lo: i32, hi: i32): void {
   if (approx == 0) {
-    const c = f32x4.splat(<f32>SQRT_2_OVER_PI), k = f32x4.splat(0.044715), half = f32x4.splat(0.5), one = f32x4.splat(1);
+    const m2c = f32x4.splat(<f32>(-2 * SQRT_2_OVER_PI)), k = f32x4.splat(0.044715), one = f32x4.splat(1);
     const cl = f32x4.splat(GELU_CLAMP), ncl = f32x4.splat(-GELU_CLAMP);
     for (let g = lo; g < hi; g++) {
       const i = g * 4;
       const v = load4(x, i, n);
       const xc = f32x4.min(f32x4.max(v, ncl), cl);
-      const u = f32x4.mul(c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, f32x4.mul(xc, xc)))));
-      store4(out, i, n, f32x4.mul(f32x4.mul(half, v), f32x4.add(one, tanhv(u))));
+      const e = expv(f32x4.mul(m2c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, f32x4.mul(xc, xc))))));
+      store4(out, i, n, f32x4.div(f32x4.max(v, ncl), f32x4.add(one, e)));
     }
   } else {
     for (let i = lo; i < hi; i++) {
@@ -76,16 +79,17 @@ export function gelu(out: usize, x: usize, approx: i32, n: i32, lo: i32, hi: i32
 /** Units as gelu's. */
 export function geluBackward(dx: usize, x: usize, dy: usize, approx: i32, accumulate: bool, n: i32, lo: i32, hi: i32): void {
   if (approx == 0) {
-    const c = f32x4.splat(<f32>SQRT_2_OVER_PI), k = f32x4.splat(0.044715), k3 = f32x4.splat(3 * 0.044715);
-    const half = f32x4.splat(0.5), one = f32x4.splat(1);
+    const m2c = f32x4.splat(<f32>(-2 * SQRT_2_OVER_PI)), k = f32x4.splat(0.044715);
+    const c2 = f32x4.splat(<f32>(2 * SQRT_2_OVER_PI)), k3 = f32x4.splat(3 * 0.044715), one = f32x4.splat(1);
     const cl = f32x4.splat(GELU_CLAMP), ncl = f32x4.splat(-GELU_CLAMP);
     for (let gi = lo; gi < hi; gi++) {
       const i = gi * 4;
       const xc = f32x4.min(f32x4.max(load4(x, i, n), ncl), cl);
       const x2 = f32x4.mul(xc, xc);
-      const u = f32x4.mul(c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, x2))));
-      const du = f32x4.mul(c, f32x4.add(one, f32x4.mul(k3, x2)));
-      const d = f32x4.add(f32x4.mul(half, f32x4.add(one, tanhv(u))), f32x4.mul(f32x4.mul(half, xc), f32x4.mul(sech2v(u), du)));
+      const e = expv(f32x4.mul(m2c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, x2)))));
+      const s = f32x4.div(one, f32x4.add(one, e));
+      // 2x·s(1 − s)·u' with 2u' = 2√(2/π)(1 + 3·0.044715x²)
+      const d = f32x4.add(s, f32x4.mul(f32x4.mul(xc, f32x4.mul(e, f32x4.mul(s, s))), f32x4.mul(c2, f32x4.add(one, f32x4.mul(k3, x2)))));
       let g = f32x4.mul(load4(dy, i, n), d);
       if (accumulate) g = f32x4.add(load4(dx, i, n), g);
       store4(dx, i, n, g);

@@ -67,7 +67,8 @@ export function erf(x: f64): f64 {
 @inline
 /** e^x on four lanes: Cody–Waite reduction by ln 2 and a degree-5 polynomial (Cephes expf), ≈1 ulp; NaN stays NaN. */
 export function expv(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.72283));
+  // clamped so that 2^round(x·log2 e) stays a normal f32 (the result is at most ≈2.4e38, never ∞)
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.3762626647949));
   const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
