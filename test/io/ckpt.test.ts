@@ -270,7 +270,7 @@ describe('refusals: one typed error, one line', () => {
     err(() => readLightningCkpt(bytes, { limits: { maxStringBytes: 8 } }), 'too-large', /string|BINUNICODE/);
     // Deep nesting in the config (a list of lists of …) is bounded, not a stack overflow.
     let deep: unknown = 1;
-    for (let i = 0; i < 5000; i++) deep = [deep];
+    for (let i = 0; i < 1000; i++) deep = [deep];
     err(() => readLightningCkpt(lightningCkpt({ ...s, configEdits: { 'model.extra': deep } })), 'bad-config', /nests deeper/);
     // Shared references: 30 levels of [x, x] are 2³⁰ values unshared, in a few hundred bytes; the walk is bounded.
     let dag: unknown = [1];

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CkptError, DEFAULT_CKPT_LIMITS, type CkptErrorCode } from '../../src/io/ckpt/errors.ts';
 import { isUnsafeGlobal, PyDict, PyObject, PySet, PyTuple, unpickle, type PyValue } from '../../src/io/ckpt/pickle.ts';
 import { bytesSource, crc32, ZipArchive } from '../../src/io/ckpt/zip.ts';
+import { configTree } from '../../src/io/ckpt/lightning.ts';
 import { zip } from './ckptWriter.ts';
 
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -126,6 +127,12 @@ describe('the restricted unpickler', () => {
     err(() => load('\x80\x02(K\x01u.'), 'bad-pickle', /stack underflow|mark/);
     err(() => load('\x80\x02e.'), 'bad-pickle', /no mark/);
     err(() => load('\x80\x02cos.path\nx;y\n.'), 'bad-pickle', /odd name/);
+  });
+
+  it('deep nesting: the unpickler does not recurse; the config walk stops at its depth limit', () => {
+    const deep = load('\x80\x02' + ']'.repeat(1) + '('.repeat(100_000) + 'l'.repeat(100_000) + 'a.');
+    expect(Array.isArray(deep)).toBe(true);
+    err(() => configTree(deep, DEFAULT_CKPT_LIMITS), 'bad-config', /nests deeper than 100 levels/);
   });
 
   it('limits: memo entries, values, container items, string lengths', () => {

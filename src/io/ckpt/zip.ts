@@ -163,9 +163,13 @@ export class ZipArchive {
         const z = ZipArchive.fetch(source, at, 56, 'the zip64 end record');
         if (u32(z, 0) !== SIG_ZIP64_EOCD) throw new CkptError('bad-zip', 'zip: the zip64 end record has a bad signature');
         if (u32(z, 16) !== 0 || u32(z, 20) !== 0) throw new CkptError('unsupported-zip', 'zip: multi-disk (split) archives are not supported');
-        count = u64(z, 32, 'the entry count');
-        cdSize = u64(z, 40, 'the central directory size');
-        cdOffset = u64(z, 48, 'the central directory offset');
+        const z64 = [u64(z, 32, 'the entry count'), u64(z, 40, 'the central directory size'), u64(z, 48, 'the central directory offset')];
+        // Classic fields are saturated when zip64 is needed, or else the same values (as torch.save writes them).
+        const classic = [[count, 0xffff], [cdSize, 0xffffffff], [cdOffset, 0xffffffff]];
+        if (classic.some(([v, sat], i) => v !== sat && v !== z64[i])) {
+          throw new CkptError('bad-zip', 'zip: the zip64 end record disagrees with the classic one on the entry count or the central directory');
+        }
+        [count, cdSize, cdOffset] = z64;
         cdEnd = at;
       }
     }
@@ -249,6 +253,13 @@ export class ZipArchive {
     const hdr = ZipArchive.fetch(this.source, entry.headerOffset, 30, `the local header of ${q}`);
     if (u32(hdr, 0) !== SIG_LOCAL) throw new CkptError('bad-zip', `zip: the local header of ${q} has a bad signature`);
     if (u16(hdr, 8) !== entry.method) throw new CkptError('bad-zip', `zip: the local header of ${q} disagrees with the central directory on the compression method`);
+    if (!(u16(hdr, 6) & 0x08)) {
+      // No data descriptor: the local header's CRC and sizes must be the central directory's (torch.save uses descriptors and zeros here).
+      const lc = u32(hdr, 14), ls = u32(hdr, 18), lu = u32(hdr, 22);
+      if (lc !== entry.crc32 || (ls !== 0xffffffff && ls !== entry.compressedSize) || (lu !== 0xffffffff && lu !== entry.size)) {
+        throw new CkptError('bad-zip', `zip: the local header of ${q} disagrees with the central directory on the CRC or the sizes`);
+      }
+    }
     const nameLen = u16(hdr, 26), extraLen = u16(hdr, 28);
     const start = entry.headerOffset + 30 + nameLen + extraLen;
     if (!(start + entry.compressedSize <= entry.limit)) {
