@@ -18,6 +18,7 @@ import type { DistillMeta, LossPoint, TrainConfig } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { presetTrain } from '../train/presets.ts';
 import type { DiT } from '../model/dit.ts';
+import { modelWeights, uploadWeights, weightsFingerprint } from '../model/weights.ts';
 import { Optimizer, type StepResult } from '../train/optimizer.ts';
 import { meanValidationCe, resumeOrStart, trainerBatches, trainerCheckpoint, type Preview, type SnapshotMeta, type TrainerData } from '../train/trainer.ts';
 import { distillTimes, initStudent, studentConfig, type Stage } from './init.ts';
@@ -38,22 +39,12 @@ export function distillTrainConfig(teacher: Checkpoint, steps: number): TrainCon
 /** Validation uses fixed noise and fixed (s, d), so its numbers compare across runs. */
 const EVAL_SEED = 0x5eed;
 
-/** A short fingerprint of a weight vector (FNV-1a over the float bits), to recognise a teacher. */
-export function fingerprint(w: Float32Array): string {
-  const u = new Uint32Array(w.buffer, w.byteOffset, w.length);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i], 0x01000193) >>> 0;
-  return `${w.length}:${h.toString(16).padStart(8, '0')}`;
-}
-
 export interface DistillTeachers {
   /** The FLM teacher (stage 1 and 2). */
   f: Checkpoint;
   /** The stage-1 flow map (stage 2 only). */
   g?: Checkpoint;
 }
-
-const teacherWeights = (c: Checkpoint) => c.ema ?? c.params;
 
 export class DistillTrainer {
   readonly config: DiTConfig;
@@ -88,8 +79,8 @@ export class DistillTrainer {
     }
     this.info = {
       stage,
-      teacherF: { name: f.meta.name, step: f.meta.step, fingerprint: fingerprint(teacherWeights(f)) },
-      ...(stage === 2 && g ? { teacherG: { name: g.meta.name, step: g.meta.step, fingerprint: fingerprint(teacherWeights(g)) } } : {}),
+      teacherF: { name: f.meta.name, step: f.meta.step, fingerprint: weightsFingerprint(f) },
+      ...(stage === 2 && g ? { teacherG: { name: g.meta.name, step: g.meta.step, fingerprint: weightsFingerprint(g) } } : {}),
     };
     if (resume) {
       const saved = resume.meta.distill;
@@ -106,20 +97,19 @@ export class DistillTrainer {
     this.config = studentConfig(stage, f.config);
     this.timeMap = new TimeMap(f.config.vocab);
 
-    const upload = (w: Float32Array, label: string) => {
-      const t = backend.tensor(w.length, label);
-      backend.write(t, w);
+    const upload = (c: Checkpoint, label: string) => {
+      const t = uploadWeights(backend, c, undefined, label);
       this.weights.push(t);
       return t;
     };
-    const fW = upload(teacherWeights(f), 'teacher f');
+    const fW = upload(f, 'teacher f');
     this.loss = stage === 1
       ? new Stage1Loss(backend, f.config, this.config, B, fW)
-      : new Stage2Loss(backend, f.config, g!.config, this.config, B, { f: fW, g: upload(teacherWeights(g!), 'teacher g') });
+      : new Stage2Loss(backend, f.config, g!.config, this.config, B, { f: fW, g: upload(g!, 'teacher g') });
     this.student = this.loss instanceof Stage1Loss ? this.loss.g : this.loss.student;
     const n = this.student.layout.total;
     this.opt = new Optimizer(backend, n, train, () => this.step);
-    ({ step: this.step, lossHistory: this.lossHistory } = resumeOrStart(this.opt, this.student.params, resume, () => initStudent(stage, f.config, teacherWeights(f), train.seed).params));
+    ({ step: this.step, lossHistory: this.lossHistory } = resumeOrStart(this.opt, this.student.params, resume, () => initStudent(stage, f.config, modelWeights(f), train.seed).params));
     const noise = { seed: train.seed, counter: () => this.step * 8 + STREAM.trainNoise };
     const evalNoise = { seed: EVAL_SEED, counter: () => this.evalIndex };
     const loss = this.loss;

@@ -7,7 +7,7 @@ import { CharTokenizer } from '../../src/data/charTokenizer.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/io/checkpoint.ts';
 import { defaultConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';
-import { fingerprint } from '../../src/distill/trainer.ts';
+import { weightsFingerprint } from '../../src/model/weights.ts';
 import { META_VERSION, type DistillMeta } from '../../src/io/meta.ts';
 import { randomArray } from '../helpers.ts';
 
@@ -35,7 +35,7 @@ describe('npm run flm -- train-judge and eval', () => {
     writeFileSync(p('flm.safetensors'), fBytes);
     writeFileSync(p('fmlm.safetensors'), encodeCheckpoint(tiny('fmlm', true, 2)));
     // a stage-1 flow map distilled from flm.safetensors (its fingerprint in the metadata)
-    writeFileSync(p('g.safetensors'), encodeCheckpoint(tiny('flowmap', true, 3, { stage: 1, teacherF: { name: 'flm', step: 0, fingerprint: fingerprint(f.params) } })));
+    writeFileSync(p('g.safetensors'), encodeCheckpoint(tiny('flowmap', true, 3, { stage: 1, teacherF: { name: 'flm', step: 0, fingerprint: weightsFingerprint(f) } })));
 
     const j = flm(['train-judge', '--corpus', p('corpus.txt'), '--like', p('flm.safetensors'), '--steps', '3', '--batch', '2',
       '--eval-every', '0', '--eval-batches', '1', '--backend', 'cpu', '--out', p('judge.safetensors')]);

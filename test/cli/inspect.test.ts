@@ -12,7 +12,7 @@ describe('npm run flm -- inspect', () => {
   it('summarises a checkpoint', () => {
     const r = flm(['inspect', fixture('checkpoint_flowmap.safetensors')]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('kind flowmap');
+    expect(r.stdout).toContain('kind fmlm');
     expect(r.stdout).toContain('V 37, L 24, D 64, 4 heads, 2 blocks, C 32, two-time, loss weighting');
   });
 
