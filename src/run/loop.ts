@@ -1,15 +1,17 @@
 /**
  * A training run: steps to a target with validation, periodic snapshots
  * (to an injected checkpoint sink), preview samples, pause, and the two
- * faults a long run meets — a non-finite loss (the run stops and rolls back
- * to its last good checkpoint) and a lost device (a fresh device, the last
- * checkpoint, and on; MAX_RECOVERIES times at most). Every event carries the
- * run's id. No worker, DOM or Node API: the studio's training worker and the
- * CLI drive the same loop, and tests drive it on the CPU backend.
+ * faults a long run meets — a non-finite loss, or a snapshot refused because
+ * a step left non-finite weights behind a finite loss (either way the run
+ * stops and rolls back to its last good checkpoint), and a lost device (a
+ * fresh device, the last checkpoint, and on; MAX_RECOVERIES times at most).
+ * Every event carries the run's id. No worker, DOM or Node API: the studio's
+ * training worker and the CLI drive the same loop, and tests drive it on the
+ * CPU backend.
  */
 import type { Backend } from '../engine/backend.ts';
 import { tokenPieces, type TextTokenizer } from '../data/tokenizer.ts';
-import type { Checkpoint } from '../io/checkpoint.ts';
+import { CheckpointError, type Checkpoint } from '../io/checkpoint.ts';
 import type { CheckpointInfo } from '../io/checkpointStore.ts';
 import { summarizeFrame, type FrameSummary } from '../sampling/frames.ts';
 import { trainingMemoryBytes } from '../train/presets.ts';
@@ -68,13 +70,21 @@ export interface RunOptions {
   /** Awaited after every step, so that a worker sees a pause sent meanwhile (the CPU backend never yields otherwise). */
   yieldEachStep?: () => Promise<void>;
   emit(e: RunEvent): void;
+  /** Called once when `start` has settled, whatever the outcome (the studio lets go of its claim on the checkpoint). */
+  settled?(): void;
 }
 
 export type RunOutcome =
   | { type: 'done'; step: number }
   | { type: 'paused'; step: number }
-  /** A non-finite loss at step `at`: the trainer was released; `step` is the last stored checkpoint's. */
-  | { type: 'rolled-back'; step: number; at: number; loss: number; gradNorm: number }
+  /**
+   * The run stopped at step `at` and the trainer was released; `step` is the
+   * last stored checkpoint's. `cause` 'loss': the loss (or the gradient norm)
+   * was non-finite, the update skipped. 'weights': the loss was finite but the
+   * snapshot held a non-finite value, so it was not stored (`loss` and
+   * `gradNorm` are then step `at`'s). `message` says it in words.
+   */
+  | { type: 'rolled-back'; step: number; at: number; loss: number; gradNorm: number; cause: 'loss' | 'weights'; message: string }
   | { type: 'failed'; code: RunErrorCode; message: string; error: unknown };
 
 export class Run {
@@ -84,6 +94,8 @@ export class Run {
   /** Step of the last stored checkpoint, null when none is stored. */
   private savedStep: number | null;
   private preview: { sampler: Preview | null } | null = null;
+  /** The last step's loss and gradient norm (for a refused snapshot's report). */
+  private last = { loss: NaN, gradNorm: NaN };
   private piecesSent = false;
   private released = false;
 
@@ -110,14 +122,22 @@ export class Run {
    * `saveFirst`, the untrained state is stored first (a new run's rollback point).
    */
   async start(opts: { saveFirst?: boolean } = {}): Promise<RunOutcome> {
+    try {
+      return await this.run(opts.saveFirst ?? false);
+    } finally {
+      this.options.settled?.();
+    }
+  }
+
+  private async run(saveFirst: boolean): Promise<RunOutcome> {
     this.emitStarted();
-    let saveFirst = opts.saveFirst ?? false;
     for (;;) {
       try {
         if (saveFirst) await this.save();
         saveFirst = false;
         return await this.loop();
       } catch (e) {
+        if (e instanceof RefusedSnapshot) return this.rollBackWeights(e.error);
         const failed = await this.recover(e);
         if (failed) return failed;
       }
@@ -152,6 +172,7 @@ export class Run {
     while (t.step < o.target) {
       const r = await t.trainStep();
       if (r.nonFinite) return this.rollBack(r.step, r.loss, r.gradNorm);
+      this.last = { loss: r.loss, gradNorm: r.gradNorm };
       const atTarget = t.step === o.target, evalEvery = t.train.evalEvery;
       const valCe = (evalEvery > 0 && t.step % evalEvery === 0) || (atTarget && o.validateAtEnd) ? await t.validate() : undefined;
       const elapsed = (performance.now() - t0) / 1000, done = t.step - startStep;
@@ -174,8 +195,15 @@ export class Run {
     return { type: 'done', step: t.step };
   }
 
+  /** Store a snapshot; one the format refuses as non-finite is thrown as RefusedSnapshot (the sink wrote nothing). */
   private async save(): Promise<void> {
-    const info = await this.options.sink.save(await this.trainer.snapshot(this.options.meta()));
+    const snapshot = await this.trainer.snapshot(this.options.meta());
+    let info: CheckpointInfo;
+    try {
+      info = await this.options.sink.save(snapshot);
+    } catch (e) {
+      throw e instanceof CheckpointError && e.code === 'non-finite' ? new RefusedSnapshot(e) : e;
+    }
     this.savedStep = this.trainer.step;
     this.emit({ type: 'checkpoint', runId: this.runId, info });
   }
@@ -201,13 +229,35 @@ export class Run {
    */
   private rollBack(at: number, loss: number, gradNorm: number): RunOutcome {
     const step = this.savedStep ?? 0;
-    this.release();
-    this.emit({
-      type: 'rolled-back', runId: this.runId, step,
+    return this.stopAndRollBack({
+      type: 'rolled-back', step, at, loss, gradNorm, cause: 'loss',
       message: `The loss became ${loss} at step ${at}. Training paused and rolled back to the last checkpoint (step ${step}); `
         + 'Resume continues from there. If it happens again at the same step, lower the learning rate.',
     });
-    return { type: 'rolled-back', step, at, loss, gradNorm };
+  }
+
+  /**
+   * A snapshot refused because the weights (or EMA, or Adam moments) hold a
+   * non-finite value although the step's loss was finite (an update that
+   * overflowed): nothing was stored, so the last stored checkpoint is intact;
+   * the run stops there as after a non-finite loss.
+   */
+  private rollBackWeights(error: CheckpointError): RunOutcome {
+    const step = this.savedStep ?? 0, at = this.trainer.step, { loss, gradNorm } = this.last;
+    // The format's reason without its own framing: "weights tensor X holds Infinity".
+    const what = /^Not saved: ([^;]*)/.exec(error.message)?.[1] ?? error.message;
+    return this.stopAndRollBack({
+      type: 'rolled-back', step, at, loss, gradNorm, cause: 'weights',
+      message: `The weights became non-finite at step ${at}${Number.isFinite(loss) ? ` (its loss, ${loss.toFixed(4)}, was finite)` : ''}, `
+        + `so its checkpoint was not saved (${what}). Training paused and rolled back to the last checkpoint (step ${step}), which is kept; `
+        + 'Resume continues from there. If it happens again, lower the learning rate.',
+    });
+  }
+
+  private stopAndRollBack(outcome: Extract<RunOutcome, { type: 'rolled-back' }>): RunOutcome {
+    this.release();
+    this.emit({ type: 'rolled-back', runId: this.runId, step: outcome.step, message: outcome.message });
+    return outcome;
   }
 
   /**
@@ -284,6 +334,13 @@ export class RunSlot {
   pause(): void {
     this.pauseRequested = true;
     this.live?.pause();
+  }
+}
+
+/** A snapshot the checkpoint format refused as non-finite (inside Run only: it becomes a roll-back). */
+class RefusedSnapshot extends Error {
+  constructor(readonly error: CheckpointError) {
+    super(error.message);
   }
 }
 
