@@ -1,10 +1,24 @@
 /** The tokenizers a model can use, and how they are saved with it. */
 import { BpeTokenizer, type BpeTokenizerJSON } from './bpeTokenizer.ts';
 import { CharTokenizer, type CharTokenizerJSON } from './charTokenizer.ts';
+import { checkHfTokenizerFile, HfTokenizer, type HfTokenizerJSON } from './hfTokenizer.ts';
 
-export type TextTokenizer = CharTokenizer | BpeTokenizer;
-export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON;
+/**
+ * A tokenizer named, not included: a checkpoint converted from the paper's
+ * official `.ckpt` says which tokenizer it was trained with
+ * (`data.tokenizer_name_or_path`, e.g. `gpt2` or `bert-base-uncased`); the
+ * studio resolves the name when it loads the model (tokenizerSources.ts:
+ * GPT-2 built offline, others fetched from the model hub). Until then, and
+ * where it cannot be resolved, samples show token ids.
+ */
+export interface NamedTokenizerJSON { type: 'hub'; name: string }
+
+export type TextTokenizer = CharTokenizer | BpeTokenizer | HfTokenizer;
+export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON | HfTokenizerJSON | NamedTokenizerJSON;
 export type TokenizerKind = 'char' | 'bpe';
+
+/** Whether a checkpoint's tokenizer is only named (to be resolved before it can decode). */
+export const isNamedTokenizer = (j: TokenizerJSON | undefined | null): j is NamedTokenizerJSON => j?.type === 'hub';
 
 /**
  * Validate a tokenizer's saved JSON (from a checkpoint's metadata) into its
@@ -29,12 +43,24 @@ export function parseTokenizerJSON(v: unknown): TokenizerJSON {
     if (!Array.isArray(model.merges) || !model.merges.every((m) => typeof m === 'string')) throw new Error('the BPE merges are not a list of strings');
     return { type: 'bpe', name: o.name, tokenizer: o.tokenizer as BpeTokenizerJSON['tokenizer'] };
   }
+  if (o.type === 'hf') {
+    if (typeof o.name !== 'string') throw new Error('the tokenizer has no name');
+    return { type: 'hf', name: o.name, tokenizer: checkHfTokenizerFile(o.tokenizer) };
+  }
+  if (o.type === 'hub') {
+    if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 200) throw new Error('the named tokenizer has no name');
+    return { type: 'hub', name: o.name };
+  }
   throw new Error(`unknown tokenizer type ${JSON.stringify(o.type)}`);
 }
 
 export function tokenizerFromJSON(j: TokenizerJSON): TextTokenizer {
   if (j?.type === 'char') return CharTokenizer.fromJSON(j);
   if (j?.type === 'bpe') return BpeTokenizer.fromJSON(j);
+  if (j?.type === 'hf') return HfTokenizer.fromJSON(j);
+  if (j?.type === 'hub') {
+    throw new Error(`this checkpoint names the ${j.name} tokenizer but does not include it; the studio fetches it when it loads the model (in the command line, samples show token ids)`);
+  }
   throw new Error(`unknown tokenizer type ${(j as { type?: string })?.type}`);
 }
 

@@ -14,7 +14,7 @@ import { TwoNetworkSampler } from '../flm/twoNetworkSampler.ts';
 import { EulerSampler, type StepSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
-import { tokenizerFromJSON, tokenPieces, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
+import { isNamedTokenizer, tokenizerFromJSON, tokenPieces, type TextTokenizer, type TokenizerJSON } from '../data/tokenizer.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import { samplerFor, type SamplerKind } from '../io/meta.ts';
 
@@ -94,7 +94,8 @@ export class SamplingSession {
       this.teacher = { config: f.config, weights: uploadWeights(backend, f, undefined, 'sample.teacher') };
     }
     this.config = ckpt.config;
-    this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer) : null;
+    // A tokenizer only named (a converted official checkpoint's) is resolved by the caller (the studio); unresolved, token ids.
+    this.tokenizer = ckpt.meta.tokenizer && !isNamedTokenizer(ckpt.meta.tokenizer) ? tokenizerFromJSON(ckpt.meta.tokenizer) : null;
     const V = this.config.vocab;
     if (this.tokenizer && this.tokenizer.vocabSize !== V) {
       throw new Error(`the checkpoint's tokenizer has ${this.tokenizer.vocabSize} tokens but its model has vocabulary ${V}`);
