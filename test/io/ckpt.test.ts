@@ -50,7 +50,7 @@ describe('the official fixtures', () => {
   it('flm.ckpt: a one-time FLM with loss weighting, EMA weights, step and tokenizer name from the file', () => {
     const { checkpoint: c, info } = readLightningCkpt(official('flm.ckpt'), { name: 'flm', createdAt: '2026-01-01T00:00:00.000Z' });
     expect(c.config).toEqual({ vocab: 37, length: 24, hidden: 64, heads: 4, blocks: 2, cond: 32, twoTime: false, lossWeighting: true, softcap: 50, mlpRatio: 4 });
-    expect(c.meta).toEqual({ format: 'flm-studio', version: META_VERSION, kind: 'flm', name: 'flm', createdAt: '2026-01-01T00:00:00.000Z', step: 1234 });
+    expect(c.meta).toEqual({ format: 'flm-studio', version: META_VERSION, kind: 'flm', name: 'flm', createdAt: '2026-01-01T00:00:00.000Z', step: 1234, tokenizer: { type: 'hub', name: 'gpt2' } });
     expect(c.ema).toBeInstanceOf(Float32Array);
     expect(c.ema!.length).toBe(paramLayout(c.config).total);
     expect(c.params.some((x, i) => x !== c.ema![i])).toBe(true); // the EMA differs from the raw weights on purpose

@@ -6,7 +6,8 @@
  */
 export { CkptError, DEFAULT_CKPT_LIMITS, type CkptErrorCode, type CkptLimits } from './errors.ts';
 export { bytesSource, type ByteSource } from './zip.ts';
-export { readLightningCkpt, type LightningCheckpoint, type LightningInfo, type ReadCkptOptions } from './lightning.ts';
+export { readLightningCkpt, type CkptProgress, type LightningCheckpoint, type LightningInfo, type ReadCkptOptions } from './lightning.ts';
+export { blobSource, canReadBlobsSync, readLightningBlob, type BlobSourceOptions } from './blobSource.ts';
 
 /** Whether bytes start like a zip archive (`PK\x03\x04`): a `.ckpt` written by torch.save. */
 export function looksLikeCkpt(head: Uint8Array): boolean {

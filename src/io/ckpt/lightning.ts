@@ -149,7 +149,15 @@ export interface ReadCkptOptions {
   /** ISO date for the meta (default: now). */
   createdAt?: string;
   limits?: Partial<CkptLimits>;
+  /**
+   * Progress of reading the weights: bytes of the tensor storages the model
+   * needs read so far, of `total` (known once the pickle is read and the
+   * shapes checked; the training state is never read).
+   */
+  onProgress?: (p: CkptProgress) => void;
 }
+
+export interface CkptProgress { loaded: number; total: number }
 
 /** Globals a torch/Lightning checkpoint is made of: not worth listing as inert placeholders. */
 const PLUMBING = /^(torch\._utils\.|torch\.[A-Za-z]*Storage$|collections\.(OrderedDict|defaultdict)$|_codecs\.encode$|builtins\.|copyreg\.)/;
@@ -377,11 +385,24 @@ function interpret(file: TorchFile, limits: CkptLimits, opts: ReadCkptOptions): 
 
   // ---- read the data
   const cache = new Map<string, Uint8Array>();
+  const sizes = new Map<string, number>();
+  for (const r of [...model.map((t) => t.ref), ...(emaRefs ?? [])]) sizes.set(r.storage.key, r.storage.entry.size);
+  const progress = { loaded: 0, total: [...sizes.values()].reduce((a, b) => a + b, 0) };
+  opts.onProgress?.({ ...progress });
+  const read = (ref: TensorRef, label: string): StTensor => {
+    const fresh = !cache.has(ref.storage.key);
+    const t = tensorData(file, ref, label, cache);
+    if (fresh) {
+      progress.loaded += ref.storage.entry.size;
+      opts.onProgress?.({ ...progress });
+    }
+    return t;
+  };
   const inv = byName.get(INV_FREQ);
-  if (inv) checkRotary(inv.key, tensorData(file, inv.ref, inv.key, cache), hidden / heads);
+  if (inv) checkRotary(inv.key, read(inv.ref, inv.key), hidden / heads);
   const group = (refs: { name: string; ref: TensorRef; label: string }[], what: string): Float32Array => {
     const tensors = new Map<string, StTensor>();
-    for (const r of refs) tensors.set(r.name, tensorData(file, r.ref, r.label, cache));
+    for (const r of refs) tensors.set(r.name, read(r.ref, r.label));
     return layoutWeights({ tensors, metadata: {} }, layout, '', what);
   };
   const params = group(paramOrder.map((t) => ({ name: t.name, ref: t.ref, label: t.key })), 'weights');
@@ -422,6 +443,10 @@ function interpret(file: TorchFile, limits: CkptLimits, opts: ReadCkptOptions): 
   if (par) info.parameterization = par;
   const tname = str(cfgGet(cfgTree, 'data.tokenizer_name_or_path'));
   if (tname) info.tokenizerName = tname;
+  if (tname && tname.length <= 200) {
+    // Named, not included: the studio resolves it when it loads the model (src/data/tokenizerSources.ts).
+    checkpoint.meta.tokenizer = { type: 'hub', name: tname };
+  }
   if (tkObj instanceof PyObject) info.tokenizerClass = tkObj.className;
   else if (tk && typeof tk === 'object' && 'opaque' in tk) info.tokenizerClass = tk.opaque;
   return { checkpoint, info };
