@@ -151,7 +151,7 @@ export function attention(o: usize, att: usize, q: usize, k: usize, v: usize,
           if (softcap > 0) s = f32x4.mul(f32x4.splat(softcap), tanhv(f32x4.mul(s, f32x4.splat(1 / softcap))));
           if (j + 4 > t1) s = v128.bitselect(s, f32x4.splat(-Infinity), laneMask(j, t1));
           v128.store(sp, s);
-          tmax = f32x4.max(tmax, s);
+          tmax = f32x4.pmax(tmax, s);
         }
         const mNew = max(m, hmax(tmax));
         if (m > -Infinity) {

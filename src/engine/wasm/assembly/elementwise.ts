@@ -64,9 +64,9 @@ export function gelu(out: usize, x: usize, approx: i32, n: i32, lo: i32, hi: i32
     for (let g = lo; g < hi; g++) {
       const i = g * 4;
       const v = load4(x, i, n);
-      const xc = f32x4.min(f32x4.max(v, ncl), cl);
+      const xc = f32x4.pmin(f32x4.pmax(v, ncl), cl);
       const e = expv(f32x4.mul(m2c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, f32x4.mul(xc, xc))))));
-      store4(out, i, n, f32x4.div(f32x4.max(v, ncl), f32x4.add(one, e)));
+      store4(out, i, n, f32x4.div(f32x4.pmax(v, ncl), f32x4.add(one, e)));
     }
   } else {
     for (let i = lo; i < hi; i++) {
@@ -84,7 +84,7 @@ export function geluBackward(dx: usize, x: usize, dy: usize, approx: i32, accumu
     const cl = f32x4.splat(GELU_CLAMP), ncl = f32x4.splat(-GELU_CLAMP);
     for (let gi = lo; gi < hi; gi++) {
       const i = gi * 4;
-      const xc = f32x4.min(f32x4.max(load4(x, i, n), ncl), cl);
+      const xc = f32x4.pmin(f32x4.pmax(load4(x, i, n), ncl), cl);
       const x2 = f32x4.mul(xc, xc);
       const e = expv(f32x4.mul(m2c, f32x4.add(xc, f32x4.mul(k, f32x4.mul(xc, x2)))));
       const s = f32x4.div(one, f32x4.add(one, e));
