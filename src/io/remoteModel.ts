@@ -7,16 +7,28 @@
  * Runs in workers and pages alike (no DOM, no Node).
  */
 
-/** The largest remote model the studio downloads (a `small` preset checkpoint is ~30 MB). */
+/**
+ * The largest remote model the studio downloads without asking (a `small`
+ * preset checkpoint is ~30 MB); a larger one (a converted official
+ * checkpoint: the paper's LM1B model is ~0.7 GB with its EMA) needs the
+ * user's yes, given its size (the 'confirm-size' error).
+ */
 export const MAX_REMOTE_MODEL_BYTES = 64 * 1024 * 1024;
+/** The largest remote model the studio downloads at all. */
+export const LARGEST_REMOTE_MODEL_BYTES = 4 * 1024 * 1024 * 1024;
 
 export type RemoteModelErrorCode =
-  | 'bad-url' | 'not-safetensors' | 'offline' | 'network' | 'cors' | 'not-found' | 'http' | 'too-large';
+  | 'bad-url' | 'not-safetensors' | 'offline' | 'network' | 'cors' | 'not-found' | 'http' | 'too-large'
+  /** Larger than the size downloaded without asking: ask the user (the error's `size`), then fetch again with a larger maxBytes. */
+  | 'confirm-size';
 
 export class RemoteModelError extends Error {
-  constructor(readonly code: RemoteModelErrorCode, message: string) {
+  /** For 'confirm-size' and 'too-large': the file's size in bytes, when the server declared it. */
+  readonly size: number | null;
+  constructor(readonly code: RemoteModelErrorCode, message: string, size: number | null = null) {
     super(message);
     this.name = 'RemoteModelError';
+    this.size = size;
   }
 }
 
@@ -28,7 +40,10 @@ export interface FetchProgress {
 }
 
 export interface FetchModelOptions {
+  /** Largest size downloaded without asking (default MAX_REMOTE_MODEL_BYTES); above it, up to `largest`: a 'confirm-size' error. */
   maxBytes?: number;
+  /** Largest size downloaded at all (default LARGEST_REMOTE_MODEL_BYTES): above it, 'too-large'. */
+  largest?: number;
   onProgress?: (p: FetchProgress) => void;
   /** For tests: the fetch to use. */
   fetch?: typeof fetch;
@@ -77,7 +92,16 @@ function sniff(head: Uint8Array, name: string): void {
 /** Download a model file with progress; `url` is fetched as given (check it first with checkModelUrl for user input). */
 export async function fetchModel(url: string, opts: FetchModelOptions = {}): Promise<Uint8Array> {
   const doFetch = opts.fetch ?? fetch;
-  const max = opts.maxBytes ?? MAX_REMOTE_MODEL_BYTES;
+  const largest = opts.largest ?? LARGEST_REMOTE_MODEL_BYTES;
+  const max = Math.min(opts.maxBytes ?? MAX_REMOTE_MODEL_BYTES, largest);
+  /** The error for a file above `max`: a question while it is within `largest`. */
+  const tooBig = (size: number | null, seen: number): RemoteModelError => {
+    const known = size ?? seen;
+    if (known > largest) return new RemoteModelError('too-large', `${name} is ${size === null ? 'more than ' : ''}${mb(known)}, more than the ${mb(largest)} the studio downloads`, size);
+    return new RemoteModelError('confirm-size', size === null
+      ? `${name} is larger than ${mb(max)} (the server did not say how large); download it anyway?`
+      : `${name} is ${mb(size)}, more than the ${mb(max)} the studio downloads without asking`, size);
+  };
   const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
   let res: Response;
   try {
@@ -90,11 +114,18 @@ export async function fetchModel(url: string, opts: FetchModelOptions = {}): Pro
   const declared = Number(res.headers.get('content-length'));
   const total = Number.isFinite(declared) && declared > 0 ? declared : null;
   if (total !== null && total > max) {
-    throw new RemoteModelError('too-large', `${name} is ${mb(total)}, more than the ${mb(max)} the studio downloads`);
+    await res.body?.cancel().catch(() => undefined);
+    throw tooBig(total, total);
   }
   opts.onProgress?.({ loaded: 0, total });
-  if (!res.body) return checked(new Uint8Array(await res.arrayBuffer()), name, max);
+  if (!res.body) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length > max) throw tooBig(null, bytes.length);
+    return checked(bytes, name);
+  }
   const reader = res.body.getReader();
+  // A declared size is allocated once (a large model is not held twice while its chunks are joined).
+  const whole = total !== null ? new Uint8Array(total) : null;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   let sniffed = false;
@@ -102,10 +133,11 @@ export async function fetchModel(url: string, opts: FetchModelOptions = {}): Pro
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(value);
+      if (loaded + value.length > max) throw tooBig(null, loaded + value.length);
+      if (whole && loaded + value.length <= whole.length) whole.set(value, loaded);
+      else chunks.push(value);
       loaded += value.length;
-      if (loaded > max) throw new RemoteModelError('too-large', `${name} is larger than the ${mb(max)} the studio downloads (stopped at ${mb(loaded)})`);
-      if (!sniffed && loaded >= 9) { sniff(concat(chunks, loaded), name); sniffed = true; }
+      if (!sniffed && loaded >= 9) { sniff(whole && !chunks.length ? whole.subarray(0, loaded) : concat(chunks, loaded), name); sniffed = true; }
       opts.onProgress?.({ loaded, total });
     }
   } catch (e) {
@@ -113,11 +145,16 @@ export async function fetchModel(url: string, opts: FetchModelOptions = {}): Pro
     if (e instanceof RemoteModelError) throw e;
     throw new RemoteModelError('network', `the download of ${name} broke off after ${mb(loaded)}: ${(e as Error).message}`);
   }
-  return checked(concat(chunks, loaded), name, max);
+  if (whole && !chunks.length) {
+    if (loaded !== whole.length) throw new RemoteModelError('network', `the download of ${name} broke off after ${mb(loaded)} of ${mb(whole.length)}`);
+    return checked(whole, name);
+  }
+  // More than declared (a wrong Content-Length): joined as received.
+  if (whole) chunks.unshift(whole.subarray(0, loaded - chunks.reduce((n, c) => n + c.length, 0)));
+  return checked(concat(chunks, loaded), name);
 }
 
-function checked(bytes: Uint8Array, name: string, max: number): Uint8Array {
-  if (bytes.length > max) throw new RemoteModelError('too-large', `${name} is ${mb(bytes.length)}, more than the ${mb(max)} the studio downloads`);
+function checked(bytes: Uint8Array, name: string): Uint8Array {
   if (bytes.length < 9) throw new RemoteModelError('not-safetensors', `${name} is not a safetensors file (${bytes.length} bytes)`);
   sniff(bytes, name);
   return bytes;

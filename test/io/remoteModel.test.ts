@@ -64,11 +64,38 @@ describe('fetchModel', () => {
   it('names 404, other HTTP errors, oversize files (declared or streamed) and non-safetensors content', async () => {
     expect(await code(fetchModel(url, { fetch: respond('nope', { status: 404 }) }))).toBe('not-found');
     expect(await code(fetchModel(url, { fetch: respond('nope', { status: 403 }) }))).toBe('http');
-    expect(await code(fetchModel(url, { fetch: respond(stBytes(100), { length: 2000 }), maxBytes: 1000 }))).toBe('too-large');
+    expect(await code(fetchModel(url, { fetch: respond(stBytes(100), { length: 2000 }), maxBytes: 1000, largest: 1500 }))).toBe('too-large');
     // no Content-Length: stopped while streaming
-    expect(await code(fetchModel(url, { fetch: respond(stBytes(5000)), maxBytes: 1000 }))).toBe('too-large');
+    expect(await code(fetchModel(url, { fetch: respond(stBytes(5000)), maxBytes: 1000, largest: 1000 }))).toBe('too-large');
     expect(await code(fetchModel(url, { fetch: respond('<!doctype html><html><body>login</body></html>') }))).toBe('not-safetensors');
     expect(await code(fetchModel(url, { fetch: respond(new Uint8Array(4)) }))).toBe('not-safetensors');
+  });
+
+  it('above the size downloaded without asking, asks (confirm-size, with the declared size) before downloading; a yes fetches it', async () => {
+    const body = stBytes(5000);
+    let started = 0;
+    const counting = (f: typeof fetch) => (async (u: RequestInfo | URL, i?: RequestInit) => { started++; return f(u, i); }) as typeof fetch;
+    const e = (await fetchModel(url, { fetch: respond(body, { length: 5000 }), maxBytes: 1000 }).catch((x: unknown) => x)) as RemoteModelError;
+    expect(e.code).toBe('confirm-size');
+    expect(e.size).toBe(5000);
+    expect(e.message).toBe('m.safetensors is 0.0 MB, more than the 0.0 MB the studio downloads without asking');
+    const seen: number[] = [];
+    const bytes = await fetchModel(url, { fetch: counting(respond(body, { length: 5000 })), maxBytes: e.size!, onProgress: (p) => seen.push(p.loaded) });
+    expect(Buffer.compare(bytes, body)).toBe(0);
+    expect(started).toBe(1);
+    expect(seen.at(-1)).toBe(5000);
+    // Undeclared size: the download stops at the limit and asks, without a size.
+    const u = (await fetchModel(url, { fetch: respond(body), maxBytes: 1000 }).catch((x: unknown) => x)) as RemoteModelError;
+    expect([u.code, u.size]).toEqual(['confirm-size', null]);
+    expect(u.message).toMatch(/larger than 0.0 MB \(the server did not say how large\)/);
+    // The default: 64 MB without asking; a declared 154 MB asks, naming its size; beyond 4 GiB is refused.
+    const big = (await fetchModel(url, { fetch: respond(stBytes(100), { length: 154 * 2 ** 20 }) }).catch((x: unknown) => x)) as RemoteModelError;
+    expect([big.code, big.size, big.message]).toEqual(['confirm-size', 154 * 2 ** 20, 'm.safetensors is 154.0 MB, more than the 64.0 MB the studio downloads without asking']);
+    expect(await code(fetchModel(url, { fetch: respond(stBytes(100), { length: 5 * 2 ** 30 }) }))).toBe('too-large');
+  });
+
+  it('a download shorter than its declared size is a network error', async () => {
+    expect(await code(fetchModel(url, { fetch: respond(stBytes(100), { length: 200 }) }))).toBe('network');
   });
 
   it('tells a CORS refusal (an opaque request gets through) from a network error', async () => {
