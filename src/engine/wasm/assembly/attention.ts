@@ -28,7 +28,7 @@ const KT = 64;
 /** Scratch bytes one thread needs for attention or its backward at (L, d). */
 export function attentionScratchBytes(L: i32, d: i32): i32 {
   const Lp = roundUp4(L);
-  return (4 * d * Lp + 4 * Lp + roundUp4(d) + (Lp / KT + 1) + 16) * 4;
+  return (4 * d * Lp + 10 * Lp + roundUp4(d) + (Lp / KT + 1) + 16) * 4;
 }
 
 /** dst[c·Lp + j] = src[j·d + c] for j < L; zero for L ≤ j < Lp. */
@@ -190,51 +190,87 @@ export function attentionBackward(dq: usize, dk: usize, dv: usize, dR: usize,
   B: i32, L: i32, H: i32, d: i32, softcap: f32, causal: bool, scratch: usize, lo: i32, hi: i32): void {
   const Lp = roundUp4(L), D = H * d, dLp = <usize>(d * Lp) << 2;
   const kT = scratch, vT = kT + dLp, dkT = vT + dLp, dvT = dkT + dLp;
-  const prow = dvT + dLp, drow = prow + (<usize>Lp << 2), dprow = drow + (<usize>Lp << 2), rrow = dprow + (<usize>Lp << 2);
-  const scale = <f32>(1 / Math.sqrt(<f64>d));
   const step = <usize>Lp << 2;
+  // Rows are handled in blocks of 4 so that dkT and dvT are read and written once per block.
+  const prow4 = dvT + dLp, drow4 = prow4 + 4 * step, dprow = drow4 + 4 * step, rrow = dprow + step;
+  const scale = <f32>(1 / Math.sqrt(<f64>d));
   for (let u = lo; u < hi; u++) {
     const b = u / H, h = u % H, base = u * L;
     const kb = k + (<usize>(base * d) << 2);
     transpose(kT, kb, L, d, Lp);
     transpose(vT, v + (<usize>(base * d) << 2), L, d, Lp);
     for (let c = 0; c < d * Lp; c++) { st(dkT, c, 0); st(dvT, c, 0); }
-    for (let i = 0; i < L; i++) {
-      const jEnd = causal ? i + 1 : L, jEndP = roundUp4(jEnd);
-      const qrow = q + (<usize>((base + i) * d) << 2);
-      const gorow = dout + (<usize>((b * L + i) * D + h * d) << 2);
-      const orow = o + (<usize>((b * L + i) * D + h * d) << 2);
-      const arow = att + (<usize>((base + i) * L) << 2);
-      let delta: f64 = 0;
-      for (let c = 0; c < d; c++) delta += <f64>ld(gorow, c) * <f64>ld(orow, c);
-      const deltaV = f32x4.splat(<f32>delta);
-      for (let j = 0; j < jEnd; j++) st(prow, j, ld(arow, j));
-      for (let j = jEnd; j < jEndP; j++) st(prow, j, 0);
-      // dP = dO·vᵀ and, with a softcap, the raw scores q·kᵀ again (for sech² of the capped argument).
-      dotsRow(dprow, gorow, vT, 0, jEndP, d, Lp);
-      if (softcap > 0) dotsRow(rrow, qrow, kT, 0, jEndP, d, Lp);
-      for (let j = 0; j < jEndP; j += 4) {
-        const off = <usize>j << 2;
-        let ds = f32x4.mul(v128.load(prow + off), f32x4.sub(v128.load(dprow + off), deltaV));
-        if (softcap > 0) ds = f32x4.mul(ds, sech2v(f32x4.mul(v128.load(rrow + off), f32x4.splat(scale / softcap))));
-        ds = f32x4.mul(ds, f32x4.splat(scale));
-        if (j + 4 > jEnd) ds = v128.and(ds, laneMask(j, jEnd));
-        v128.store(drow + off, ds);
-      }
-      const rowOut = dR + (<usize>((base + i) * L) << 2);
-      for (let j = 0; j < jEnd; j++) st(rowOut, j, ld(drow, j));
-      for (let j = jEnd; j < L; j++) st(rowOut, j, 0);
-      // dq_i = Σ_j dR_ij k_j (key order); dkT[c] += q_ic·dR_i; dvT[c] += dout_ic·P_i.
-      const dqrow = dq + (<usize>((base + i) * d) << 2);
-      for (let c = 0; c < d; c++) st(dqrow, c, 0);
-      accumulateRows(dqrow, drow, kb, 0, jEnd, d);
-      for (let c = 0; c < d; c++) {
-        const dkc = dkT + <usize>c * step, dvc = dvT + <usize>c * step;
-        const qc = v128.load32_splat(qrow + (<usize>c << 2)), gc = v128.load32_splat(gorow + (<usize>c << 2));
+    for (let i0 = 0; i0 < L; i0 += 4) {
+      const nr = imin(4, L - i0);
+      const blockEndP = causal ? roundUp4(i0 + nr) : Lp;
+      for (let r = 0; r < nr; r++) {
+        const i = i0 + r;
+        const jEnd = causal ? i + 1 : L, jEndP = roundUp4(jEnd);
+        const prow = prow4 + <usize>r * step, drow = drow4 + <usize>r * step;
+        const qrow = q + (<usize>((base + i) * d) << 2);
+        const gorow = dout + (<usize>((b * L + i) * D + h * d) << 2);
+        const orow = o + (<usize>((b * L + i) * D + h * d) << 2);
+        const arow = att + (<usize>((base + i) * L) << 2);
+        let delta: f64 = 0;
+        for (let c = 0; c < d; c++) delta += <f64>ld(gorow, c) * <f64>ld(orow, c);
+        const deltaV = f32x4.splat(<f32>delta);
+        for (let j = 0; j < jEnd; j++) st(prow, j, ld(arow, j));
+        for (let j = jEnd; j < blockEndP; j++) st(prow, j, 0);
+        // dP = dO·vᵀ and, with a softcap, the raw scores q·kᵀ again (for sech² of the capped argument).
+        dotsRow(dprow, gorow, vT, 0, jEndP, d, Lp);
+        if (softcap > 0) dotsRow(rrow, qrow, kT, 0, jEndP, d, Lp);
         for (let j = 0; j < jEndP; j += 4) {
           const off = <usize>j << 2;
-          v128.store(dkc + off, f32x4.add(v128.load(dkc + off), f32x4.mul(qc, v128.load(drow + off))));
-          v128.store(dvc + off, f32x4.add(v128.load(dvc + off), f32x4.mul(gc, v128.load(prow + off))));
+          let ds = f32x4.mul(v128.load(prow + off), f32x4.sub(v128.load(dprow + off), deltaV));
+          if (softcap > 0) ds = f32x4.mul(ds, sech2v(f32x4.mul(v128.load(rrow + off), f32x4.splat(scale / softcap))));
+          ds = f32x4.mul(ds, f32x4.splat(scale));
+          if (j + 4 > jEnd) ds = v128.and(ds, laneMask(j, jEnd));
+          v128.store(drow + off, ds);
+        }
+        for (let j = jEndP; j < blockEndP; j++) st(drow, j, 0);
+        const rowOut = dR + (<usize>((base + i) * L) << 2);
+        for (let j = 0; j < jEnd; j++) st(rowOut, j, ld(drow, j));
+        for (let j = jEnd; j < L; j++) st(rowOut, j, 0);
+        // dq_i = Σ_j dR_ij k_j, in key order.
+        const dqrow = dq + (<usize>((base + i) * d) << 2);
+        for (let c = 0; c < d; c++) st(dqrow, c, 0);
+        accumulateRows(dqrow, drow, kb, 0, jEnd, d);
+      }
+      // dkT[c] += q_ic·dR_i and dvT[c] += dout_ic·P_i for the block's rows, in row order
+      // (the same additions, in the same order, as one row at a time).
+      const q0 = q + (<usize>((base + i0) * d) << 2), g0 = dout + (<usize>((b * L + i0) * D + h * d) << 2);
+      const qs = <usize>d << 2, gs = <usize>D << 2;
+      for (let c = 0; c < d; c++) {
+        const dkc = dkT + <usize>c * step, dvc = dvT + <usize>c * step, cb = <usize>c << 2;
+        if (nr == 4) {
+          const qa = v128.load32_splat(q0 + cb), qb = v128.load32_splat(q0 + qs + cb);
+          const qc = v128.load32_splat(q0 + 2 * qs + cb), qd = v128.load32_splat(q0 + 3 * qs + cb);
+          const ga = v128.load32_splat(g0 + cb), gb = v128.load32_splat(g0 + gs + cb);
+          const gc = v128.load32_splat(g0 + 2 * gs + cb), gd = v128.load32_splat(g0 + 3 * gs + cb);
+          for (let j = 0; j < blockEndP; j += 4) {
+            const off = <usize>j << 2;
+            let ak = v128.load(dkc + off), av = v128.load(dvc + off);
+            ak = f32x4.add(ak, f32x4.mul(qa, v128.load(drow4 + off)));
+            av = f32x4.add(av, f32x4.mul(ga, v128.load(prow4 + off)));
+            ak = f32x4.add(ak, f32x4.mul(qb, v128.load(drow4 + step + off)));
+            av = f32x4.add(av, f32x4.mul(gb, v128.load(prow4 + step + off)));
+            ak = f32x4.add(ak, f32x4.mul(qc, v128.load(drow4 + 2 * step + off)));
+            av = f32x4.add(av, f32x4.mul(gc, v128.load(prow4 + 2 * step + off)));
+            ak = f32x4.add(ak, f32x4.mul(qd, v128.load(drow4 + 3 * step + off)));
+            av = f32x4.add(av, f32x4.mul(gd, v128.load(prow4 + 3 * step + off)));
+            v128.store(dkc + off, ak);
+            v128.store(dvc + off, av);
+          }
+        } else {
+          for (let r = 0; r < nr; r++) {
+            const qr = v128.load32_splat(q0 + <usize>r * qs + cb), gr = v128.load32_splat(g0 + <usize>r * gs + cb);
+            const dr = drow4 + <usize>r * step, pr = prow4 + <usize>r * step;
+            for (let j = 0; j < blockEndP; j += 4) {
+              const off = <usize>j << 2;
+              v128.store(dkc + off, f32x4.add(v128.load(dkc + off), f32x4.mul(qr, v128.load(dr + off))));
+              v128.store(dvc + off, f32x4.add(v128.load(dvc + off), f32x4.mul(gr, v128.load(pr + off))));
+            }
+          }
         }
       }
     }
