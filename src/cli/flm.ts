@@ -11,6 +11,7 @@ import { trainCommand } from './train.ts';
 import { trainJudgeCommand } from './trainJudge.ts';
 import { evalCommand } from './evaluate.ts';
 import { convertCommand } from './convert.ts';
+import { exportOnnxCommand } from './exportOnnx.ts';
 import { ModelFileError } from './modelFile.ts';
 import type { PresetName } from '../train/presets.ts';
 import { BACKEND_NAMES, isBackendName } from './backend.ts';
@@ -28,12 +29,14 @@ commands:
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
   sample --checkpoint <file.safetensors|file.ckpt> --steps N [--seed S] [--count n] [--backend webgpu|cpu|wasm]
-         [--trajectory <out.json>] [--k K] [--teacher <flm.safetensors>]
+         [--trajectory <out.json>] [--k K] [--teacher <flm.safetensors>] [--runtime studio|onnx] [--onnx <file.onnx>]
                                          sampling with the EMA weights (FLM: Euler; FMLM: the one-network
                                          flow map, --steps 1 = one-step; a stage-1 flow map: two-network
                                          with --teacher); prints the texts, then
                                          one JSON line with the tokens; --trajectory writes every
-                                         frame's top-K candidates, entropy and argmax (as the studio)
+                                         frame's top-K candidates, entropy and argmax (as the studio);
+                                         --runtime onnx: the network runs as the exported ONNX model (or
+                                         --onnx <file>) on onnxruntime-node, the rest as the studio does
   distill --stage 1|2 --teacher <flm.safetensors> [--teacher-g <g.safetensors>] --steps N --out <file>
           [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend webgpu|cpu|wasm] [--batch B] [--lr x]
           [--warmup n] [--eval-every n] [--save-every n]
@@ -60,6 +63,11 @@ commands:
   convert <in.ckpt> <out.safetensors>    an official PyTorch Lightning checkpoint as a studio checkpoint
                                          (weights, EMA, config); last line: one JSON object; a damaged
                                          file: the reason on one line and exit code 2
+  export-onnx <checkpoint> <out.onnx> [--f16] [--weights sampling|raw]
+                                         the checkpoint's DiT (.safetensors or .ckpt) as an ONNX model, opset 17:
+                                         xt [batch, L, V], t [batch] (and t_prime) → logits [batch, L, V]; the
+                                         sampling (EMA) weights in float32, or float16 with --f16; metadata: config,
+                                         tokenizer, time map (docs/onnx.md); last line: one JSON object
 `;
 
 const num = (v: string | undefined, name: string): number | undefined => {
@@ -213,6 +221,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(convertCommand(input, output)));
     return 0;
   }
+  if (command === 'export-onnx') {
+    const { values, positionals } = parseArgs({
+      args: rest, allowPositionals: true,
+      options: { f16: { type: 'boolean', default: false }, weights: { type: 'string', default: 'sampling' } },
+    });
+    const [input, output, ...more] = positionals;
+    if (!input || !output || more.length) throw new UsageError('export-onnx needs <checkpoint> <out.onnx>');
+    if (values.weights !== 'sampling' && values.weights !== 'raw') throw new UsageError(`--weights must be sampling or raw, not ${values.weights}`);
+    console.log(JSON.stringify(exportOnnxCommand(input, output, { f16: values.f16, weights: values.weights })));
+    return 0;
+  }
   if (command === 'sample') {
     const { values } = parseArgs({
       args: rest,
@@ -220,9 +239,13 @@ async function main(argv: string[]): Promise<number> {
         checkpoint: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string', default: '0' },
         count: { type: 'string', default: '1' }, backend: { type: 'string', default: 'webgpu' },
         trajectory: { type: 'string' }, k: { type: 'string', default: '8' }, teacher: { type: 'string' },
+        runtime: { type: 'string', default: 'studio' }, onnx: { type: 'string' },
       },
     });
     if (!values.checkpoint) throw new UsageError('sample needs --checkpoint <file>');
+    const runtime = values.runtime;
+    if (runtime !== 'studio' && runtime !== 'onnx') throw new UsageError(`--runtime must be studio or onnx, not ${runtime}`);
+    if (values.onnx && runtime !== 'onnx') throw new UsageError('--onnx <file> goes with --runtime onnx');
     const steps = num(values.steps, 'steps');
     if (!steps || steps < 1 || !Number.isInteger(steps)) throw new UsageError('sample needs --steps N (an integer ≥ 1)');
     const count = num(values.count, 'count')!;
@@ -233,7 +256,7 @@ async function main(argv: string[]): Promise<number> {
     if (!(k >= 1) || !Number.isInteger(k)) throw new UsageError('--k must be an integer ≥ 1');
     const seed = num(values.seed, 'seed')!;
     if (!(seed >= 0 && seed < 2 ** 32) || !Number.isInteger(seed)) throw new UsageError('--seed must be an integer from 0 to 4294967295');
-    const summary = await sampleCommand({ checkpoint: values.checkpoint, steps, seed, count, backend, trajectory: values.trajectory, k, teacher: values.teacher }, (s) => console.log(s));
+    const summary = await sampleCommand({ checkpoint: values.checkpoint, steps, seed, count, backend, trajectory: values.trajectory, k, teacher: values.teacher, runtime, onnx: values.onnx }, (s) => console.log(s));
     console.log(JSON.stringify(summary));
     return 0;
   }

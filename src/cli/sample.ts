@@ -8,36 +8,64 @@
  * with the tokens. `--trajectory` also writes every frame's summary (the
  * studio's "Export JSON" format).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { FrameSummary } from '../sampling/frames.ts';
 import { SAMPLER_NAMES, SamplingSession } from '../sampling/session.ts';
 import { trajectoryJSON } from '../sampling/trajectory.ts';
 import { createBackend, type BackendName } from './backend.ts';
+import type { DiTConfig } from '../model/config.ts';
 import { loadModelFile } from './modelFile.ts';
+import { exportCheckpoint } from './exportOnnx.ts';
+import { OnnxNetwork, OnnxSampler, runWithOnnx } from './onnxRuntime.ts';
+import { readOnnxMetadata, ONNX_META } from '../io/onnx/index.ts';
 
 export interface SampleOptions {
   checkpoint: string; steps: number; seed: number; count: number; backend: BackendName;
   trajectory?: string; k?: number; teacher?: string;
+  /** 'onnx': the network runs as the exported ONNX model on onnxruntime-node (the rest is the studio's math on the CPU backend). */
+  runtime?: SampleRuntime;
+  /** With runtime 'onnx': this exported file instead of exporting the checkpoint in memory. */
+  onnx?: string;
 }
+
+export type SampleRuntime = 'studio' | 'onnx';
 
 export interface SampleSummary {
   steps: number; seed: number; count: number; backend: BackendName;
   ms_per_sample: number; ms_per_step: number; sampler: string; tokens: number[][]; texts: string[];
+  /** Who computed the logits: the studio's backend, or onnxruntime-node on the exported model. */
+  runtime: 'studio' | 'onnxruntime-node';
 }
 
 export async function sampleCommand(o: SampleOptions, print: (s: string) => void): Promise<SampleSummary> {
   const file = loadModelFile(o.checkpoint);
   const ckpt = file.checkpoint;
-  const backend = await createBackend(o.backend);
+  const onnx = o.runtime === 'onnx';
+  // With onnxruntime the network runs there; the CPU reference backend does the math around it.
+  const backendName: BackendName = onnx ? 'cpu' : o.backend;
+  const backend = await createBackend(backendName);
+  const networks: OnnxNetwork[] = [];
   try {
     const teacher = o.teacher ? loadModelFile(o.teacher).checkpoint : undefined;
     const session = new SamplingSession(backend, ckpt, { teacher });
     const frames: FrameSummary[] = [];
     const settings = { steps: o.steps, seed: o.seed, count: o.count, k: Math.min(o.k ?? 8, ckpt.config.vocab) };
-    const run = await session.run(settings, o.trajectory ? (f) => { frames.push(f); } : undefined);
+    const onFrame = o.trajectory ? (f: FrameSummary) => { frames.push(f); } : undefined;
+    let run;
+    if (onnx) {
+      const bytes = o.onnx ? onnxFileFor(o.onnx, ckpt.config) : exportCheckpoint(ckpt).bytes;
+      const net = await OnnxNetwork.create(bytes, ckpt.config);
+      networks.push(net);
+      const f = teacher ? await OnnxNetwork.create(exportCheckpoint(teacher).bytes, teacher.config) : null;
+      if (f) networks.push(f);
+      const sampler = new OnnxSampler(backend, net, o.count, f);
+      run = await runWithOnnx(session, sampler, settings, onFrame);
+    } else {
+      run = await session.run(settings, onFrame);
+    }
     if (o.trajectory) {
-      const json = trajectoryJSON({ model: basename(o.checkpoint), backend: o.backend, length: ckpt.config.length, vocab: ckpt.config.vocab, ...settings }, session.pieces, frames, run);
+      const json = trajectoryJSON({ model: basename(o.checkpoint), backend: onnx ? 'onnxruntime-node' : o.backend, length: ckpt.config.length, vocab: ckpt.config.vocab, ...settings }, session.pieces, frames, run);
       writeFileSync(o.trajectory, JSON.stringify(json));
     }
     const named = file.official?.tokenizerName;
@@ -46,10 +74,28 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
       : ' (no tokenizer in this checkpoint: token ids)';
     run.texts.forEach((t, i) => print(`--- sample ${i}${label} ---\n${t}`));
     return {
-      steps: o.steps, seed: o.seed, count: o.count, backend: o.backend,
+      steps: o.steps, seed: o.seed, count: o.count, backend: backendName,
       ms_per_sample: run.msTotal / o.count, ms_per_step: run.msPerStep, sampler: SAMPLER_NAMES[session.kind], tokens: run.tokens, texts: run.texts,
+      runtime: onnx ? 'onnxruntime-node' : 'studio',
     };
   } finally {
+    for (const n of networks) await n.release();
     backend.destroy();
   }
+}
+
+/** An exported .onnx file for `--onnx`: it must be the checkpoint's model (same config in its metadata). */
+function onnxFileFor(path: string, cfg: DiTConfig): Uint8Array {
+  const bytes = new Uint8Array(readFileSync(path));
+  let meta: Record<string, string>;
+  try {
+    meta = readOnnxMetadata(bytes);
+  } catch (e) {
+    throw new Error(`${path} is not an ONNX model: ${(e as Error).message}`, { cause: e });
+  }
+  const theirs = meta[ONNX_META.config];
+  if (!theirs) throw new Error(`${path} has no ${ONNX_META.config} metadata: not exported by FLM Studio`);
+  const key = (c: DiTConfig) => JSON.stringify([c.vocab, c.length, c.hidden, c.heads, c.blocks, c.cond, c.twoTime, c.softcap, c.mlpRatio, Boolean(c.causal)]);
+  if (key(JSON.parse(theirs) as DiTConfig) !== key(cfg)) throw new Error(`${path} holds another model than the checkpoint (its config: ${theirs})`);
+  return bytes;
 }
