@@ -1,7 +1,9 @@
 /**
- * Elementwise kernels. Units are element ranges [lo, hi): any split gives the
- * same bits. Arithmetic is f64 like the reference (one rounding to f32 at the
- * store), so these agree with it exactly or to one ulp of a transcendental.
+ * Elementwise kernels. Units are element ranges [lo, hi) (GELU tanh: groups
+ * of 4 elements): any split gives the same bits. Arithmetic is f64 like the
+ * reference (one rounding to f32 at the store), so these agree with it
+ * exactly or to one ulp of a transcendental — except GELU (tanh), the hot
+ * one, in f32x4.
  */
 import { erf, expv, ld, ldu, st } from './math';
 

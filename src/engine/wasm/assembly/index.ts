@@ -1,6 +1,6 @@
 /**
  * The FLM Studio CPU kernels, compiled to WebAssembly with 128-bit SIMD
- * (see src/engine/wasm/README section in docs/engine.md). Every kernel takes
+ * (docs/engine.md, "The wasm backend"). Every kernel takes
  * byte addresses into the imported memory and a unit range [lo, hi): a fixed
  * partition of its work whose results do not depend on how the units are
  * split, so a later worker pool gives the same bits as one thread.

@@ -2,8 +2,10 @@
  * Shared math for the kernels. Scalar transcendental functions run in f64
  * (AssemblyScript's `Math`, a port of musl), like the TypeScript reference,
  * so elementwise kernels agree with it to the last bit or one ulp. The hot
- * loops (attention, GELU) use the f32x4 versions below: Cephes-style
- * polynomials with about 1–2 ulp of error.
+ * loops (attention, GELU, softmax and cross-entropy, Box–Muller) use the
+ * f32x4 versions below: Cephes-style polynomials with about 1–2 ulp of error.
+ * Clamps use pmin/pmax (one instruction each in V8; the NaN-propagating
+ * min/max are lowered to several).
  */
 
 /** Byte address of element i of an f32/u32 tensor at p. */

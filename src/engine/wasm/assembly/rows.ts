@@ -1,7 +1,8 @@
 /**
  * Row kernels over [rows, cols]: softmax, log-softmax, cross-entropy and the
- * distillation losses. Units are rows [lo, hi); each row is reduced in f64,
- * in column order, like the reference.
+ * distillation losses. Units are rows [lo, hi). Softmax and cross-entropy
+ * run in f32x4 (below); the distillation losses in f64 scalar loops, in
+ * column order, like the reference.
  */
 import { expv, hmax, ld, ldu, st } from './math';
 
