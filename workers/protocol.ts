@@ -16,14 +16,18 @@ import type { RunErrorCode } from '../src/run/events.ts';
 export type WorkerErrorCode =
   /** A model download failed: bad link, offline, CORS refusal, 404… (the remote model's codes). */
   | RemoteModelErrorCode
-  /** A file that is not a checkpoint, or whose tensors do not match its config. */
+  /** A file that is not a checkpoint, or whose tensors do not match its config (a damaged `.ckpt` too: its reader's one line). */
   | 'bad-checkpoint'
+  /** A tokenizer the user asked for that cannot be used (not a tokenizer.json, another vocabulary, not fetched). */
+  | 'bad-tokenizer'
   /** A corpus that cannot be trained on, or not the text a checkpoint was trained on. */
   | 'bad-corpus'
   /** The browser refused to store more (nothing stored before was lost). */
   | 'storage-full'
   /** A training run is already going in this tab. */
   | 'busy'
+  /** The checkpoint is being trained in another tab (a second run of it is refused until that one stops). */
+  | 'checkpoint-busy'
   /** Nothing to act on (no run to inject a fault into, no model loaded…). */
   | 'no-run'
   /** A run's device was lost and could not be recovered (RunErrorCode), or any other failure. */
@@ -32,8 +36,11 @@ export type WorkerErrorCode =
 /** The one error type of every worker: thrown by its API calls and carried by its error events. */
 export class WorkerError extends Error {
   override readonly name = 'WorkerError';
-  constructor(readonly code: WorkerErrorCode, message: string) {
+  /** For 'confirm-size' (and 'too-large'): the model file's size in bytes, when its server declared it. */
+  readonly size: number | null;
+  constructor(readonly code: WorkerErrorCode, message: string, size: number | null = null) {
     super(message);
+    this.size = size;
   }
 }
 
@@ -53,11 +60,11 @@ export function registerWorkerErrors(): void {
     canHandle: plain.canHandle,
     serialize(thrown) {
       const e = isRecord(thrown) ? thrown.value : undefined;
-      return e instanceof WorkerError ? [{ workerError: { code: e.code, message: e.message } }, []] : plain.serialize(thrown);
+      return e instanceof WorkerError ? [{ workerError: { code: e.code, message: e.message, size: e.size } }, []] : plain.serialize(thrown);
     },
     deserialize(wire) {
       const w = isRecord(wire) && isRecord(wire.workerError) ? wire.workerError : undefined;
-      if (w) throw new WorkerError(w.code as WorkerErrorCode, String(w.message));
+      if (w) throw new WorkerError(w.code as WorkerErrorCode, String(w.message), typeof w.size === 'number' ? w.size : null);
       return plain.deserialize(wire);
     },
   });
@@ -191,13 +198,44 @@ export interface TrainApi {
   pause(): Promise<void>;
   /**
    * Fault injection for the reliability tests (and for trying the recovery
-   * paths by hand): poison the live weights with NaN, or destroy the GPU device.
+   * paths by hand): poison the live weights with NaN, or destroy the GPU
+   * device; 'nan-weights-at-save' poisons them right before the next
+   * snapshot, after a step whose loss was finite (an update that overflowed).
    */
-  injectFault(kind: 'nan-weights' | 'device-loss'): Promise<void>;
+  injectFault(kind: TrainFault): Promise<void>;
   /** The named model sizes. */
   presets(): Promise<PresetInfo[]>;
   /** Shape, parameters and training memory of a model choice at an estimated vocabulary (before the corpus is tokenized). */
   estimate(model: ModelChoice, vocab: number): Promise<ModelEstimate>;
+}
+
+export type TrainFault = 'nan-weights' | 'nan-weights-at-save' | 'device-loss';
+
+/**
+ * Test hooks of the training worker, on its global scope as `__flmTest` (the
+ * e2e tests reach them through Playwright; the UI never uses them).
+ */
+export interface TrainTestHooks {
+  injectFault(kind: TrainFault): Promise<void>;
+  /** The live run: lost devices recovered from, the trainer's step, whether it still holds its buffers. */
+  live(): { recoveries: number; step: number; alive: boolean } | null;
+  /** Every stored checkpoint, read by a fresh store (as a reloaded tab would) and decoded. */
+  storeState(): Promise<StoredState>;
+  /** Store a checkpoint of `mb` MB (a wide model, values set by `step`) as checkpoint `id` (new if absent). */
+  saveLarge(id: string, step: number, mb: number): Promise<CheckpointInfo>;
+  /**
+   * In a fresh checkpoints worker (a nested one), save the large checkpoint of
+   * `step` as the next revision of `id`, and terminate that worker `killAfterMs`
+   * after the save was sent, or as soon as the save has finished if that is
+   * sooner: whether it had finished, and the time from sending to terminating.
+   */
+  killDuringSave(id: string, step: number, mb: number, killAfterMs: number): Promise<{ finished: boolean; ms: number }>;
+}
+
+export interface StoredState {
+  checkpoints: { id: string; step: number; rev: number; bytes: number; loads: boolean; finite: boolean; error?: string }[];
+  /** Bytes no manifest points at (left by an interrupted save), counted before the listing collects them. */
+  orphans: number;
 }
 
 /** The checkpoints stored in this browser (IndexedDB), served by their own worker. */
@@ -211,29 +249,48 @@ export interface CheckpointApi {
   importFile(bytes: ArrayBuffer, name: string): Promise<CheckpointInfo>;
 }
 
+/** Test hooks of the checkpoints worker (the kill-during-save e2e, through the training worker's hooks). */
+export interface CheckpointTestApi {
+  /** Resolves once the worker runs. */
+  ready(): Promise<true>;
+  /** Store `bytes` (not validated) as the next revision of checkpoint `id`. */
+  saveRevision(id: string, bytes: ArrayBuffer, step: number): Promise<CheckpointInfo>;
+}
+
 // ------------------------------------------------------------------ sampling
 
 import type { FrameSummary } from '../src/sampling/frames.ts';
+import type { TokenizerChoice, TokenizerOrigin } from '../src/data/tokenizerSources.ts';
 import type { SampleRun, SampleSettings } from '../src/sampling/session.ts';
 import type { SamplerKind } from '../src/io/meta.ts';
 import type { TrajectoryMeta } from '../src/sampling/trajectory.ts';
 
 /**
  * A model to sample from: one the studio finds by itself (bundled or stored
- * in IndexedDB: a ModelRef), a file the user opened, or a `.safetensors` URL
- * (a share link's model).
+ * in IndexedDB: a ModelRef), a file the user opened (its bytes, or the File
+ * itself: a `.safetensors` or an official Lightning `.ckpt`, read in the
+ * worker with progress), or a `.safetensors` URL (a share link's model;
+ * `maxBytes`: the size the user agreed to download, above the 64 MB
+ * downloaded without asking).
  */
 export type ModelSource =
   | ModelRef
   | { kind: 'bytes'; name: string; bytes: ArrayBuffer }
-  | { kind: 'url'; url: string };
+  | { kind: 'file'; file: File }
+  | { kind: 'url'; url: string; maxBytes?: number };
 
 export type { ModelRef };
 /** The name the UI knew ModelRef by (a bundled file or a stored checkpoint). */
 export type StoredModelSource = ModelRef;
 
-/** Download progress of a model (bytes; total when the server declared it). */
+/** Progress of a model's download or of reading its file (bytes; total when known). */
 export interface LoadProgress { what: string; loaded: number; total: number | null }
+
+/** Where a tokenizer comes from, as the user chooses it for the loaded model. */
+export type { TokenizerChoice, TokenizerOrigin };
+
+/** The model file the user opened, and how long reading it took (for a `.ckpt`: the zip, the pickle and the weights). */
+export interface OpenedFile { name: string; format: 'ckpt' | 'safetensors'; bytes: number; readMs: number }
 
 export interface ModelEntry {
   source: ModelRef;
@@ -248,9 +305,18 @@ export interface LoadedModel {
   length: number;
   vocab: number;
   params: number;
+  /** The tokenizer in words ('none (token ids)' without one). */
   tokenizer: string;
+  /** Where the tokenizer in use came from. */
+  tokenizerOrigin?: TokenizerOrigin;
+  /** The name of the tokenizer the checkpoint asks for, when it only names it (a converted official checkpoint). */
+  tokenizerNamed?: string | null;
+  /** Why the model shows token ids, or how its tokenizer was adapted. */
+  tokenizerNote?: string | null;
   /** One display string per token id. */
   pieces: string[];
+  /** The file it was opened from, when the user opened one. */
+  file?: OpenedFile | null;
   usesEma: boolean;
   /** The backend in words, with the adapter and any fallback note. */
   backend: string;
@@ -294,6 +360,16 @@ export interface SampleApi {
   sampleTeacher(settings: SampleSettings): Promise<SampleRun>;
   /** Fault injection for the reliability tests: destroy the GPU device (the next sample recovers). */
   injectFault(kind: 'device-loss'): Promise<void>;
+  /**
+   * Decode the loaded model's samples with another tokenizer (a tokenizer.json
+   * the user gave, a name: GPT-2 built offline or the model hub, none); a
+   * WorkerError 'bad-tokenizer' says why one cannot be used (the model stays as it was).
+   */
+  setTokenizer(choice: TokenizerChoice, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel>;
+  /** Store the loaded model in this browser (a studio `.safetensors` checkpoint with its tokenizer), so the pickers list it. */
+  keepLoaded(name?: string): Promise<CheckpointInfo>;
+  /** The loaded model as a studio `.safetensors` file (to host for a share link). */
+  exportLoaded(): Promise<ArrayBuffer>;
   /** A recorded run as the trajectory JSON document (the one `flm sample --trajectory` writes), serialised. */
   trajectory(meta: TrajectoryMeta, pieces: string[], frames: FrameSummary[], run?: SampleRun): Promise<string>;
   /** Per frame, the probability of each row's final token (the last frame's argmax z; 0 where it is outside the frame's top-k). */

@@ -1,12 +1,17 @@
 /// <reference lib="webworker" />
 /**
- * The sampling worker: loads a model (bundled, stored in IndexedDB, or a
- * file) onto its own backend and streams Euler sampling frames to the UI:
- * per position the top-k candidates of z_t and of the prediction, entropy and
- * argmax, as transferred typed arrays (never the full [B, L, V] tensors).
+ * The sampling worker: loads a model (bundled, stored in IndexedDB, a URL, or
+ * a file the user opened: a studio `.safetensors` or an official Lightning
+ * `.ckpt`, read here slice by slice so the page never waits) onto its own
+ * backend, with the tokenizer its checkpoint names resolved (GPT-2 offline,
+ * others from the model hub; token ids when none can be had), and streams
+ * Euler sampling frames to the UI: per position the top-k candidates of z_t
+ * and of the prediction, entropy and argmax, as transferred typed arrays
+ * (never the full [B, L, V] tensors).
  */
 import * as Comlink from 'comlink';
-import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
+import { resolveTokenizer, type ResolvedTokenizer } from '../src/data/tokenizerSources.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
 import { parameterCount } from '../src/train/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
@@ -15,16 +20,23 @@ import { SAMPLER_NAMES, SamplingSession } from '../src/sampling/session.ts';
 import { samplerFor } from '../src/io/meta.ts';
 import { backendFor, destroyDevice, deviceLoss, forgetBackend } from './backends.ts';
 import { exposeApi } from './expose.ts';
-import { bundledModels, modelBytes, teacherSources } from './models.ts';
-import { WorkerError, type BackendPreference, type LoadedModel, type LoadProgress, type ModelEntry, type ModelKind, type ModelRef, type ModelSource, type SampleApi } from './protocol.ts';
+import { bundledModels, modelBytes, openModel, teacherSources, tokenizerLoaders } from './models.ts';
+import {
+  WorkerError, type BackendPreference, type LoadedModel, type LoadProgress, type ModelEntry, type ModelKind, type ModelRef, type ModelSource,
+  type OpenedFile, type SampleApi,
+} from './protocol.ts';
 
 /** The kinds of model one can sample (a judge only scores samples). */
 const SAMPLEABLE: ModelKind[] = ['flm', 'fmlm', 'flowmap'];
 
 const store = new CheckpointStore();
 let session: SamplingSession | null = null;
-/** What the session was built from, to rebuild it on a new device after a device loss. */
-let loaded: { ckpt: Checkpoint; choice: BackendPreference } | null = null;
+/**
+ * What the session was built from (the checkpoint as opened, with the
+ * tokenizer in use resolved), to rebuild it on a new device after a device
+ * loss, or with another tokenizer.
+ */
+let loaded: { ckpt: Checkpoint; choice: BackendPreference; tokenizer: ResolvedTokenizer; file: OpenedFile | null; name: string } | null = null;
 /** The loaded model's FLM teacher, for comparisons (loaded on first use). */
 let teacher: { source: ModelRef; session: SamplingSession | null } | null = null;
 
@@ -61,6 +73,51 @@ async function teacherSession(onProgress?: (p: LoadProgress) => void): Promise<S
   return teacher.session;
 }
 
+/** The checkpoint as the session uses it: its tokenizer replaced by the resolved one (none: token ids). */
+function withTokenizer(ckpt: Checkpoint, tk: ResolvedTokenizer): Checkpoint {
+  const meta = { ...ckpt.meta };
+  if (tk.json) meta.tokenizer = tk.json;
+  else delete meta.tokenizer;
+  return { ...ckpt, meta };
+}
+
+/** The checkpoint to store or export: the tokenizer as it should be kept (a name for a bundled or fetched one, a user's file whole). */
+function storable(name?: string): Checkpoint {
+  if (!loaded) throw new WorkerError('no-run', 'load a model first');
+  const meta = { ...loaded.ckpt.meta, name: name?.trim() || loaded.ckpt.meta.name };
+  if (loaded.tokenizer.stored) meta.tokenizer = loaded.tokenizer.stored;
+  else delete meta.tokenizer;
+  return { ...loaded.ckpt, meta };
+}
+
+function describeLoaded(name: string, ckpt: Checkpoint, next: SamplingSession, tk: ResolvedTokenizer, file: OpenedFile | null,
+  extra: { note: string; fallbackReason: string | null }): LoadedModel {
+  return {
+    name: ckpt.meta.name || name,
+    step: ckpt.meta.step,
+    length: ckpt.config.length,
+    vocab: ckpt.config.vocab,
+    params: parameterCount(ckpt.config),
+    tokenizer: tk.label,
+    tokenizerOrigin: tk.origin,
+    tokenizerNamed: ckpt.meta.tokenizer?.type === 'hub' ? ckpt.meta.tokenizer.name : null,
+    tokenizerNote: tk.note,
+    pieces: next.pieces,
+    usesEma: next.usesEma,
+    backend: next.backend.description + extra.note,
+    backendKind: next.backend.name,
+    fallbackReason: extra.fallbackReason,
+    sampler: SAMPLER_NAMES[next.kind],
+    kind: ckpt.meta.kind,
+    samplerKind: next.kind,
+    teacher: teacher ? (teacher.source.kind === 'bundled' ? teacher.source.file : `stored checkpoint ${teacher.source.id}`) : null,
+    file,
+  };
+}
+
+/** The backend's own words for the loaded session (kept for describing it again after a tokenizer change). */
+let backendWords = { note: '', fallbackReason: null as string | null };
+
 const api: SampleApi = {
   async models(kinds = SAMPLEABLE) {
     const [bundled, stored] = await Promise.all([bundledModels(kinds), store.list()]);
@@ -74,34 +131,51 @@ const api: SampleApi = {
   },
 
   load: (src, choice, onProgress) => serial(async (): Promise<LoadedModel> => {
-    // Fetch and decode (and so validate) before touching the current model: a bad file loses nothing
-    // (its error reaches the UI as a WorkerError: a download's code, or 'bad-checkpoint').
-    const { name, bytes } = await modelBytes(store, src, onProgress);
-    const ckpt = decodeCheckpoint(bytes);
-    const { session: next, note, fallbackReason } = await buildSession(ckpt, choice, onProgress);
+    // Fetch or read and decode (and so validate) before touching the current model: a bad file loses nothing
+    // (its error reaches the UI as a WorkerError: a download's code, or 'bad-checkpoint' with the reader's one line).
+    const { name, ckpt, file } = await openModel(store, src, onProgress);
+    const named = ckpt.meta.tokenizer?.type === 'hub' ? ckpt.meta.tokenizer.name : null;
+    if (named) onProgress?.({ what: `the ${named} tokenizer`, loaded: 0, total: null });
+    const tk = await resolveTokenizer(ckpt.meta.tokenizer, ckpt.config.vocab, tokenizerLoaders);
+    onProgress?.({ what: `${name}: putting the weights on the backend`, loaded: 0, total: null });
+    const { session: next, note, fallbackReason } = await buildSession(withTokenizer(ckpt, tk), choice, onProgress);
     session?.release();
     teacher?.session?.release();
     session = next;
-    loaded = { ckpt, choice };
+    loaded = { ckpt, choice, tokenizer: tk, file, name };
+    backendWords = { note, fallbackReason };
     const f = teacherSources(ckpt).f;
     teacher = f && ckpt.config.twoTime ? { source: f, session: null } : null;
-    return {
-      name: ckpt.meta.name || name,
-      step: ckpt.meta.step,
-      length: ckpt.config.length,
-      vocab: ckpt.config.vocab,
-      params: parameterCount(ckpt.config),
-      tokenizer: next.tokenizerName,
-      pieces: next.pieces,
-      usesEma: next.usesEma,
-      backend: next.backend.description + note,
-      backendKind: next.backend.name,
-      fallbackReason,
-      sampler: SAMPLER_NAMES[next.kind],
-      kind: ckpt.meta.kind,
-      samplerKind: next.kind,
-      teacher: teacher ? (teacher.source.kind === 'bundled' ? teacher.source.file : `stored checkpoint ${teacher.source.id}`) : null,
-    };
+    return describeLoaded(name, ckpt, next, tk, file, backendWords);
+  }),
+
+  setTokenizer: (choice, onProgress) => serial(async () => {
+    if (!session || !loaded) throw new WorkerError('no-run', 'load a model first');
+    const current = loaded;
+    if (choice.kind === 'name') onProgress?.({ what: `the ${choice.name} tokenizer`, loaded: 0, total: null });
+    let tk: ResolvedTokenizer;
+    try {
+      tk = await resolveTokenizer(current.ckpt.meta.tokenizer, current.ckpt.config.vocab, tokenizerLoaders, choice);
+    } catch (e) {
+      throw new WorkerError('bad-tokenizer', e instanceof Error ? e.message : String(e));
+    }
+    // A session decodes with the tokenizer it was built with: build one with the new tokenizer, then let the old one go.
+    const { session: next } = await buildSession(withTokenizer(current.ckpt, tk), current.choice);
+    session.release();
+    session = next;
+    loaded = { ...current, tokenizer: tk };
+    return describeLoaded(current.name, current.ckpt, next, tk, current.file, backendWords);
+  }),
+
+  keepLoaded: (name) => serial(async () => {
+    const c = storable(name);
+    return store.save(encodeCheckpoint(c), { name: c.meta.name, kind: c.meta.kind, step: c.meta.step });
+  }),
+
+  exportLoaded: () => serial(async () => {
+    const bytes = encodeCheckpoint(storable());
+    const copy = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
+    return Comlink.transfer(copy, [copy]);
   }),
 
   sample: (settings, onFrame) => serial(async () => {
@@ -114,7 +188,7 @@ const api: SampleApi = {
       const lost = await deviceLoss(session.backend, e);
       if (!lost) throw e;
       forgetBackend(loaded.choice);
-      session = (await buildSession(loaded.ckpt, loaded.choice)).session;
+      session = (await buildSession(withTokenizer(loaded.ckpt, loaded.tokenizer), loaded.choice)).session;
       if (teacher) teacher.session = null; // it lived on the lost device
       return session.run(settings, send);
     }
