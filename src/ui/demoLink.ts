@@ -22,8 +22,9 @@ export interface DemoLink {
 
 const isUrl = (m: string) => /^https?:\/\//i.test(m);
 
-export function sourceFor(model: string): ModelSource {
-  if (isUrl(model)) return { kind: 'url', url: model };
+/** The worker's source for a link's model; `maxBytes`: the size the user agreed to download (a large remote model). */
+export function sourceFor(model: string, maxBytes?: number): ModelSource {
+  if (isUrl(model)) return maxBytes ? { kind: 'url', url: model, maxBytes } : { kind: 'url', url: model };
   if (!/^[\w.-]+$/.test(model)) throw new Error(`"${model}" is neither a bundled model nor an https URL of a .safetensors file`);
   return { kind: 'bundled', file: model.endsWith('.safetensors') ? model : `${model}.safetensors` };
 }

@@ -17,8 +17,14 @@ export type { CompareResult, DemoPhase } from './reducers/demo.ts';
 
 interface DemoState extends DemoPage {
   init(): Promise<void>;
-  /** Load another model (a URL or a bundled id); the current one stays if it fails. */
-  open(model: string): Promise<boolean>;
+  /**
+   * Load another model (a URL or a bundled id); the current one stays if it
+   * fails. A remote model above the size downloaded without asking is not
+   * downloaded: the page asks (phase 'confirm'); `maxBytes` is the size agreed to.
+   */
+  open(model: string, opts?: { maxBytes?: number }): Promise<boolean>;
+  /** The user's answer to the size question: yes downloads the model (and generates a shared link's sample), no keeps what there is. */
+  answerSize(yes: boolean): Promise<void>;
   generate(opts?: { newSeed?: boolean }): Promise<void>;
   set(p: Partial<Omit<DemoLink, 'model'>>): void;
   /** The link that reproduces the current sample. */
@@ -38,6 +44,9 @@ const DOWNLOAD_LEAD: Partial<Record<WorkerErrorCode, string>> = {
   http: 'The model\'s server refused the download',
   'too-large': 'The model file is too large',
 };
+
+/** The largest model downloaded at all (src/io/remoteModel.ts's LARGEST_REMOTE_MODEL_BYTES; the UI imports no core values). */
+const LARGEST_MODEL_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** What to tell the user about a model that could not be opened, by the worker's error code. */
 function explainLoadError(e: unknown, model: string): string {
@@ -76,6 +85,7 @@ export const useDemo = create<DemoState>((set, get) => {
     async init() {
       const wanted = get().link.model;
       const ok = await get().open(wanted);
+      if (!ok && get().phase === 'confirm') return; // a large model: the user decides (answerSize)
       if (!ok && wanted !== DEMO_MODEL) {
         // The link's model failed: keep the demo working with the bundled one.
         const msg = get().message;
@@ -86,10 +96,10 @@ export const useDemo = create<DemoState>((set, get) => {
       if (get().model && initial.auto) await get().generate();
     },
 
-    async open(model) {
+    async open(model, opts = {}) {
       dispatch({ type: 'opening' });
       try {
-        const loaded = await api().load(sourceFor(model), get().link.backend, onProgress);
+        const loaded = await api().load(sourceFor(model, opts.maxBytes), get().link.backend, onProgress);
         dispatch({ type: 'opened', model, loaded });
         if (loaded.teacher) await loadTeacher();
         // One throw-away step of each network compiles its GPU pipelines now, so
@@ -102,9 +112,27 @@ export const useDemo = create<DemoState>((set, get) => {
         persist();
         return true;
       } catch (e) {
+        if (e instanceof WorkerError && e.code === 'confirm-size') {
+          dispatch({ type: 'confirm-size', question: { model, size: e.size, message: e.message } });
+          return false;
+        }
         dispatch({ type: 'open-failed', model, message: explainLoadError(e, model) });
         return false;
       }
+    },
+
+    async answerSize(yes) {
+      const q = get().confirm;
+      if (!q) return;
+      dispatch({ type: 'confirm-answered' });
+      if (yes && await get().open(q.model, { maxBytes: q.size ?? LARGEST_MODEL_BYTES })) {
+        if (initial.auto && q.model === initial.link.model) await get().generate();
+        return;
+      }
+      // No, or the download failed: the demo goes on with the model it had, or the bundled one.
+      if (get().model || get().phase === 'confirm') return;
+      const msg = get().message;
+      if (await get().open(DEMO_MODEL)) dispatch({ type: 'fell-back', refused: q.model, message: msg });
     },
 
     set(p) {

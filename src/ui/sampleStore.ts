@@ -8,7 +8,8 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
 import type { SampleSettings } from '../sampling/session.ts';
-import type { BackendPreference, LoadedModel, ModelEntry, ModelSource } from '../../workers/protocol.ts';
+import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelSource, TokenizerChoice } from '../../workers/protocol.ts';
+import { download } from './download.ts';
 import type { CellMode } from './components/CandidateColumns.tsx';
 import { compareJobs, initialSampleRun, reduceSample, sampleQuery, type SampleAction, type SampleRunState } from './reducers/sample.ts';
 import { sampler } from './workers.ts';
@@ -30,7 +31,14 @@ interface SampleState extends SampleRunState {
   /** Step counts for the FLM teacher of a distilled model ('' = none). */
   teacherSteps: string;
   refreshModels(): Promise<void>;
+  /** Load a listed model by key, or a file the user picked or dropped (a `.safetensors` or an official `.ckpt`, read in the worker with progress). */
   load(key: string, file?: File): Promise<void>;
+  /** Decode the loaded model's samples with another tokenizer (a tokenizer.json file, a name, none, or the checkpoint's own). */
+  setTokenizer(choice: TokenizerChoice | { kind: 'file-pick'; file: File }): Promise<void>;
+  /** Store the loaded (opened) model in this browser, so the pickers list it. */
+  keep(): Promise<void>;
+  /** Download the loaded model as a studio `.safetensors` (to host it for a share link). */
+  saveFile(): Promise<void>;
   setBackend(b: BackendPreference): Promise<void>;
   setSettings(s: Partial<SampleSettings>): void;
   generate(): Promise<void>;
@@ -79,6 +87,7 @@ export const useSample = create<SampleState>((set, get) => {
   let lastFile: File | null = null;
   const persist = () => toUrl(get());
   const dispatch = (a: SampleAction) => set((s) => reduceSample(s, a));
+  const onProgress = Comlink.proxy((p: LoadProgress) => dispatch({ type: 'progress', progress: p }));
 
   /** The heatmap's final-token probabilities, asked of the worker once the run is done and shown. */
   async function finalProbs(): Promise<void> {
@@ -121,17 +130,58 @@ export const useSample = create<SampleState>((set, get) => {
       dispatch({ type: 'loading' });
       try {
         let src: ModelSource | null;
-        if (file) { lastFile = file; src = { kind: 'bytes', name: file.name, bytes: await file.arrayBuffer() }; key = `file:${file.name}`; }
-        else if (key.startsWith('file:') && lastFile) src = { kind: 'bytes', name: lastFile.name, bytes: await lastFile.arrayBuffer() };
+        // The File itself goes to the worker (no copy here): it reads it in slices, so a large .ckpt never blocks the page.
+        if (file) { src = { kind: 'file', file }; key = `file:${file.name}`; }
+        else if (key.startsWith('file:') && lastFile) src = { kind: 'file', file: lastFile };
         else src = sourceOf(key);
         if (!src) throw new Error(`unknown model ${key}`);
-        const model = await sampler().load(src, get().backend);
+        const model = await sampler().load(src, get().backend, onProgress);
+        if (file) lastFile = file;
         const settings = { ...get().settings, k: Math.min(get().settings.k, model.vocab) };
         set((s) => ({ ...reduceSample(s, { type: 'loaded' }), model, modelKey: key, settings }));
         persist();
       } catch (e) {
         // The previous model (if any) stays loaded in the worker and in the view.
         dispatch({ type: 'failed', message: `Could not load the model: ${message(e)}` });
+      }
+    },
+
+    async setTokenizer(choice) {
+      if (!get().model) return;
+      dispatch({ type: 'loading' });
+      try {
+        const c: TokenizerChoice = choice.kind === 'file-pick' ? { kind: 'file', name: choice.file.name, text: await choice.file.text() } : choice;
+        const model = await sampler().setTokenizer(c, onProgress);
+        set((s) => ({ ...reduceSample(s, { type: 'loaded' }), model }));
+      } catch (e) {
+        // The model keeps the tokenizer it had.
+        dispatch({ type: 'failed', message: `That tokenizer cannot be used: ${message(e)}` });
+      }
+    },
+
+    async keep() {
+      const { model } = get();
+      if (!model) return;
+      try {
+        const info = await sampler().keepLoaded(model.name);
+        lastFile = null;
+        set({ modelKey: `stored:${info.id}` });
+        persist();
+        dispatch({ type: 'notice', notice: `Stored "${info.name}" in this browser (${(info.bytes / 1024 / 1024).toFixed(1)} MB): the model lists of the Sample, Distill and Evaluate views have it.` });
+        await get().refreshModels();
+      } catch (e) {
+        set({ message: `Could not store the model: ${message(e)}` });
+      }
+    },
+
+    async saveFile() {
+      const { model } = get();
+      if (!model) return;
+      try {
+        const bytes = await sampler().exportLoaded();
+        download(`${model.name.replace(/[^\w.-]+/g, '_') || 'model'}.safetensors`, new Blob([bytes], { type: 'application/octet-stream' }));
+      } catch (e) {
+        set({ message: `Could not save the model: ${message(e)}` });
       }
     },
 

@@ -10,7 +10,11 @@ import type { DemoLink } from '../demoLink.ts';
 
 export interface CompareResult { steps: number; texts: string[]; tokens: number[][]; msPerSample: number }
 
-export type DemoPhase = 'loading' | 'ready' | 'generating' | 'comparing' | 'failed';
+/** 'confirm': the link's model is larger than the studio downloads without asking; the user decides. */
+export type DemoPhase = 'loading' | 'confirm' | 'ready' | 'generating' | 'comparing' | 'failed';
+
+/** A model waiting for the user's yes: its link name, its size (null: the server did not say) and the question's text. */
+export interface SizeQuestion { model: string; size: number | null; message: string }
 
 export interface DemoPage {
   phase: DemoPhase;
@@ -24,6 +28,8 @@ export interface DemoPage {
   message: string | null;
   /** Why the last generation failed. */
   genError: string | null;
+  /** A large model to download only on the user's yes. */
+  confirm: SizeQuestion | null;
   frames: FrameSummary[];
   run: SampleRun | null;
   compare: CompareResult | null;
@@ -38,6 +44,10 @@ export type DemoAction =
   | { type: 'warming-up' }
   | { type: 'ready' }
   | { type: 'open-failed'; model: string; message: string }
+  /** The model is larger than downloaded without asking: ask. */
+  | { type: 'confirm-size'; question: SizeQuestion }
+  /** The user answered (yes: the download starts with 'opening'; no: back to what was there). */
+  | { type: 'confirm-answered' }
   /** After a fallback to the bundled model: the link's model stays named as refused, with its message. */
   | { type: 'fell-back'; refused: string; message: string | null }
   | { type: 'link'; patch: Partial<DemoLink> }
@@ -53,6 +63,7 @@ export const WARM_UP: LoadProgress = { what: 'warm-up (compiling the GPU kernels
 
 export const initialDemo = (link: DemoLink): DemoPage => ({
   phase: 'loading', progress: null, link, model: null, refused: null, teacher: null, message: null, genError: null, frames: [], run: null, compare: null,
+  confirm: null,
 });
 
 /** Whether the page is busy (loading, generating or comparing). */
@@ -61,7 +72,11 @@ export const isBusy = (phase: DemoPhase): boolean => phase === 'loading' || phas
 export function reduceDemo(s: DemoPage, a: DemoAction): DemoPage {
   switch (a.type) {
     case 'opening':
-      return { ...s, phase: 'loading', progress: null, message: null };
+      return { ...s, phase: 'loading', progress: null, message: null, confirm: null };
+    case 'confirm-size':
+      return { ...s, phase: 'confirm', progress: null, confirm: a.question };
+    case 'confirm-answered':
+      return { ...s, phase: s.model ? 'ready' : 'failed', confirm: null };
     case 'progress':
       return { ...s, progress: a.progress };
     case 'opened':

@@ -6,7 +6,7 @@
  */
 import type { FrameSummary } from '../../sampling/frames.ts';
 import type { SampleRun, SampleSettings } from '../../sampling/session.ts';
-import type { BackendPreference, LoadedModel } from '../../../workers/protocol.ts';
+import type { BackendPreference, LoadedModel, LoadProgress, OpenedFile } from '../../../workers/protocol.ts';
 import { KIND_SHORT } from '../labels.ts';
 
 export type SampleStatus = 'idle' | 'loading' | 'ready' | 'sampling' | 'done' | 'error';
@@ -16,6 +16,10 @@ export interface CompareColumn { label: string; model: 'this' | 'teacher'; steps
 export interface SampleRunState {
   status: SampleStatus;
   message: string | null;
+  /** Reading or downloading the model being loaded (a `.ckpt`'s weights, a file, the tokenizer…). */
+  progress: LoadProgress | null;
+  /** What just happened that is not an error (a model stored in this browser…). */
+  notice: string | null;
   /** Settings and frames of the recorded run. */
   recorded: SampleSettings | null;
   frames: FrameSummary[];
@@ -34,8 +38,10 @@ export interface SampleRunState {
 
 export type SampleAction =
   | { type: 'loading' }
+  | { type: 'progress'; progress: LoadProgress }
   /** A model was loaded: the previous run is gone. */
   | { type: 'loaded' }
+  | { type: 'notice'; notice: string | null }
   | { type: 'started'; settings: SampleSettings }
   /** A frame from the worker; frame 0 starts the list again (also when the worker retried on a new GPU device). */
   | { type: 'frame'; frame: FrameSummary }
@@ -57,7 +63,7 @@ type RunFields = 'recorded' | 'frames' | 'run' | 'frame' | 'playing' | 'position
 /** No recorded run (a new model, a new run). */
 const noRun = (): Pick<SampleRunState, RunFields> => ({ recorded: null, frames: [], run: null, frame: 0, playing: false, position: null, finalProbs: null, compare: [] });
 
-export const initialSampleRun: SampleRunState = { status: 'idle', message: null, sample: 0, comparing: false, ...noRun() };
+export const initialSampleRun: SampleRunState = { status: 'idle', message: null, progress: null, notice: null, sample: 0, comparing: false, ...noRun() };
 
 /** k within [0, n − 1]; 0 when there is nothing (or n is not a number). */
 const clamp = (k: number, n: number) => (n >= 1 ? Math.max(0, Math.min(k, n - 1)) : 0);
@@ -65,9 +71,13 @@ const clamp = (k: number, n: number) => (n >= 1 ? Math.max(0, Math.min(k, n - 1)
 export function reduceSample(s: SampleRunState, a: SampleAction): SampleRunState {
   switch (a.type) {
     case 'loading':
-      return { ...s, status: 'loading', message: null };
+      return { ...s, status: 'loading', message: null, notice: null, progress: null };
+    case 'progress':
+      return s.status === 'loading' ? { ...s, progress: a.progress } : s;
     case 'loaded':
-      return { ...s, ...noRun(), status: 'ready', sample: 0 };
+      return { ...s, ...noRun(), status: 'ready', sample: 0, progress: null };
+    case 'notice':
+      return { ...s, notice: a.notice };
     case 'started':
       return {
         ...s, ...noRun(), status: 'sampling', message: null,
@@ -80,7 +90,7 @@ export function reduceSample(s: SampleRunState, a: SampleAction): SampleRunState
     case 'done':
       return { ...s, run: a.run, status: 'done', frame: Math.max(0, s.frames.length - 1) };
     case 'failed':
-      return { ...s, status: 'error', message: a.message };
+      return { ...s, status: 'error', message: a.message, progress: null };
     case 'final-probs':
       // Only for the frames on screen (a new run may have started since the request).
       return a.frames === s.frames ? { ...s, finalProbs: a.probs } : s;
@@ -145,3 +155,20 @@ export function sampleQuery(search: string, defaults: SampleSettings): { key: st
     backend: b === 'cpu' || b === 'webgpu' ? b : 'auto',
   };
 }
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+/** A load's progress in words: `fmlm.ckpt: reading the weights: 1.2 / 1.4 MB`. */
+export function progressText(p: LoadProgress): string {
+  if (!p.loaded && !p.total) return `${p.what}…`;
+  return p.total ? `${p.what}: ${(p.loaded / 1024 / 1024).toFixed(1)} / ${mb(p.total)}` : `${p.what}: ${mb(p.loaded)}`;
+}
+
+/** The opened file in words: `fmlm.ckpt: official PyTorch Lightning checkpoint, 3.2 MB, read in 120 ms`. */
+export function fileText(f: OpenedFile): string {
+  const what = f.format === 'ckpt' ? 'official PyTorch Lightning checkpoint' : 'studio checkpoint (.safetensors)';
+  return `${f.name}: ${what}, ${mb(f.bytes)}, read in ${f.readMs < 10000 ? `${Math.round(f.readMs)} ms` : `${(f.readMs / 1000).toFixed(1)} s`}`;
+}
+
+/** The files the Sample view opens (by name; the worker decides by the bytes). */
+export const MODEL_FILE_ACCEPT = '.ckpt,.safetensors';

@@ -24,6 +24,23 @@ function Loading() {
   );
 }
 
+/** A link's model larger than the studio downloads without asking: its size, and the user's choice. */
+function SizeQuestion() {
+  const { confirm, answerSize } = useDemo(useShallow((s) => ({ confirm: s.confirm, answerSize: s.answerSize })));
+  if (!confirm) return null;
+  return (
+    <div className="notice demo-confirm" role="alertdialog" aria-label="large model" data-testid="demo-confirm-size" data-size={confirm.size ?? ''}>
+      <p>{confirm.message}</p>
+      <div className="row">
+        <button type="button" className="big" data-testid="demo-confirm-yes" onClick={() => void answerSize(true)}>
+          Download{confirm.size ? ` ${mb(confirm.size)} MB` : ' anyway'}
+        </button>
+        <button type="button" data-testid="demo-confirm-no" onClick={() => void answerSize(false)}>Cancel</button>
+      </div>
+    </div>
+  );
+}
+
 function BackendInfo() {
   const model = useDemo((s) => s.model);
   if (!model) return null;
@@ -127,8 +144,9 @@ function AnotherModel() {
     <details className="demo-more">
       <summary>Another model</summary>
       <p>
-        Open a <code>.safetensors</code> checkpoint by URL (https; its config is in the file's metadata). It must allow
-        other sites to read it (CORS) and be at most 64 MB. The link then carries it.
+        Open a <code>.safetensors</code> checkpoint by URL (https; its config is in the file's metadata), such as an
+        official checkpoint converted in the Sample view or by <code>flm convert</code>. It must allow other sites to read
+        it (CORS); above 64 MB the studio shows its size and asks before downloading it. The link then carries it.
       </p>
       <div className="row">
         <input type="url" placeholder="https://…/model.safetensors" value={url} data-testid="demo-model-url" onChange={(e) => setUrl(e.target.value)} />
@@ -159,6 +177,7 @@ export function DemoView() {
         Its teacher, a flow-based language model (FLM), needs many steps from the same noise.
       </p>
       <Loading />
+      <SizeQuestion />
       {message && <p className="error" role="alert" data-testid="demo-error">{message}</p>}
       {genError && <p className="error" role="alert" data-testid="demo-gen-error">{genError}</p>}
       <Controls />

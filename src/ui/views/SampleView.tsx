@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { download } from '../download.ts';
 import { stepsLabel } from '../labels.ts';
+import { fileText, MODEL_FILE_ACCEPT, progressText } from '../reducers/sample.ts';
 import { keyOf, useSample } from '../sampleStore.ts';
 import { Compare } from '../visualizer/Compare.tsx';
 import { FrameText } from '../visualizer/FrameText.tsx';
@@ -10,10 +11,59 @@ import { PositionChart } from '../visualizer/PositionChart.tsx';
 import { Scrubber } from '../visualizer/Scrubber.tsx';
 import { Superposition } from '../visualizer/Superposition.tsx';
 
+/** Reading the model being opened: a `.ckpt`'s weights, a file, a download, the tokenizer. */
+function LoadProgressBar() {
+  const { status, progress } = useSample(useShallow((s) => ({ status: s.status, progress: s.progress })));
+  if (status !== 'loading') return null;
+  return (
+    <div className="row" data-testid="sample-loading" data-loaded={progress?.loaded ?? ''} data-total={progress?.total ?? ''}>
+      <progress max={progress?.total || 1} value={progress?.total ? progress.loaded : undefined} />
+      <span className="status">{progress ? progressText(progress) : 'Loading the model…'}</span>
+    </div>
+  );
+}
+
+/** The opened model's tokenizer (the checkpoint's, GPT-2 built offline, the model hub's, a tokenizer.json, none), and keeping or saving an opened file. */
+function ModelFile() {
+  const { model, busy } = useSample(useShallow((s) => ({ model: s.model, busy: s.status === 'sampling' || s.status === 'loading' || s.comparing })));
+  const { setTokenizer, keep, saveFile } = useSample(useShallow((s) => ({ setTokenizer: s.setTokenizer, keep: s.keep, saveFile: s.saveFile })));
+  const [hub, setHub] = useState('');
+  if (!model) return null;
+  const named = model.tokenizerNamed;
+  return (
+    <>
+      {model.file && <p className="stats" data-testid="model-file-info" data-format={model.file.format} data-read-ms={Math.round(model.file.readMs)}>{fileText(model.file)}</p>}
+      {model.tokenizerNote && <p className="notice" role="status" data-testid="tokenizer-note">Tokenizer: {model.tokenizerNote}{model.tokenizerOrigin === 'none' ? ' — samples show token ids ⟨id⟩.' : ''}</p>}
+      <details className="tokenizer" open={!!named || undefined}>
+        <summary>Tokenizer: <span data-testid="tokenizer-label" data-origin={model.tokenizerOrigin ?? ''}>{model.tokenizer}</span></summary>
+        <fieldset className="row" disabled={busy}>
+          <button type="button" data-testid="tokenizer-gpt2" onClick={() => void setTokenizer({ kind: 'name', name: 'gpt2' })}>GPT-2 (built offline)</button>
+          <label>From the model hub{' '}
+            <input data-testid="tokenizer-hub-name" placeholder={named ?? 'bert-base-uncased'} value={hub} onChange={(e) => setHub(e.target.value)} />
+          </label>
+          <button type="button" data-testid="tokenizer-hub" disabled={!(hub.trim() || named)} onClick={() => void setTokenizer({ kind: 'name', name: hub.trim() || named! })}>Fetch</button>
+          <label className="file">tokenizer.json…{' '}
+            <input type="file" data-testid="tokenizer-file" accept=".json,application/json"
+              onChange={(e) => { const f = e.target.files?.[0]; if (f) void setTokenizer({ kind: 'file-pick', file: f }); e.target.value = ''; }} />
+          </label>
+          <button type="button" data-testid="tokenizer-none" onClick={() => void setTokenizer({ kind: 'none' })}>Token ids</button>
+          <button type="button" data-testid="tokenizer-own" onClick={() => void setTokenizer({ kind: 'checkpoint' })}>The checkpoint's</button>
+        </fieldset>
+      </details>
+      {model.file && (
+        <div className="row">
+          <button type="button" data-testid="keep-model" disabled={busy} onClick={() => void keep()}>Keep in this browser</button>
+          <button type="button" data-testid="save-model" disabled={busy} onClick={() => void saveFile()}>Save as .safetensors (to host for a share link)</button>
+        </div>
+      )}
+    </>
+  );
+}
+
 function Controls() {
-  const { model, settings, status, models, modelKey, backend, comparing, run, message } = useSample(useShallow((s) => ({
+  const { model, settings, status, models, modelKey, backend, comparing, run, message, notice } = useSample(useShallow((s) => ({
     model: s.model, settings: s.settings, status: s.status, models: s.models, modelKey: s.modelKey, backend: s.backend,
-    comparing: s.comparing, run: s.run, message: s.message,
+    comparing: s.comparing, run: s.run, message: s.message, notice: s.notice,
   })));
   const { load, setBackend, setSettings, generate, loseDevice } = useSample(useShallow((s) => ({
     load: s.load, setBackend: s.setBackend, setSettings: s.setSettings, generate: s.generate, loseDevice: s.loseDevice,
@@ -30,7 +80,9 @@ function Controls() {
             {models.map((m) => <option key={keyOf(m.source)} value={keyOf(m.source)}>{m.name} ({m.detail})</option>)}
           </select>
         </label>
-        <label className="file">Open a checkpoint… <input type="file" data-testid="model-file" accept=".safetensors" onChange={(e) => { const f = e.target.files?.[0]; if (f) void load('', f); }} /></label>
+        <label className="file">Open a checkpoint (.safetensors, or an official .ckpt)…{' '}
+          <input type="file" data-testid="model-file" accept={MODEL_FILE_ACCEPT} onChange={(e) => { const f = e.target.files?.[0]; if (f) void load('', f); e.target.value = ''; }} />
+        </label>
         <label>Backend{' '}
           <select data-testid="sample-backend" value={backend} onChange={(e) => void setBackend(e.target.value as typeof backend)}>
             <option value="auto">auto</option><option value="webgpu">WebGPU</option><option value="cpu">CPU reference</option>
@@ -44,6 +96,8 @@ function Controls() {
           {model.teacher && <> (distilled from {model.teacher})</>}; {model.backend}
         </p>
       )}
+      <LoadProgressBar />
+      <ModelFile />
       <div className="row">
         <label>{stepsLabel(model)} <input data-testid="sample-steps" type="number" min={1} max={1024} value={settings.steps} onChange={(e) => setSettings({ steps: num(e.target.value) })} /></label>
         <label>Seed <input data-testid="seed" type="number" min={0} value={settings.seed} onChange={(e) => setSettings({ seed: num(e.target.value) })} /></label>
@@ -60,6 +114,7 @@ function Controls() {
         </p>
       )}
       {message && <p className="error" role="alert" data-testid="sample-error">{message}</p>}
+      {notice && <p className="notice" role="status" data-testid="sample-notice">{notice}</p>}
       <details className="faults">
         <summary>Fault injection (see how the studio recovers)</summary>
         <button type="button" data-testid="sample-fault-device-loss" disabled={!model} onClick={() => void loseDevice()}>Lose the GPU device</button>
@@ -152,17 +207,40 @@ function Visualizer() {
   );
 }
 
+/** Drop a model file anywhere on the view: a `.ckpt` or a `.safetensors`. */
+function useDropModel() {
+  const load = useSample((s) => s.load);
+  const busy = useSample((s) => s.status === 'sampling' || s.status === 'loading' || s.comparing);
+  const [over, setOver] = useState(false);
+  return {
+    over,
+    props: {
+      onDragOver: (e: React.DragEvent) => { if ([...e.dataTransfer.types].includes('Files')) { e.preventDefault(); setOver(true); } },
+      onDragLeave: () => setOver(false),
+      onDrop: (e: React.DragEvent) => {
+        const f = e.dataTransfer.files?.[0];
+        setOver(false);
+        if (!f) return;
+        e.preventDefault();
+        if (!busy) void load('', f);
+      },
+    },
+  };
+}
+
 export function SampleView() {
   const refresh = useSample((s) => s.refreshModels);
   useEffect(() => { void refresh(); }, [refresh]);
+  const drop = useDropModel();
   return (
-    <section className="panel">
+    <section className={`panel${drop.over ? ' dropping' : ''}`} data-testid="sample-view" {...drop.props}>
       <h2>Sample: watch text emerge from noise</h2>
       <p>
         Sampling with the model's EMA weights (an FLM with N Euler steps, a distilled FMLM with its one-network flow map,
         one step = one network evaluation): every position starts as Gaussian noise over the vocabulary and moves towards a
         one-hot vector; in between it is a superposition of candidate tokens.
       </p>
+      <p className="drop">Drop a checkpoint here: an official PyTorch Lightning <code>.ckpt</code> (the paper's FLM or FMLM) or a studio <code>.safetensors</code>.</p>
       <Controls />
       <Visualizer />
       <Compare />
