@@ -4,9 +4,12 @@
 // two-network sampler step) are all of this form with coefficients that
 // depend on each batch element's times. A term whose coefficient is 0 is not
 // read (so NaN/Inf in an unused input cannot leak, and it may be any tensor).
-// One thread per element (flat_index, lib/grid.wgsl).
+// One thread per element (flat_index, lib/grid.wgsl). A tensor above the
+// binding limit is combined in chunks (kernels/distill.ts), each bound as its
+// own views: `base` is the chunk's first element in the whole tensor (0 for a
+// whole tensor), which places element i in batch (base + i) / perBatch.
 
-struct Params { n: u32, perBatch: u32 }
+struct Params { n: u32, perBatch: u32, base: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -20,7 +23,7 @@ fn lincomb_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups
                    @builtin(local_invocation_index) li: u32) {
   let i = flat_index(wg, nwg, li);
   if (i >= p.n) { return; }
-  let b = i / p.perBatch;
+  let b = (p.base + i) / p.perBatch;
   let cx = c[3u * b];
   let cy = c[3u * b + 1u];
   let cz = c[3u * b + 2u];

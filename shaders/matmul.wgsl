@@ -4,19 +4,39 @@
 // K is walked in slices of 16 staged through workgroup memory, so every
 // element of A and B is read from global memory once per tile. The tile
 // geometry is this kernel's own: it uses neither WORKGROUP_SIZE nor a prelude.
+//
+// Large operands (kernels/matmul.ts splits a product whose tensors exceed
+// the binding limit into blocks): LDA, LDB, LDC are the row strides of A, B
+// and C in elements when a block is a window of a wider matrix (0: the
+// matrix's own width, as for a whole product). HALF_B: B holds float16
+// values, two per 32-bit word (element e in word e/2, low half first), widened
+// to f32 as they are read; otherwise the words are B's f32 bits.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
+override LDA: u32 = 0u;
+override LDB: u32 = 0u;
+override LDC: u32 = 0u;
+override HALF_B: bool = false;
 
 struct Params { M: u32, N: u32, K: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<u32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
+
+fn lda() -> u32 { if (LDA != 0u) { return LDA; } return select(p.K, p.M, TRANS_A); }
+fn ldb() -> u32 { if (LDB != 0u) { return LDB; } return select(p.N, p.K, TRANS_B); }
+fn ldc() -> u32 { if (LDC != 0u) { return LDC; } return p.N; }
+
+fn elemB(e: u32) -> f32 {
+  if (HALF_B) { return unpack2x16float(B[e >> 1u])[e & 1u]; }
+  return bitcast<f32>(B[e]);
+}
 
 const TILE: u32 = 64u;
 const BK: u32 = 16u;
@@ -28,14 +48,14 @@ var<workgroup> Bs: array<f32, BK * TILE>; // [BK][TILE], k-major
 
 fn loadA(i: u32, k: u32) -> f32 {
   if (i >= p.M || k >= p.K) { return 0.0; }
-  if (TRANS_A) { return A[k * p.M + i]; }
-  return A[i * p.K + k];
+  if (TRANS_A) { return A[k * lda() + i]; }
+  return A[i * lda() + k];
 }
 
 fn loadB(k: u32, j: u32) -> f32 {
   if (k >= p.K || j >= p.N) { return 0.0; }
-  if (TRANS_B) { return B[j * p.K + k]; }
-  return B[k * p.N + j];
+  if (TRANS_B) { return elemB(j * ldb() + k); }
+  return elemB(k * ldb() + j);
 }
 
 @compute @workgroup_size(SIDE, SIDE)
@@ -87,7 +107,7 @@ fn matmul_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
       if (col >= p.N) { continue; }
       var v = acc[i][j];
       if (HAS_BIAS) { v += bias[col]; }
-      let o = row * p.N + col;
+      let o = row * ldc() + col;
       if (ACCUMULATE) { v += C[o]; }
       C[o] = v;
     }

@@ -16,6 +16,10 @@
 // store, which the thread does from a loop over its 16 tiles (unrolled, the
 // stores would be most of the code, and so of the pipeline's compile time).
 // A last partial slice of K (K not a multiple of 4) is masked.
+//
+// LDA, LDB, LDC (row strides of a block of a wider matrix; 0: the matrix's
+// own width) and HALF_B (B holds packed float16 weights, widened as read; its
+// words are f32 bits otherwise) as in matmul.wgsl.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -23,20 +27,33 @@ override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 override WG_X: u32 = 4u;
 override WG_Y: u32 = 1u;
+override LDA: u32 = 0u;
+override LDB: u32 = 0u;
+override LDC: u32 = 0u;
+override HALF_B: bool = false;
 
 struct Params { M: u32, N: u32, K: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<u32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
 
+fn lda() -> u32 { if (LDA != 0u) { return LDA; } return select(p.K, p.M, TRANS_A); }
+fn ldb() -> u32 { if (LDB != 0u) { return LDB; } return select(p.N, p.K, TRANS_B); }
+fn ldc() -> u32 { if (LDC != 0u) { return LDC; } return p.N; }
+
+fn elemB(e: u32) -> f32 {
+  if (HALF_B) { return unpack2x16float(B[e >> 1u])[e & 1u]; }
+  return bitcast<f32>(B[e]);
+}
+
 // Element offsets: op(A)[i, k] = A[i * sAi + k * sAk], op(B)[k, j] = B[k * sBk + j * sBj].
-fn sAi() -> u32 { return select(p.K, 1u, TRANS_A); }
-fn sAk() -> u32 { return select(1u, p.M, TRANS_A); }
-fn sBk() -> u32 { return select(p.N, 1u, TRANS_B); }
-fn sBj() -> u32 { return select(1u, p.K, TRANS_B); }
+fn sAi() -> u32 { return select(lda(), 1u, TRANS_A); }
+fn sAk() -> u32 { return select(1u, lda(), TRANS_A); }
+fn sBk() -> u32 { return select(ldb(), 1u, TRANS_B); }
+fn sBj() -> u32 { return select(1u, ldb(), TRANS_B); }
 
 // op(A)[rows, k] (k: four indices along K) as a matrix whose column i is row i of the tile.
 fn tileA(rows: vec4<u32>, k: vec4<u32>, m: vec4<f32>) -> mat4x4<f32> {
@@ -54,10 +71,10 @@ fn tileB(cols: vec4<u32>, k: vec4<u32>, m: vec4<f32>) -> mat4x4<f32> {
   let o = cols * sBj();
   let d = k * sBk();
   return mat4x4<f32>(
-    vec4<f32>(B[o.x + d.x], B[o.y + d.x], B[o.z + d.x], B[o.w + d.x]) * m.x,
-    vec4<f32>(B[o.x + d.y], B[o.y + d.y], B[o.z + d.y], B[o.w + d.y]) * m.y,
-    vec4<f32>(B[o.x + d.z], B[o.y + d.z], B[o.z + d.z], B[o.w + d.z]) * m.z,
-    vec4<f32>(B[o.x + d.w], B[o.y + d.w], B[o.z + d.w], B[o.w + d.w]) * m.w);
+    vec4<f32>(elemB(o.x + d.x), elemB(o.y + d.x), elemB(o.z + d.x), elemB(o.w + d.x)) * m.x,
+    vec4<f32>(elemB(o.x + d.y), elemB(o.y + d.y), elemB(o.z + d.y), elemB(o.w + d.y)) * m.y,
+    vec4<f32>(elemB(o.x + d.z), elemB(o.y + d.z), elemB(o.z + d.z), elemB(o.w + d.z)) * m.z,
+    vec4<f32>(elemB(o.x + d.w), elemB(o.y + d.w), elemB(o.z + d.w), elemB(o.w + d.w)) * m.w);
 }
 
 fn clamped(first: u32, last: u32) -> vec4<u32> {
@@ -66,7 +83,7 @@ fn clamped(first: u32, last: u32) -> vec4<u32> {
 
 fn storeOne(row: u32, col: u32, v: f32) {
   if (col >= p.N) { return; }
-  let o = row * p.N + col;
+  let o = row * ldc() + col;
   var x = v;
   if (ACCUMULATE) { x += C[o]; }
   C[o] = x;

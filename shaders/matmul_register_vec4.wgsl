@@ -17,6 +17,10 @@
 // the store, which the thread does from a loop over its 16 tiles (unrolled,
 // the stores would be most of the code, and so of the pipeline's compile
 // time).
+//
+// LDA, LDB, LDC: row strides of a block of a wider matrix, as in
+// matmul.wgsl (0: the matrix's own width); multiples of 4 here. No float16
+// variant: the engine uses matmul_register.wgsl for float16 weights.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -24,6 +28,9 @@ override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 override WG_X: u32 = 4u;
 override WG_Y: u32 = 1u;
+override LDA: u32 = 0u;
+override LDB: u32 = 0u;
+override LDC: u32 = 0u;
 
 struct Params { M: u32, N: u32, K: u32 }
 
@@ -33,26 +40,30 @@ struct Params { M: u32, N: u32, K: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> C: array<vec4<f32>>;
 
+fn lda() -> u32 { if (LDA != 0u) { return LDA; } return select(p.K, p.M, TRANS_A); }
+fn ldb() -> u32 { if (LDB != 0u) { return LDB; } return select(p.N, p.K, TRANS_B); }
+fn ldc() -> u32 { if (LDC != 0u) { return LDC; } return p.N; }
+
 // op(A)[rows, 4kc .. 4kc+3] as a matrix whose column i is row i of the tile.
 // `rows` are the (clamped) row indices, `rq` the (clamped) index of the vec4
 // holding them when A is stored transposed ([K, M]).
 fn tileA(rows: vec4<u32>, rq: u32, kc: u32) -> mat4x4<f32> {
   if (TRANS_A) {
-    let s = p.M / 4u;
+    let s = lda() / 4u;
     let o = kc * 4u * s + rq;
     return transpose(mat4x4<f32>(A[o], A[o + s], A[o + 2u * s], A[o + 3u * s]));
   }
-  let s = p.K / 4u;
+  let s = lda() / 4u;
   return mat4x4<f32>(A[rows.x * s + kc], A[rows.y * s + kc], A[rows.z * s + kc], A[rows.w * s + kc]);
 }
 
 // op(B)[4kc .. 4kc+3, cols] as a matrix whose column kk is row kk of the tile.
 fn tileB(cols: vec4<u32>, cq: u32, kc: u32) -> mat4x4<f32> {
   if (TRANS_B) {
-    let s = p.K / 4u;
+    let s = ldb() / 4u;
     return transpose(mat4x4<f32>(B[cols.x * s + kc], B[cols.y * s + kc], B[cols.z * s + kc], B[cols.w * s + kc]));
   }
-  let s = p.N / 4u;
+  let s = ldb() / 4u;
   let o = kc * 4u * s + cq;
   return mat4x4<f32>(B[o], B[o + s], B[o + 2u * s], B[o + 3u * s]);
 }
@@ -63,7 +74,7 @@ fn clamped(first: u32, last: u32) -> vec4<u32> {
 
 fn storeRow(row: u32, col: u32, v: vec4<f32>) {
   if (row >= p.M) { return; }
-  let o = (row * p.N + col) / 4u;
+  let o = (row * ldc() + col) / 4u;
   var x = v;
   if (ACCUMULATE) { x += C[o]; }
   C[o] = x;

@@ -17,11 +17,16 @@
 //
 // noise_philox_words (tests): the raw words, words[4blk + j] = w_j (< n).
 //
+// A large tensor is generated in chunks (kernels/noise.ts), each bound as its
+// own view: `base` is the chunk's first block, so thread blk computes block
+// base + blk of the stream and writes the chunk's elements 4blk…, n being the
+// chunk's length. A whole tensor has base 0.
+//
 // One thread per block of 4 (flat_index, lib/grid.wgsl). philox() comes from
 // shaders/lib/philox.wgsl; LN2_HI/LN2_LO and cos_sin_quadrant() from
 // shaders/lib/math.wgsl; both are prepended by the wrapper.
 
-struct Params { n: u32, counter: u32, k0: u32, k1: u32 }
+struct Params { n: u32, counter: u32, k0: u32, k1: u32, base: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -87,7 +92,7 @@ fn noise_gaussian(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
   let blk = flat_index(wg, nwg, li);
   let i = blk * 4u;
   if (i >= p.n) { return; }
-  let w = philox(vec4<u32>(blk, p.counter, 0u, 0u), vec2<u32>(p.k0, p.k1));
+  let w = philox(vec4<u32>(p.base + blk, p.counter, 0u, 0u), vec2<u32>(p.k0, p.k1));
   let g0 = box_muller(w.x, w.y);
   let g1 = box_muller(w.z, w.w);
   if (i + 3u < p.n) {
@@ -108,7 +113,7 @@ fn noise_philox_words(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgro
   let blk = flat_index(wg, nwg, li);
   let i = blk * 4u;
   if (i >= p.n) { return; }
-  let w = philox(vec4<u32>(blk, p.counter, 0u, 0u), vec2<u32>(p.k0, p.k1));
+  let w = philox(vec4<u32>(p.base + blk, p.counter, 0u, 0u), vec2<u32>(p.k0, p.k1));
   for (var j = 0u; j < 4u; j++) {
     if (i + j < p.n) { words[i + j] = w[j]; }
   }

@@ -107,3 +107,35 @@ fn row_moments(li: u32, lane: u32, lanes: u32, n: f32, mean: f32, m2: f32) -> ve
   }
   return reduce_vec4[li - lane].xyz;
 }
+
+var<workgroup> reduce_best: array<vec2<u32>, WORKGROUP_SIZE>;
+
+/** No candidate: loses to every candidate in row_best. */
+const NO_INDEX: u32 = 0xffffffffu;
+
+/** Whether candidate (value a, index ia) ranks before (b, ib): larger value first, ties to the lower index; NO_INDEX ranks last. */
+fn ranks_before(a: f32, ia: u32, b: f32, ib: u32) -> bool {
+  if (ia == NO_INDEX) { return false; }
+  if (ib == NO_INDEX) { return true; }
+  return a > b || (a == b && ia < ib);
+}
+
+/**
+ * The best (value, index) candidate over the row's lanes by ranks_before:
+ * returns (bitcast<u32>(value), index); index NO_INDEX when no lane had one.
+ * The order is total on non-NaN values, so the result does not depend on the
+ * tree: it is the row's top candidate whatever the lane count.
+ */
+fn row_best(li: u32, lane: u32, lanes: u32, v: f32, idx: u32) -> vec2<u32> {
+  reduce_best[li] = vec2<u32>(bitcast<u32>(v), idx);
+  workgroupBarrier();
+  for (var h = lanes / 2u; h > 0u; h >>= 1u) {
+    if (lane < h) {
+      let a = reduce_best[li];
+      let b = reduce_best[li + h];
+      if (ranks_before(bitcast<f32>(b.x), b.y, bitcast<f32>(a.x), a.y)) { reduce_best[li] = b; }
+    }
+    workgroupBarrier();
+  }
+  return reduce_best[li - lane];
+}

@@ -1,7 +1,7 @@
 import body from '../../../shaders/cross_entropy.wgsl?raw';
 import type { Tensor } from '../backend.ts';
 import { packUniforms, type GpuContext } from '../webgpu/context.ts';
-import { rowGrid, rowLanes, Shader } from './kernel.ts';
+import { bindable, rowChunks, rowGrid, rowLanes, rowsView, Shader } from './kernel.ts';
 
 const SHADER = new Shader('cross_entropy', body, ['grid', 'reduce']);
 const CROSS_ENTROPY_FORWARD = SHADER.entry('cross_entropy_forward', ['uniform', 'read', 'read', 'rw']);
@@ -11,7 +11,16 @@ const CROSS_ENTROPY_BACKWARD = SHADER.entry('cross_entropy_backward', ['uniform'
 export function crossEntropy(ctx: GpuContext, ce: Tensor, logits: Tensor, targets: Tensor, rows: number, cols: number): void {
   if (rows === 0 || cols === 0) return;
   const T = rowLanes(ctx, cols);
-  ctx.dispatch(CROSS_ENTROPY_FORWARD, { T }, [logits, targets, ce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
+  if (bindable(ctx, logits, targets, ce)) {
+    ctx.dispatch(CROSS_ENTROPY_FORWARD, { T }, [logits, targets, ce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
+    return;
+  }
+  for (const [r0, r1] of rowChunks(ctx, rows, cols, 'crossEntropy')) {
+    const n = r1 - r0;
+    ctx.dispatch(CROSS_ENTROPY_FORWARD, { T },
+      [rowsView(ctx, logits, r0, r1, cols), rowsView(ctx, targets, r0, r1, 1), rowsView(ctx, ce, r0, r1, 1)],
+      packUniforms([n, cols]), rowGrid(ctx, n, T));
+  }
 }
 
 /** dlogits[r] = (softmax(logits[r]) − onehot(target[r]))·dce[r]. */
@@ -20,5 +29,14 @@ export function crossEntropyBackward(
 ): void {
   if (rows === 0 || cols === 0) return;
   const T = rowLanes(ctx, cols);
-  ctx.dispatch(CROSS_ENTROPY_BACKWARD, { T }, [logits, targets, dlogits, dce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
+  if (bindable(ctx, logits, targets, dlogits, dce)) {
+    ctx.dispatch(CROSS_ENTROPY_BACKWARD, { T }, [logits, targets, dlogits, dce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
+    return;
+  }
+  for (const [r0, r1] of rowChunks(ctx, rows, cols, 'crossEntropyBackward')) {
+    const n = r1 - r0;
+    ctx.dispatch(CROSS_ENTROPY_BACKWARD, { T },
+      [rowsView(ctx, logits, r0, r1, cols), rowsView(ctx, targets, r0, r1, 1), rowsView(ctx, dlogits, r0, r1, cols), rowsView(ctx, dce, r0, r1, 1)],
+      packUniforms([n, cols]), rowGrid(ctx, n, T));
+  }
 }

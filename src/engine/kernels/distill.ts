@@ -3,7 +3,7 @@ import stage1Body from '../../../shaders/distill_stage1_loss.wgsl?raw';
 import stage2Body from '../../../shaders/distill_stage2_loss.wgsl?raw';
 import type { Tensor } from '../backend.ts';
 import { packUniforms, type GpuContext } from '../webgpu/context.ts';
-import { elementGrid, rowGrid, rowLanes, Shader } from './kernel.ts';
+import { bindable, elementGrid, rangeChunks, rowGrid, rowLanes, rowsView, Shader } from './kernel.ts';
 
 const LINCOMB = new Shader('lincomb', lincombBody, ['grid']);
 const STAGE1 = new Shader('distill_stage1_loss', stage1Body, ['grid', 'reduce']);
@@ -17,7 +17,17 @@ const DISTILL_STAGE2_LOSS_BACKWARD = STAGE2.entry('distill_stage2_loss_backward'
 /** out = c[b,0]·x + c[b,1]·y + c[b,2]·z over [B, perBatch] (c: [B·3]); out must not alias an input. */
 export function lincomb3(ctx: GpuContext, out: Tensor, x: Tensor, y: Tensor, z: Tensor, c: Tensor, n: number, perBatch: number): void {
   if (n === 0) return;
-  ctx.dispatch(LINCOMB_FORWARD, {}, [x, y, z, c, out], packUniforms([n, perBatch]), elementGrid(ctx, n));
+  if (bindable(ctx, x, y, z, out)) {
+    ctx.dispatch(LINCOMB_FORWARD, {}, [x, y, z, c, out], packUniforms([n, perBatch, 0]), elementGrid(ctx, n));
+    return;
+  }
+  // Chunks of elements; an input whose coefficient is 0 is not read and may be shorter (it then binds x's view).
+  for (const [i0, i1] of rangeChunks(ctx, n)) {
+    const xv = rowsView(ctx, x, i0, i1, 1);
+    const part = (t: Tensor) => (t === x || t.size < i1 ? xv : rowsView(ctx, t, i0, i1, 1));
+    ctx.dispatch(LINCOMB_FORWARD, {}, [xv, part(y), part(z), c, rowsView(ctx, out, i0, i1, 1)], packUniforms([i1 - i0, perBatch, i0]),
+      elementGrid(ctx, i1 - i0));
+  }
 }
 
 /** Lanes per row and the grid of the row kernels. */

@@ -18,3 +18,4 @@ export { adamw } from './adamw.ts';
 export { ema } from './ema.ts';
 export { dropout } from './dropout.ts';
 export { lincomb3, distillStage1Loss, distillStage1Backward, distillStage2Loss, distillStage2Backward } from './distill.ts';
+export { topK, entropy } from './frameSummary.ts';

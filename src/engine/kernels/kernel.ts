@@ -20,7 +20,9 @@ import gridLib from '../../../shaders/lib/grid.wgsl?raw';
 import mathLib from '../../../shaders/lib/math.wgsl?raw';
 import philoxLib from '../../../shaders/lib/philox.wgsl?raw';
 import reduceLib from '../../../shaders/lib/reduce.wgsl?raw';
-import { grid, MAX_WORKGROUPS_PER_DIM, type BindingKind, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { VIEW_ALIGN, type Tensor } from '../backend.ts';
+import { grid, MAX_WORKGROUPS_PER_DIM, type BindingKind, type GpuContext, type GpuTensor, type KernelDef } from '../webgpu/context.ts';
+import { GpuBindingLimitError } from '../webgpu/errors.ts';
 
 /**
  * Threads per workgroup of the one-dimensional kernels (elementwise, row and
@@ -46,9 +48,9 @@ export class Shader {
   }
 
   /** The kernel of entry point `entry` (named `<name>_…`); `bindings` lists @group(0) @binding(i) in order. */
-  entry(entry: string, bindings: BindingKind[]): KernelDef {
+  entry(entry: string, bindings: BindingKind[], halfBindings?: number[]): KernelDef {
     if (!entry.startsWith(`${this.name}_`)) throw new Error(`entry point ${entry} of ${this.name}.wgsl must be named ${this.name}_<what>`);
-    return { name: this.name, source: this.source, entry, bindings };
+    return { name: this.name, source: this.source, entry, bindings, ...(halfBindings ? { halfBindings } : {}) };
   }
 }
 
@@ -95,4 +97,60 @@ export function rowLanes(ctx: GpuContext, cols: number): number {
 /** The grid for `rows` rows of `lanes` threads, WORKGROUP_SIZE / lanes rows per workgroup (flat_row). */
 export function rowGrid(ctx: GpuContext, rows: number, lanes: number): [number, number, number] {
   return workgroupGrid(ctx, Math.ceil(rows / (WORKGROUP_SIZE / lanes)));
+}
+
+// ------------------------------------------------------------------ chunking
+//
+// A storage binding may hold at most maxStorageBufferBindingSize bytes (128
+// MiB by default; the device asks for the adapter's own limit, but some
+// adapters stop there). The vocabulary-sized ops of a model of the paper's
+// size pass it: the noisy one-hot input and the logits are [L, V] = 206 MB
+// per sequence at L = 1024, V = 50,258, the output layer 154 MB. Their
+// wrappers then split the work so that every binding stays under the limit:
+// each chunk binds views of its own rows (or elements), starting on 256-byte
+// boundaries (the largest minStorageBufferOffsetAlignment the spec allows).
+// When every tensor fits, the wrappers dispatch exactly as before.
+
+/** Tests: make `ctx` act as if its storage bindings were limited to `bytes` (null: the device's limit). */
+export function setMaxBindingBytes(ctx: GpuContext, bytes: number | null): void {
+  ctx.bindingLimitOverride = bytes;
+}
+
+/** The largest binding on `ctx`, in 4-byte elements. */
+export function maxBindingElements(ctx: GpuContext): number {
+  return Math.floor(ctx.maxBindingBytes / 4);
+}
+
+/** Whether every tensor can be bound whole on `ctx`. */
+export function bindable(ctx: GpuContext, ...tensors: Tensor[]): boolean {
+  const max = ctx.maxBindingBytes;
+  return tensors.every((t) => (t as GpuTensor).byteLength === undefined || (t as GpuTensor).byteLength <= max);
+}
+
+/** Elements per view alignment (VIEW_ALIGN: 256 bytes of f32). */
+export const CHUNK_ALIGN = VIEW_ALIGN;
+
+/** Row ranges [start, end) of at most ⌊maxElements/cols⌋ rows, each start a multiple of `align` rows. */
+export function rowChunks(ctx: GpuContext, rows: number, cols: number, what: string, align = CHUNK_ALIGN): [number, number][] {
+  const max = maxBindingElements(ctx);
+  let per = Math.floor(max / Math.max(cols, 1));
+  per -= per % align;
+  if (per < 1) {
+    throw new GpuBindingLimitError(
+      `${what}: ${align} rows of ${cols} values do not fit in one binding of ${ctx.maxBindingBytes} bytes (maxStorageBufferBindingSize)`,
+      align * cols * 4, ctx.maxBindingBytes);
+  }
+  const out: [number, number][] = [];
+  for (let r = 0; r < rows; r += per) out.push([r, Math.min(rows, r + per)]);
+  return out;
+}
+
+/** Element ranges [start, end) of at most maxElements, each start a multiple of `align` elements. */
+export function rangeChunks(ctx: GpuContext, n: number, align = CHUNK_ALIGN): [number, number][] {
+  return rowChunks(ctx, n, 1, 'elementwise', align);
+}
+
+/** A view of `t` for rows [start, end) of width `cols` (no view when it is the whole of a tensor that fits). */
+export function rowsView(ctx: GpuContext, t: Tensor, start: number, end: number, cols: number): Tensor {
+  return ctx.view(t as GpuTensor, start * cols, (end - start) * cols);
 }

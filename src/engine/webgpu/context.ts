@@ -7,7 +7,8 @@
  */
 import type { DType, Program, Tensor } from '../backend.ts';
 import { VIEW_ALIGN } from '../backend.ts';
-import { GpuDeviceLostError, GpuOutOfMemoryError, GpuValidationError } from './errors.ts';
+import { formatBytes, GpuBindingLimitError, GpuDeviceLostError, GpuOutOfMemoryError, GpuValidationError } from './errors.ts';
+import { packHalves, unpackHalves } from './half.ts';
 
 export type BindingKind = 'uniform' | 'read' | 'rw';
 
@@ -19,20 +20,79 @@ export interface KernelDef {
   entry: string;
   /** Kinds of @group(0) @binding(i), in binding order. */
   bindings: BindingKind[];
+  /** Bindings that may hold a float16 tensor (GpuTensor.half): the matmul's weights operand. */
+  halfBindings?: number[];
 }
+
+/** Bytes of one storage binding or view alignment (the largest minStorageBufferOffsetAlignment the spec allows). */
+export const BINDING_ALIGN_BYTES = 256;
 
 export class GpuTensor implements Tensor {
   constructor(
     readonly buffer: GPUBuffer,
-    /** Offset in elements (4-byte words) into `buffer`. */
+    /** Offset in elements (4-byte words; 2-byte halves for a `half` tensor) into `buffer`. */
     readonly offset: number,
     readonly size: number,
     readonly dtype: DType,
     readonly label: string,
     readonly root: boolean,
+    /**
+     * float16 storage: two values per 32-bit word (element 2i in the low
+     * half). Only the matmul kernels read such tensors, as their B operand
+     * (weights), widening each value to f32; see `GpuContext.pieced`.
+     */
+    readonly half = false,
   ) {}
+  /** Bytes per element in the buffer. */
+  get elementBytes(): number { return this.half ? 2 : 4; }
+  get byteOffset(): number { return this.offset * this.elementBytes; }
+  /** Bytes the tensor spans, rounded up to whole 32-bit words. */
+  get byteLength(): number { return Math.ceil((this.size * this.elementBytes) / 4) * 4; }
+  /** Elements a view offset must be a multiple of (256 bytes). */
+  get viewAlign(): number { return BINDING_ALIGN_BYTES / this.elementBytes; }
   binding(): GPUBufferBinding {
-    return { buffer: this.buffer, offset: this.offset * 4, size: Math.max(this.size, 1) * 4 };
+    return { buffer: this.buffer, offset: this.byteOffset, size: Math.max(this.byteLength, 4) };
+  }
+}
+
+/** One piece of a pieced tensor: a range of its elements, stored in one buffer (f32 or f16). */
+export interface Piece {
+  /** First element and number of elements (in the tensor's flat numbering). */
+  offset: number;
+  size: number;
+  /** Store as float16 (matmul weights only). */
+  half?: boolean;
+}
+
+/**
+ * A large flat tensor (a model's weights) stored as separate pieces — one per
+ * parameter — grouped into buffers of at most maxBufferSize, each piece in
+ * float32 or float16. It cannot be bound as a whole: views of one piece (the
+ * DiT's parameter views) are ordinary tensors, `write` and `read` convert.
+ * Elements outside every piece (layout padding) are not stored: they read 0
+ * and ignore writes.
+ */
+export class GpuPiecedTensor implements Tensor {
+  readonly dtype = 'f32' as const;
+  constructor(
+    readonly size: number,
+    readonly label: string,
+    /** Sorted by offset, disjoint; `tensor` is the piece's storage (a view, `half` for f16). */
+    readonly pieces: readonly (Piece & { tensor: GpuTensor })[],
+    readonly buffers: readonly GPUBuffer[],
+  ) {}
+  /** Bytes on the device. */
+  get bytes(): number { return this.buffers.reduce((a, b) => a + b.size, 0); }
+  /** The piece holding [offset, offset + size), or null. */
+  pieceOf(offset: number, size: number): (Piece & { tensor: GpuTensor }) | null {
+    let lo = 0, hi = this.pieces.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1, p = this.pieces[mid];
+      if (offset < p.offset) hi = mid - 1;
+      else if (offset >= p.offset + Math.max(p.size, 1)) lo = mid + 1;
+      else return offset + size <= p.offset + p.size ? p : null;
+    }
+    return null;
   }
 }
 
@@ -99,6 +159,10 @@ export function defaultTuning(isFallbackAdapter: boolean): KernelTuning {
 
 export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
+  /** Tests: a lower binding limit than the device's (see setMaxBindingBytes in kernels/kernel.ts). */
+  bindingLimitOverride: number | null = null;
+  /** Tests: a lower buffer size limit than the device's maxBufferSize. */
+  bufferLimitOverride: number | null = null;
   private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
   private readonly pool = new Map<number, GPUBuffer[]>();
   private recording: Recorded[] | null = null;
@@ -110,6 +174,15 @@ export class GpuContext {
   /** Storage buffers ever created on the device, and their bytes (pooled ones are reused, not created). */
   createdBuffers = 0;
   createdBytes = 0;
+  /**
+   * Device memory: bytes of every buffer that exists now (tensors, the pool
+   * of released ones, uniforms, staging buffers of reads), and its peak.
+   */
+  allocatedBytes = 0;
+  peakAllocatedBytes = 0;
+  /** Bytes of the tensors handed out and not released (views count nothing), and its peak. */
+  liveBytes = 0;
+  peakLiveBytes = 0;
   pipelineCount = 0;
   onLost: ((e: GpuDeviceLostError) => void) | null = null;
 
@@ -123,7 +196,8 @@ export class GpuContext {
       const msg = err.message;
       // Keep the first error: later ones are usually its consequences.
       this.uncaptured ??= err.constructor.name === 'GPUOutOfMemoryError' || /out of memory/i.test(msg)
-        ? new GpuOutOfMemoryError(msg) : new GpuValidationError(msg);
+        ? new GpuOutOfMemoryError(`${msg} (${formatBytes(this.allocatedBytes)} of buffers were allocated on the device)`)
+        : new GpuValidationError(msg);
     });
   }
 
@@ -139,6 +213,49 @@ export class GpuContext {
 
   get isLost(): boolean { return this.lost !== null; }
 
+  // ----------------------------------------------------------------- limits
+
+  /** The largest storage binding, in bytes (the device's maxStorageBufferBindingSize, or a test's lower one). */
+  get maxBindingBytes(): number {
+    const device = Number(this.device.limits.maxStorageBufferBindingSize);
+    return this.bindingLimitOverride === null ? device : Math.min(device, this.bindingLimitOverride);
+  }
+
+  /** The largest buffer, in bytes (maxBufferSize). */
+  get maxBufferBytes(): number {
+    const device = Number(this.device.limits.maxBufferSize);
+    return this.bufferLimitOverride === null ? device : Math.min(device, this.bufferLimitOverride);
+  }
+
+  /** Start measuring peaks again from what is allocated and live now. */
+  resetPeaks(): void {
+    this.peakAllocatedBytes = this.allocatedBytes;
+    this.peakLiveBytes = this.liveBytes;
+  }
+
+  private createBuffer(bytes: number, usage: number, label: string): GPUBuffer {
+    if (bytes > this.maxBufferBytes) {
+      throw new GpuOutOfMemoryError(
+        `${label} needs ${formatBytes(bytes)} in one buffer, above this device's maxBufferSize of ${formatBytes(this.maxBufferBytes)}`,
+        bytes, this.maxBufferBytes);
+    }
+    const buffer = this.device.createBuffer({ size: bytes, usage, label });
+    this.allocatedBytes += bytes;
+    this.peakAllocatedBytes = Math.max(this.peakAllocatedBytes, this.allocatedBytes);
+    return buffer;
+  }
+
+  private destroyBuffer(b: GPUBuffer): void {
+    this.allocatedBytes -= b.size;
+    b.destroy();
+  }
+
+  /** Destroy the pooled (released) buffers, giving their memory back to the device. */
+  trimPool(): void {
+    for (const list of this.pool.values()) for (const b of list.splice(0)) this.destroyBuffer(b);
+    this.pool.clear();
+  }
+
   // ---------------------------------------------------------------- tensors
 
   tensor(size: number, label: string, dtype: DType): GpuTensor {
@@ -151,51 +268,150 @@ export class GpuContext {
       enc.clearBuffer(buffer);
       this.device.queue.submit([enc.finish()]);
     } else {
-      buffer = this.device.createBuffer({ size: bytes, usage: STORAGE, label });
+      buffer = this.createBuffer(bytes, STORAGE, label);
       this.createdBuffers++;
       this.createdBytes += bytes;
     }
     this.liveBuffers++;
+    this.liveBytes += bytes;
+    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
     return new GpuTensor(buffer, 0, size, dtype, label, true);
   }
 
-  view(t: GpuTensor, offset: number, size: number, label?: string): GpuTensor {
-    if (offset % VIEW_ALIGN !== 0) throw new RangeError(`view offset ${offset} of ${t.label} is not a multiple of ${VIEW_ALIGN}`);
-    if (offset < 0 || offset + size > t.size) throw new RangeError(`view [${offset}, ${offset + size}) outside ${t.label} of ${t.size}`);
-    return new GpuTensor(t.buffer, t.offset + offset, size, t.dtype, label ?? `${t.label}[${offset}:]`, false);
+  /**
+   * A flat tensor of `size` floats stored as `pieces` (see GpuPiecedTensor):
+   * each piece starts on a 256-byte boundary, and consecutive pieces share a
+   * buffer until it would pass maxBufferSize. Zero-filled.
+   */
+  pieced(size: number, pieces: readonly Piece[], label: string): GpuPiecedTensor {
+    this.check();
+    const sorted = [...pieces].sort((a, b) => a.offset - b.offset);
+    for (let i = 0; i < sorted.length; i++) {
+      const p = sorted[i];
+      if (p.offset < 0 || p.size < 0 || p.offset + p.size > size) throw new RangeError(`piece [${p.offset}, ${p.offset + p.size}) outside ${label} of ${size}`);
+      if (i > 0 && p.offset < sorted[i - 1].offset + sorted[i - 1].size) throw new RangeError(`pieces of ${label} overlap at ${p.offset}`);
+    }
+    const bytesOf = (p: Piece) => Math.max(4, Math.ceil((p.size * (p.half ? 2 : 4)) / 4) * 4);
+    const align = (n: number) => Math.ceil(n / BINDING_ALIGN_BYTES) * BINDING_ALIGN_BYTES;
+    // Group pieces into buffers (first fit in order) of at most maxBufferSize.
+    const groups: { start: number; end: number; bytes: number }[] = [];
+    const place: { group: number; byte: number }[] = [];
+    for (let i = 0; i < sorted.length; i++) {
+      const need = bytesOf(sorted[i]);
+      const g = groups[groups.length - 1];
+      if (g && align(g.bytes) + need <= this.maxBufferBytes) {
+        place.push({ group: groups.length - 1, byte: align(g.bytes) });
+        g.bytes = align(g.bytes) + need;
+        g.end = i + 1;
+      } else {
+        if (need > this.maxBufferBytes) {
+          throw new GpuOutOfMemoryError(
+            `${label}: one piece of ${formatBytes(need)} is above this device's maxBufferSize of ${formatBytes(this.maxBufferBytes)}`,
+            need, this.maxBufferBytes);
+        }
+        groups.push({ start: i, end: i + 1, bytes: need });
+        place.push({ group: groups.length - 1, byte: 0 });
+      }
+    }
+    const buffers: GPUBuffer[] = [];
+    try {
+      for (let g = 0; g < groups.length; g++) {
+        buffers.push(this.createBuffer(Math.ceil(groups[g].bytes / 16) * 16, STORAGE, `${label} (buffer ${g + 1} of ${groups.length})`));
+      }
+    } catch (e) {
+      buffers.forEach((b) => this.destroyBuffer(b));
+      throw e;
+    }
+    const total = buffers.reduce((a, b) => a + b.size, 0);
+    this.createdBuffers += buffers.length;
+    this.createdBytes += total;
+    this.liveBuffers += buffers.length;
+    this.liveBytes += total;
+    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
+    const out = sorted.map((p, i) => {
+      const half = !!p.half;
+      const t = new GpuTensor(buffers[place[i].group], place[i].byte / (half ? 2 : 4), p.size, 'f32', `${label}[${p.offset}:]`, false, half);
+      return { ...p, half, tensor: t };
+    });
+    return new GpuPiecedTensor(size, label, out, buffers);
   }
 
-  release(t: GpuTensor): void {
+  view(t: GpuTensor | GpuPiecedTensor, offset: number, size: number, label?: string): GpuTensor {
+    if (t instanceof GpuPiecedTensor) {
+      const p = t.pieceOf(offset, size);
+      if (!p) throw new RangeError(`view [${offset}, ${offset + size}) of ${t.label} does not lie inside one of its pieces`);
+      return this.view(p.tensor, offset - p.offset, size, label ?? `${t.label}[${offset}:]`);
+    }
+    const align = t.half ? t.viewAlign : VIEW_ALIGN;
+    if (offset % align !== 0) throw new RangeError(`view offset ${offset} of ${t.label} is not a multiple of ${align}`);
+    if (offset < 0 || offset + size > t.size) throw new RangeError(`view [${offset}, ${offset + size}) outside ${t.label} of ${t.size}`);
+    return new GpuTensor(t.buffer, t.offset + offset, size, t.dtype, label ?? `${t.label}[${offset}:]`, false, t.half);
+  }
+
+  release(t: GpuTensor | GpuPiecedTensor): void {
+    if (t instanceof GpuPiecedTensor) {
+      // Pieced tensors are large and rare: their memory goes back to the device at once.
+      for (const b of t.buffers) {
+        this.liveBytes -= b.size;
+        this.liveBuffers--;
+        this.destroyBuffer(b);
+      }
+      return;
+    }
     if (!t.root) return;
     const list = this.pool.get(t.buffer.size) ?? [];
     list.push(t.buffer);
     this.pool.set(t.buffer.size, list);
     this.liveBuffers--;
+    this.liveBytes -= t.buffer.size;
   }
 
-  write(t: GpuTensor, data: Float32Array | Uint32Array, offset = 0): void {
+  write(t: GpuTensor | GpuPiecedTensor, data: Float32Array | Uint32Array, offset = 0): void {
     this.check();
     if (offset + data.length > t.size) throw new RangeError(`write of ${data.length} at ${offset} overflows ${t.label} (${t.size})`);
+    if (t instanceof GpuPiecedTensor) {
+      for (const p of t.pieces) {
+        const lo = Math.max(offset, p.offset), hi = Math.min(offset + data.length, p.offset + p.size);
+        if (lo < hi) this.write(p.tensor, data.subarray(lo - offset, hi - offset), lo - p.offset);
+      }
+      return;
+    }
+    if (t.half) {
+      if (!(data instanceof Float32Array)) throw new TypeError(`${t.label} holds float16 values: write a Float32Array`);
+      if (offset % 2 !== 0) throw new RangeError(`a write into float16 ${t.label} must start at an even element (got ${offset})`);
+      // An odd tail pads the last word with 0: inside the tensor's own bytes (byteLength rounds up).
+      const words = packHalves(data);
+      this.device.queue.writeBuffer(t.buffer, t.byteOffset + offset * 2, words.buffer, 0, words.byteLength);
+      return;
+    }
     this.device.queue.writeBuffer(t.buffer, (t.offset + offset) * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  async readBytes(t: GpuTensor): Promise<ArrayBuffer> {
+  /** The tensor's values as f32 (or u32) bytes; float16 tensors and pieced ones are widened to f32. */
+  async readBytes(t: GpuTensor | GpuPiecedTensor): Promise<ArrayBuffer> {
     this.check();
-    const bytes = Math.ceil((t.size * 4) / 4) * 4;
-    const staging = this.device.createBuffer({ size: Math.max(bytes, 4), usage: MAP_READ_USAGE, label: `read ${t.label}` });
+    if (t instanceof GpuPiecedTensor) {
+      const out = new Float32Array(t.size);
+      for (const p of t.pieces) out.set(new Float32Array(await this.readBytes(p.tensor), 0, p.size), p.offset);
+      return out.buffer;
+    }
+    const bytes = t.byteLength;
+    const staging = this.createBuffer(Math.max(bytes, 4), MAP_READ_USAGE, `read ${t.label}`);
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(t.buffer, t.offset * 4, staging, 0, bytes);
+    enc.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, bytes);
     this.device.queue.submit([enc.finish()]);
     try {
       await staging.mapAsync(0x1);
     } catch (e) {
+      this.destroyBuffer(staging);
       this.check();
       throw e;
     }
     const out = staging.getMappedRange().slice(0);
     staging.unmap();
-    staging.destroy();
+    this.destroyBuffer(staging);
     this.check();
+    if (t.half) return unpackHalves(new Uint32Array(out), t.size).buffer as ArrayBuffer;
     return out;
   }
 
@@ -253,12 +469,23 @@ export class GpuContext {
     const entries: GPUBindGroupEntry[] = def.bindings.map((kind, binding) => {
       if (kind === 'uniform') {
         if (!uniforms) throw new Error(`${def.name}: uniforms missing`);
-        uniformBuffer = this.device.createBuffer({ size: uniforms.byteLength, usage: UNIFORM_USAGE, label: `${def.name} uniforms` });
+        uniformBuffer = this.createBuffer(uniforms.byteLength, UNIFORM_USAGE, `${def.name} uniforms`);
         this.device.queue.writeBuffer(uniformBuffer, 0, uniforms.buffer, uniforms.byteOffset, uniforms.byteLength);
         return { binding, resource: { buffer: uniformBuffer } };
       }
       const t = tensors[ti++] as GpuTensor;
+      if (t instanceof GpuPiecedTensor) {
+        throw new TypeError(`${def.entry}: ${(t as GpuPiecedTensor).label} is stored in pieces and cannot be bound whole; bind a view of one piece`);
+      }
       if (!(t instanceof GpuTensor)) throw new TypeError(`${def.name}: binding ${binding} is not a GPU tensor`);
+      if (t.half && !(def.halfBindings ?? []).includes(binding)) {
+        throw new TypeError(`${def.entry}: ${t.label} holds float16 values; only the matmul kernels read float16 (as their weights operand)`);
+      }
+      if (t.byteLength > this.maxBindingBytes) {
+        throw new GpuBindingLimitError(
+          `${def.entry}: ${t.label} is ${formatBytes(t.byteLength)}, above this device's maxStorageBufferBindingSize of ${formatBytes(this.maxBindingBytes)}, ` +
+          'and this operation has no chunked path', t.byteLength, this.maxBindingBytes);
+      }
       return { binding, resource: t.binding() };
     });
     if (ti !== tensors.length) throw new Error(`${def.name}: ${tensors.length} tensors for ${ti} bindings`);
@@ -274,7 +501,7 @@ export class GpuContext {
       this.submit([rec]);
       if (uniformBuffer) {
         const ub: GPUBuffer = uniformBuffer;
-        void this.device.queue.onSubmittedWorkDone().then(() => ub.destroy(), () => undefined);
+        void this.device.queue.onSubmittedWorkDone().then(() => this.destroyBuffer(ub), () => undefined);
       }
     }
   }
@@ -318,7 +545,7 @@ export class GpuContext {
         this.check();
         this.submit(list);
       },
-      destroy: () => uniforms.forEach((b) => b.destroy()),
+      destroy: () => uniforms.forEach((b) => this.destroyBuffer(b)),
     };
   }
 }

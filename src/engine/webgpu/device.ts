@@ -12,7 +12,10 @@ export interface AdapterSummary {
   description: string;
   isFallbackAdapter: boolean;
   features: string[];
+  /** The limits the device was granted (what the engine works with). */
   limits: Record<string, number>;
+  /** The adapter's own limits: the most the device could have asked for. */
+  adapterLimits: Record<string, number>;
 }
 
 export interface GpuHandle {
@@ -21,6 +24,12 @@ export interface GpuHandle {
   summary: AdapterSummary;
 }
 
+/**
+ * The limits the engine asks for at the adapter's maximum. The defaults
+ * (128 MiB per storage binding, 256 MiB per buffer, 16 KiB of workgroup
+ * memory) are far below what most adapters offer, and a model of the
+ * paper's size needs more: its weights alone are 680 MB in float32.
+ */
 const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
   'maxStorageBufferBindingSize',
@@ -32,11 +41,18 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupsPerDimension',
 ] as const;
 
+/** Alignments: the engine's views are 256-byte aligned, which satisfies any adapter (the spec caps these at 256). */
+const REPORTED_LIMITS = [...WANTED_LIMITS, 'minStorageBufferOffsetAlignment', 'maxUniformBufferBindingSize'] as const;
+
+function pick(src: GPUSupportedLimits): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of REPORTED_LIMITS) out[k] = Number((src as unknown as Record<string, number>)[k]);
+  return out;
+}
+
 export function summarizeAdapter(adapter: GPUAdapter, device?: GPUDevice): AdapterSummary {
   const info = adapter.info;
-  const limits: Record<string, number> = {};
-  const src = device?.limits ?? adapter.limits;
-  for (const k of WANTED_LIMITS) limits[k] = Number((src as unknown as Record<string, number>)[k]);
+  const limits = pick(device?.limits ?? adapter.limits);
   return {
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',
@@ -47,7 +63,14 @@ export function summarizeAdapter(adapter: GPUAdapter, device?: GPUDevice): Adapt
       (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter),
     features: [...adapter.features].map(String).sort(),
     limits,
+    adapterLimits: pick(adapter.limits),
   };
+}
+
+/** The limits that decide how large a model fits, for people (e.g. in an out-of-memory message). */
+export function describeLimits(limits: Record<string, number>): string {
+  const mb = (n: number) => (n >= 2 ** 30 && n % 2 ** 30 === 0 ? `${n / 2 ** 30} GiB` : `${Math.round(n / 2 ** 20)} MiB`);
+  return `maxBufferSize ${mb(limits.maxBufferSize)}, maxStorageBufferBindingSize ${mb(limits.maxStorageBufferBindingSize)}`;
 }
 
 export function describeAdapter(s: AdapterSummary): string {
@@ -55,7 +78,7 @@ export function describeAdapter(s: AdapterSummary): string {
   return `${name || 'unknown adapter'}${s.isFallbackAdapter ? ' (fallback adapter)' : ''}`;
 }
 
-/** Find an adapter and ask for a device with the limits the kernels use. */
+/** Find an adapter and ask for a device with the adapter's largest buffer and binding limits. */
 export async function acquireGpu(gpu?: GPU, powerPreference: GPUPowerPreference = 'high-performance'): Promise<GpuHandle> {
   const g = gpu ?? (typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined);
   if (!g) throw new GpuUnavailableError('WebGPU is not available here (no navigator.gpu). Use a recent Chrome or Edge, or the CPU backend.');
@@ -72,6 +95,9 @@ export async function acquireGpu(gpu?: GPU, powerPreference: GPUPowerPreference 
   requiredLimits.maxStorageBuffersPerShaderStage = Math.min(al.maxStorageBuffersPerShaderStage, 10);
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // Reported only: float16 weights are stored as packed pairs and widened with
+  // unpack2x16float (core WGSL), so they work without this feature too.
+  if (adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'flm-studio' });

@@ -17,11 +17,34 @@ export class GpuValidationError extends GpuError {
   constructor(message: string) { super(message, 'gpu-validation'); }
 }
 
+/**
+ * Buffer creation failed for lack of memory, or a buffer would exceed the
+ * device's maxBufferSize (then `bytes` and `limit` say by how much).
+ */
 export class GpuOutOfMemoryError extends GpuError {
-  constructor(message: string) { super(message, 'gpu-out-of-memory'); }
+  constructor(message: string, readonly bytes?: number, readonly limit?: number) { super(message, 'gpu-out-of-memory'); }
+}
+
+/**
+ * A kernel would bind more bytes than the device's maxStorageBufferBindingSize
+ * and has no chunked path (the engine splits the vocabulary-sized ops; see
+ * docs/engine.md, "Large models").
+ */
+export class GpuBindingLimitError extends GpuError {
+  constructor(message: string, readonly bytes: number, readonly limit: number) { super(message, 'gpu-binding-limit'); }
 }
 
 /** The device was lost (driver reset, destroy(), tab in background for too long…). */
 export class GpuDeviceLostError extends GpuError {
   constructor(message: string, readonly reason: string) { super(message, 'gpu-device-lost'); }
+}
+
+/** Bytes as people read them: 154 MB, 1.0 GiB for powers of two. */
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 30 && n % 2 ** 30 === 0) return `${n / 2 ** 30} GiB`;
+  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20} MiB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
 }

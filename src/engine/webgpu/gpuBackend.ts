@@ -1,7 +1,20 @@
 import type { Backend, DType, Ops, Program, Tensor } from '../backend.ts';
 import * as k from '../kernels/index.ts';
 import { acquireGpu, describeAdapter, type AdapterSummary, type GpuHandle } from './device.ts';
-import { defaultTuning, GpuContext, type GpuTensor } from './context.ts';
+import { defaultTuning, GpuContext, GpuPiecedTensor, type GpuTensor, type Piece } from './context.ts';
+
+/**
+ * The ops that split their work when a tensor exceeds the device's
+ * maxStorageBufferBindingSize (each chunk its own 256-byte-aligned binding):
+ * the vocabulary-sized ones of sampling and of the FLM loss. The others bind
+ * whole tensors; `GpuContext.dispatch` refuses a binding above the limit
+ * with a GpuBindingLimitError. Plans (the sampling session) check against
+ * this list before allocating.
+ */
+export const CHUNKED_OPS: ReadonlySet<keyof Ops> = new Set<keyof Ops>([
+  'matmul', 'softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyBackward',
+  'axpby', 'fill', 'gaussian', 'lincomb3', 'flmNoising',
+]);
 
 /** The WebGPU backend: every op is a hand-written WGSL kernel. */
 export class GpuBackend implements Backend {
@@ -64,17 +77,26 @@ export class GpuBackend implements Backend {
   tensor(size: number, label = 'tensor', dtype: DType = 'f32'): Tensor {
     return this.ctx.tensor(size, label, dtype);
   }
+  /**
+   * A flat f32 tensor stored as separate pieces (a model's weights: one piece
+   * per parameter, float16 where asked), in as many buffers as maxBufferSize
+   * needs. Bind views of one piece; see GpuPiecedTensor.
+   */
+  pieced(size: number, pieces: readonly Piece[], label = 'pieced'): Tensor {
+    return this.ctx.pieced(size, pieces, label);
+  }
   view(t: Tensor, offset: number, size: number, label?: string): Tensor {
-    return this.ctx.view(t as GpuTensor, offset, size, label);
+    return this.ctx.view(t as GpuTensor | GpuPiecedTensor, offset, size, label);
   }
   write(t: Tensor, data: Float32Array | Uint32Array, offset = 0): void {
-    this.ctx.write(t as GpuTensor, data, offset);
+    this.ctx.write(t as GpuTensor | GpuPiecedTensor, data, offset);
   }
   async read(t: Tensor): Promise<Float32Array> {
-    const bytes = await this.ctx.readBytes(t as GpuTensor);
+    const bytes = await this.ctx.readBytes(t as GpuTensor | GpuPiecedTensor);
     return t.dtype === 'f32' ? new Float32Array(bytes, 0, t.size) : Float32Array.from(new Uint32Array(bytes, 0, t.size));
   }
   async readU32(t: Tensor): Promise<Uint32Array> {
+    if (t instanceof GpuPiecedTensor || (t as GpuTensor).half) throw new TypeError(`${t.label} holds float values: read it with read()`);
     return new Uint32Array(await this.ctx.readBytes(t as GpuTensor), 0, t.size);
   }
   compile(fn: () => void): Program {
@@ -84,7 +106,7 @@ export class GpuBackend implements Backend {
     return this.ctx.sync();
   }
   release(t: Tensor): void {
-    this.ctx.release(t as GpuTensor);
+    this.ctx.release(t as GpuTensor | GpuPiecedTensor);
   }
   destroy(): void {
     this.handle.device.destroy();
