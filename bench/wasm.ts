@@ -1,7 +1,8 @@
 /**
- * `npm run bench:wasm [-- --backends wasm,cpu,webgpu --out file.json]`
+ * `npm run bench:wasm [-- --backends wasm,cpu,webgpu --threads N --out file.json]`
  *
- * The wasm backend against the CPU reference and WebGPU (SwiftShader on a
+ * The wasm backend (one thread, and N worker threads when N > 1; N defaults
+ * to the core count) against the CPU reference and WebGPU (SwiftShader on a
  * machine without a GPU), all measured in this one run: matmul 512³ in
  * GFLOP/s (three transpose variants) and one training step of the `micro`
  * preset (noise, forward, loss, backward, grad norm, AdamW, EMA, loss
@@ -23,11 +24,18 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'wasm,cpu,webgpu' },
     out: { type: 'string', default: `bench/results/wasm-${new Date().toISOString().replace(/[:.]/g, '-')}.json` },
     n: { type: 'string', default: '512' },
+    threads: { type: 'string', default: String(cpus().length) },
   },
 });
 const names = values.backends!.split(',').filter(Boolean);
 for (const n of names) if (!isBackendName(n)) throw new Error(`unknown backend ${n}`);
-const backends = names as BackendName[];
+const threads = Number(values.threads);
+/** What to run: each backend once, and wasm again on `threads` threads. */
+interface Run { name: BackendName; label: string; threads: number }
+const runs: Run[] = (names as BackendName[]).flatMap((name): Run[] =>
+  name === 'wasm' && threads > 1
+    ? [{ name, label: 'wasm', threads: 1 }, { name, label: `wasm×${threads}`, threads }]
+    : [{ name, label: name, threads: 1 }]);
 const N = Number(values.n);
 
 const rand = (n: number, seed: number) => {
@@ -56,7 +64,7 @@ async function timeIt(b: Backend, fn: () => void, minSeconds: number, maxRuns: n
   return median(times);
 }
 
-interface Row { backend: BackendName; device: string; matmul: Record<string, number>; step_ms?: number; tokens_per_s?: number; error?: string }
+interface Row { backend: string; device: string; matmul: Record<string, number>; step_ms?: number; tokens_per_s?: number; error?: string }
 
 const variants = [['A·B', false, false], ['Aᵀ·B', true, false], ['A·Bᵀ', false, true]] as const;
 const cfg = presetConfig('micro', 65), batch = PRESETS.micro.batch;
@@ -66,18 +74,18 @@ const result = {
   matmul_n: N, micro: { batch, length: cfg.length, gflop_per_step: (3 * forwardFlops(cfg, batch)) / 1e9 }, rows: [] as Row[],
 };
 
-for (const name of backends) {
+for (const { name, label, threads: t } of runs) {
   let b: Backend;
   try {
-    b = await createBackend(name);
+    b = await createBackend(name, { threads: t });
   } catch (e) {
-    result.rows.push({ backend: name, device: '—', matmul: {}, error: (e as Error).message });
-    console.error(`# ${name}: unavailable (${(e as Error).message})`);
+    result.rows.push({ backend: label, device: '—', matmul: {}, error: (e as Error).message });
+    console.error(`# ${label}: unavailable (${(e as Error).message})`);
     continue;
   }
-  const row: Row = { backend: name, device: b.description, matmul: {} };
+  const row: Row = { backend: label, device: b.description, matmul: {} };
   result.rows.push(row);
-  console.error(`# ${name}: ${b.description}`);
+  console.error(`# ${label}: ${b.description}`);
   const slow = name === 'cpu';
   for (const [label, transA, transB] of variants) {
     if (slow && label !== 'A·B') continue; // the reference is a plain triple loop: one variant says enough
@@ -105,7 +113,7 @@ result.loadavg_after = load();
 const wasm = result.rows.find((r) => r.backend === 'wasm' && !r.error);
 const ratio = (x: number | undefined, y: number | undefined) => (x && y ? `${(x / y).toFixed(1)}×` : '—');
 console.log(`\n## wasm backend, matmul ${N}³ and a micro training step (${result.cpu}, ${result.cores} cores, load ${result.loadavg_before.join('/')} → ${result.loadavg_after.join('/')})\n`);
-console.log(`| backend | device | ${variants.map(([l]) => `matmul ${l} GFLOP/s`).join(' | ')} | micro step ms | tokens/s | wasm speed-up (matmul A·B, step) |`);
+console.log(`| backend | device | ${variants.map(([l]) => `matmul ${l} GFLOP/s`).join(' | ')} | micro step ms | tokens/s | wasm (1 thread) vs this row (matmul A·B, step) |`);
 console.log(`|---|---|${variants.map(() => '---:').join('|')}|---:|---:|---:|`);
 for (const r of result.rows) {
   if (r.error) { console.log(`| ${r.backend} | unavailable: ${r.error} |${variants.map(() => ' — |').join('')} — | — | — |`); continue; }

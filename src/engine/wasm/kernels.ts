@@ -3,7 +3,7 @@
  * object. Pointers are byte addresses in the module's memory; every kernel
  * takes a unit range [lo, hi) last (see assembly/index.ts).
  */
-import { KERNELS_WASM_BASE64 } from './kernelsWasm.ts';
+import { KERNELS_WASM_BASE64, KERNELS_WASM_SHARED_BASE64 } from './kernelsWasm.ts';
 
 type Ptr = number;
 
@@ -63,7 +63,10 @@ export interface KernelConstants {
   LN_COLS: number;
 }
 
-const FUNCTIONS: (keyof Kernels)[] = [
+export type KernelName = keyof Kernels;
+
+/** Every export, in a fixed order (the worker pool names kernels by their index here). */
+export const FUNCTIONS: KernelName[] = [
   'heapBase', 'matmulScratchBytes', 'matmulUnits', 'matmul', 'sumRows', 'silu', 'siluBackward', 'gelu', 'geluBackward',
   'timeEmbedding', 'axpby', 'fill', 'lincomb3', 'flmNoising', 'ema', 'globalNormSqPartials', 'globalNormSqFinish', 'adamw',
   'philoxWords', 'gaussian', 'dropout', 'softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyBackward', 'weightedLoss',
@@ -72,12 +75,13 @@ const FUNCTIONS: (keyof Kernels)[] = [
   'attention', 'attentionBackward', 'rope', 'ropeBackward',
 ];
 
-let compiled: Promise<WebAssembly.Module> | null = null;
+const compiled: Partial<Record<'plain' | 'shared', Promise<WebAssembly.Module>>> = {};
 
-/** The compiled module (compiled once per realm). */
-export function kernelsModule(): Promise<WebAssembly.Module> {
-  compiled ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
-  return compiled;
+/** The compiled module for an ordinary or a shared memory (compiled once per realm). */
+export function kernelsModule(shared = false): Promise<WebAssembly.Module> {
+  const key = shared ? 'shared' : 'plain';
+  compiled[key] ??= WebAssembly.compile(decodeBase64(shared ? KERNELS_WASM_SHARED_BASE64 : KERNELS_WASM_BASE64));
+  return compiled[key];
 }
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -88,8 +92,8 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 }
 
 /** Instantiate the kernels over `memory`; checks that every expected export is there (the edge where the module is parsed). */
-export async function instantiateKernels(memory: WebAssembly.Memory): Promise<{ kernels: Kernels; constants: KernelConstants }> {
-  const instance = await WebAssembly.instantiate(await kernelsModule(), { env: { memory } });
+export async function instantiateKernels(memory: WebAssembly.Memory, shared = false): Promise<{ kernels: Kernels; constants: KernelConstants }> {
+  const instance = await WebAssembly.instantiate(await kernelsModule(shared), { env: { memory } });
   const ex = instance.exports;
   const kernels: Partial<Record<keyof Kernels, unknown>> = {};
   for (const name of FUNCTIONS) {

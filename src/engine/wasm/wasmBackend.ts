@@ -25,7 +25,8 @@ import { ropeInvFreq } from '../host/rope.ts';
 import { adamwCoefficients } from '../reference/adamw.ts';
 import { dropoutThreshold } from '../reference/dropout.ts';
 import { WasmHeap } from './heap.ts';
-import { instantiateKernels, type KernelConstants, type Kernels } from './kernels.ts';
+import { instantiateKernels, kernelsModule, type KernelConstants, type KernelName, type Kernels } from './kernels.ts';
+import { KernelPool, type SpawnWorker } from './pool.ts';
 
 /** A tensor of the wasm backend: `size` elements at byte address `ptr` of the backend's memory. */
 export class WasmTensor implements Tensor {
@@ -43,12 +44,62 @@ export class WasmTensor implements Tensor {
 export interface WasmBackendOptions {
   /** Split every kernel call into this many unit ranges (a stand-in for threads; default 1). */
   partitions?: number;
+  /** Threads (default 1): more runs a worker pool over a shared memory, which needs `spawn`. */
+  threads?: number;
+  /** Starts a worker (nodeSpawn from nodeWorkers.ts in Node). */
+  spawn?: SpawnWorker;
+  /** Send every call of 2 units or more through the pool, however small (tests). */
+  poolEverything?: boolean;
   /** Initial memory in 64 KiB pages (default 256: 16 MiB); it grows as needed. */
   initialPages?: number;
 }
 
 const MM = { transA: 1, transB: 2, accumulate: 4, bias: 8 };
 
+/** Kernels whose last two arguments are a unit range, with the index of their scratch argument (or −1). */
+const UNIT_KERNELS: Partial<Record<KernelName, number>> = {
+  matmul: 8, sumRows: -1, silu: -1, siluBackward: -1, gelu: -1, geluBackward: -1, timeEmbedding: -1, axpby: -1, fill: -1,
+  lincomb3: -1, flmNoising: -1, ema: -1, globalNormSqPartials: -1, adamw: -1, philoxWords: -1, gaussian: -1, dropout: -1,
+  softmax: -1, logSoftmax: -1, crossEntropy: -1, crossEntropyBackward: -1, distillStage1Loss: -1, distillStage1Backward: -1,
+  distillStage2Loss: -1, distillStage2Backward: -1, lnModulate: -1, lnModulateBackwardRows: -1, lnModulateBackwardCols: 14,
+  gateResidual: -1, gateResidualBackward: 10, attention: 11, attentionBackward: 16, rope: -1, ropeBackward: -1,
+};
+/** Below this many units a call stays on the calling thread (waking the pool costs more); the default is 2. */
+const POOL_MIN_UNITS: Partial<Record<KernelName, number>> = {
+  silu: 32768, siluBackward: 32768, axpby: 32768, fill: 32768, lincomb3: 32768, ema: 32768, adamw: 32768,
+  gelu: 8192, geluBackward: 8192, gaussian: 4096, dropout: 4096, philoxWords: 4096,
+};
+
+/**
+ * The kernels as the ops call them, with every unit-range kernel sent
+ * through the pool: same signature, same bits (only the split differs).
+ */
+function pooledKernels(real: Kernels, pool: KernelPool, everything: boolean): Kernels {
+  const out: Record<string, unknown> = { ...real };
+  for (const [name, scratchArg] of Object.entries(UNIT_KERNELS) as [KernelName, number][]) {
+    const direct: (...a: number[]) => void = real[name];
+    const min = everything ? 2 : POOL_MIN_UNITS[name] ?? 2;
+    const selfArgs: number[] = [];
+    let current: IArguments | null = null, n = 0;
+    const self = (lo: number, hi: number) => {
+      for (let i = 0; i < n; i++) selfArgs[i] = current![i];
+      selfArgs[n] = lo;
+      selfArgs[n + 1] = hi;
+      selfArgs.length = n + 2;
+      direct.apply(null, selfArgs);
+    };
+    out[name] = function pooled() {
+      const args = arguments;
+      const k = args.length - 2, lo: number = args[k], hi: number = args[k + 1];
+      if (hi - lo < min) return Reflect.apply(direct, null, args);
+      current = args;
+      n = k;
+      pool.run(name, args, k, lo, hi, scratchArg, self);
+      current = null;
+    };
+  }
+  return out as unknown as Kernels; // every field is the real function or a wrapper with its signature
+}
 export class WasmBackend implements Backend {
   /**
    * The contract's `Backend['name']` is 'cpu' | 'webgpu': 'wasm' is not in
@@ -61,30 +112,42 @@ export class WasmBackend implements Backend {
   readonly ops: Ops;
   readonly partitions: number;
 
+  readonly threads: number;
   private readonly heap: WasmHeap;
+  private readonly k: Kernels;
   private recording: (() => void)[] | null = null;
   private scratchPtr = 0;
   private scratchBytes = 0;
+  /** One scratch block per pool worker (the caller's is scratchPtr). */
+  private readonly workerScratch: number[] = [];
   private readonly ropeTables = new Map<string, { cos: number; sin: number }>();
   private destroyed = false;
 
   private constructor(
     readonly memory: WebAssembly.Memory,
-    private readonly k: Kernels,
+    kernels: Kernels,
     private readonly c: KernelConstants,
+    private readonly pool: KernelPool | null,
     opts: WasmBackendOptions,
   ) {
     this.partitions = Math.max(1, Math.floor(opts.partitions ?? 1));
-    this.heap = new WasmHeap(memory, k.heapBase());
-    this.description = `WebAssembly SIMD (f32x4), 1 thread${this.partitions > 1 ? `, ${this.partitions} partitions per kernel` : ''}`;
-    this.ensureScratch(k.matmulScratchBytes());
+    this.threads = pool ? pool.workers + 1 : 1;
+    this.k = pool ? pooledKernels(kernels, pool, opts.poolEverything ?? false) : kernels;
+    this.heap = new WasmHeap(memory, kernels.heapBase());
+    this.description = `WebAssembly SIMD (f32x4), ${this.threads} thread${this.threads > 1 ? 's' : ''}` +
+      (this.partitions > 1 ? `, ${this.partitions} partitions per kernel` : '');
+    this.ensureScratch(kernels.matmulScratchBytes());
     this.ops = this.makeOps();
   }
 
   static async create(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
-    const memory = new WebAssembly.Memory({ initial: opts.initialPages ?? 256, maximum: 65536 });
-    const { kernels, constants } = await instantiateKernels(memory);
-    return new WasmBackend(memory, kernels, constants, opts);
+    const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+    const shared = threads > 1;
+    if (shared && !opts.spawn) throw new Error('wasm backend: threads > 1 needs a spawn function (nodeSpawn in Node)');
+    const memory = new WebAssembly.Memory({ initial: opts.initialPages ?? 256, maximum: 65536, shared });
+    const { kernels, constants } = await instantiateKernels(memory, shared);
+    const pool = shared ? await KernelPool.create(opts.spawn!, threads - 1, await kernelsModule(true), memory) : null;
+    return new WasmBackend(memory, kernels, constants, pool, opts);
   }
 
   /** Bytes of the memory handed out to tensors, scratch and tables. */
@@ -147,6 +210,7 @@ export class WasmBackend implements Backend {
 
   destroy(): void {
     this.destroyed = true;
+    this.pool?.terminate();
   }
 
   // ---- plumbing ----
@@ -185,6 +249,13 @@ export class WasmBackend implements Backend {
     if (this.scratchPtr) this.heap.release(this.scratchPtr);
     this.scratchPtr = this.heap.alloc(bytes);
     this.scratchBytes = bytes;
+    if (this.pool) {
+      for (let w = 0; w < this.pool.workers; w++) {
+        if (this.workerScratch[w]) this.heap.release(this.workerScratch[w]);
+        this.workerScratch[w] = this.heap.alloc(bytes);
+        this.pool.setScratch(w, this.workerScratch[w]);
+      }
+    }
   }
 
   /** Record (inside compile) or run one kernel call over `units` units. */
