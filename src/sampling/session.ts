@@ -9,7 +9,12 @@
  * checkpoint, seed, N and backend give the same tokens in the studio and
  * headless.
  */
-import type { Backend, Tensor } from '../engine/backend.ts';
+import { alignUp, type Backend, type DType, type Ops, type Program, type Tensor } from '../engine/backend.ts';
+import { entropy as deviceEntropy, topK as deviceTopK } from '../engine/kernels/frameSummary.ts';
+import { describeLimits } from '../engine/webgpu/device.ts';
+import { formatBytes, GpuOutOfMemoryError, ModelTooLargeError, type ModelMemoryPlan } from '../engine/webgpu/errors.ts';
+import { CHUNKED_OPS, GpuBackend } from '../engine/webgpu/gpuBackend.ts';
+import { STREAM } from '../flm/random.ts';
 import { TwoNetworkSampler } from '../flm/twoNetworkSampler.ts';
 import { EulerSampler, type StepSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
@@ -20,7 +25,8 @@ import { samplerFor, type SamplerKind } from '../io/meta.ts';
 
 export { SAMPLER_NAMES, type SamplerKind } from '../io/meta.ts';
 import type { DiTConfig } from '../model/config.ts';
-import { uploadWeights } from '../model/weights.ts';
+import { paramLayout, type ParamLayout } from '../model/layout.ts';
+import { modelWeights, type Weights } from '../model/weights.ts';
 import { firstNonFiniteRow, summarizeFrame, type FrameSummary } from './frames.ts';
 
 export interface SampleSettings {
@@ -55,6 +61,32 @@ export class NonFiniteSampleError extends Error {
 
 export const MAX_STEPS = 1024;
 export const MAX_COUNT = 64;
+/** The most candidates per position the device computes (k rounds over each row); larger k is summarised on the host. */
+export const DEVICE_MAX_K = 64;
+
+/** Progress of putting a model on its backend (bytes of weights written). */
+export interface LoadProgress { what: string; loaded: number; total: number | null }
+
+export interface SessionOptions {
+  /** The FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
+  teacher?: Checkpoint;
+  /**
+   * How WebGPU stores the weights: 'f32' (the default) or 'f16' — every
+   * linear layer's weights and the embedding rounded to float16 (half the
+   * memory; the matmul kernels widen them to f32, so the arithmetic stays
+   * f32). The CPU backend always keeps f32.
+   */
+  weights?: 'f32' | 'f16';
+  /**
+   * Where frames are summarised on WebGPU: 'device' (the default; the
+   * frame_summary kernels, so only O(count·L·k) numbers come back per frame)
+   * or 'host' (read z and the prediction, [count, L, V] each, and summarise
+   * them here, as the CPU backend does).
+   */
+  summaries?: 'device' | 'host';
+  /** Called as the weights are written to the backend. */
+  onProgress?: (p: LoadProgress) => void;
+}
 
 /** Check settings a user typed; throws a RangeError that says which one is wrong. */
 export function checkSettings(s: SampleSettings, vocab: number): void {
@@ -73,37 +105,66 @@ export class SamplingSession {
   /** One display string per token id. */
   readonly pieces: string[];
   readonly usesEma: boolean;
+  /** How the weights are stored on the backend. */
+  readonly weightStorage: 'f32' | 'f16';
+  /** Bytes the weights take on the backend (the teacher's included). */
+  readonly weightBytes: number;
   private readonly weights: Tensor;
   private readonly teacher: { config: DiTConfig; weights: Tensor } | null = null;
   private readonly timeMap: TimeMap;
   private readonly samplers = new Map<number, StepSampler>();
+  private readonly deviceFrames = new Map<string, DeviceFrames>();
+  private readonly summaries: 'device' | 'host';
 
-  /** `teacher`: the FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
-  constructor(readonly backend: Backend, ckpt: Checkpoint, opts: { teacher?: Checkpoint } = {}) {
+  /** `opts.teacher`: the FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
+  constructor(readonly backend: Backend, ckpt: Checkpoint, opts: SessionOptions = {}) {
     const kind = samplerFor(ckpt.meta);
     if (kind === null || ckpt.config.causal) {
       throw new Error('this is an autoregressive judge (it scores samples in the evaluation); it is not a flow model to sample from');
     }
     this.kind = kind;
+    this.weightStorage = opts.weights ?? 'f32';
+    if (this.weightStorage === 'f16' && !(backend instanceof GpuBackend)) throw new RangeError('float16 weights are a WebGPU option (the CPU backends keep float32)');
+    this.summaries = opts.summaries ?? 'device';
+    let teacherBytes = 0;
     if (this.kind === 'two-network') {
       const f = opts.teacher;
       if (!f) throw new Error('this is a stage-1 flow map: sampling it needs its FLM teacher as well (the two-network sampler), or distil stage 2 for a one-step FMLM');
       if (f.config.twoTime || f.config.vocab !== ckpt.config.vocab || f.config.length !== ckpt.config.length) {
         throw new Error('the teacher must be an FLM with the same vocabulary and length as the flow map');
       }
-      this.teacher = { config: f.config, weights: uploadWeights(backend, f, undefined, 'sample.teacher') };
+      const placed = placeWeights(backend, f, f.config, this.weightStorage, 'sample.teacher', opts.onProgress);
+      this.teacher = { config: f.config, weights: placed.tensor };
+      teacherBytes = placed.bytes;
     }
     this.config = ckpt.config;
-    // A tokenizer only named (a converted official checkpoint's) is resolved by the caller (the studio); unresolved, token ids.
-    this.tokenizer = ckpt.meta.tokenizer && !isNamedTokenizer(ckpt.meta.tokenizer) ? tokenizerFromJSON(ckpt.meta.tokenizer) : null;
+    this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer) : null;
     const V = this.config.vocab;
     if (this.tokenizer && this.tokenizer.vocabSize !== V) {
       throw new Error(`the checkpoint's tokenizer has ${this.tokenizer.vocabSize} tokens but its model has vocabulary ${V}`);
     }
     this.pieces = tokenPieces(this.tokenizer, V);
     this.usesEma = !!ckpt.ema;
-    this.weights = uploadWeights(backend, ckpt, undefined, 'sample.weights');
+    const placed = placeWeights(backend, ckpt, ckpt.config, this.weightStorage, 'sample.weights', opts.onProgress);
+    this.weights = placed.tensor;
+    this.weightBytes = placed.bytes + teacherBytes;
     this.timeMap = new TimeMap(V);
+  }
+
+  /**
+   * A session whose weights are known to be on the device: WebGPU reports
+   * running out of memory asynchronously, so this waits for the uploads and
+   * turns such a failure into a ModelTooLargeError naming the model's size.
+   */
+  static async open(backend: Backend, ckpt: Checkpoint, opts: SessionOptions = {}): Promise<SamplingSession> {
+    const session = new SamplingSession(backend, ckpt, opts);
+    try {
+      await backend.sync();
+    } catch (e) {
+      session.release();
+      throw session.memoryError(e);
+    }
+    return session;
   }
 
   /** What the text is made of, for people. */
@@ -120,12 +181,81 @@ export class SamplingSession {
   private sampler(count: number): StepSampler {
     let s = this.samplers.get(count);
     if (!s) {
-      s = this.teacher
-        ? new TwoNetworkSampler(this.backend, this.teacher.config, this.config, count, { f: this.teacher.weights, g: this.weights }, this.timeMap)
-        : new EulerSampler(this.backend, this.config, count, this.weights, this.timeMap);
+      if (this.backend instanceof GpuBackend) this.checkPlan(this.backend, count);
+      try {
+        s = this.makeSampler(this.backend, count, this.weights, this.teacher?.weights ?? null);
+      } catch (e) {
+        throw this.memoryError(e, count);
+      }
       this.samplers.set(count, s);
     }
     return s;
+  }
+
+  private makeSampler(backend: Backend, count: number, weights: Tensor, teacher: Tensor | null): StepSampler {
+    return this.teacher && teacher
+      ? new TwoNetworkSampler(backend, this.teacher.config, this.config, count, { f: teacher, g: weights }, this.timeMap)
+      : new EulerSampler(backend, this.config, count, weights, this.timeMap);
+  }
+
+  /** What the model and `count` sequences need, measured on a backend that only records (see PlanBackend). */
+  memoryPlan(count: number, limits: Record<string, number> = {}): ModelMemoryPlan & { largest: { label: string; bytes: number }; bindings: { op: string; label: string; bytes: number }[] } {
+    const plan = new PlanBackend();
+    const w = plan.tensor(1, 'weights'), tw = this.teacher ? plan.tensor(1, 'teacher') : null;
+    plan.tensors.length = 0;
+    this.makeSampler(plan, count, w, tw);
+    // The session's own frame summary buffer is O(count·L·k): not counted.
+    const largest = plan.tensors.reduce((a, t) => (t.bytes > a.bytes ? t : a), { label: '', bytes: 0 });
+    return {
+      parameters: paramLayout(this.config).count + (this.teacher ? paramLayout(this.teacher.config).count : 0),
+      weightBytes: this.weightBytes, workBytes: plan.tensors.reduce((a, t) => a + t.bytes, 0), count, limits, largest,
+      bindings: plan.bindings,
+    };
+  }
+
+  /**
+   * Before allocating for `count` sequences on WebGPU: every buffer under
+   * maxBufferSize and every binding of an op without a chunked path under
+   * maxStorageBufferBindingSize, or a ModelTooLargeError that says what does
+   * not fit and how many sequences would.
+   */
+  private checkPlan(gpu: GpuBackend, count: number): void {
+    const limits = { ...gpu.summary.limits, maxBufferSize: gpu.ctx.maxBufferBytes, maxStorageBufferBindingSize: gpu.ctx.maxBindingBytes };
+    const problem = (c: number): string | null => {
+      const plan = this.memoryPlan(c, limits);
+      if (plan.largest.bytes > limits.maxBufferSize) return `its ${plan.largest.label} needs ${formatBytes(plan.largest.bytes)} in one buffer`;
+      const bad = plan.bindings.find((b) => b.bytes > limits.maxStorageBufferBindingSize);
+      return bad ? `${bad.op} would bind ${bad.label} of ${formatBytes(bad.bytes)} at once` : null;
+    };
+    const why = problem(count);
+    if (!why) return;
+    let fits = count - 1;
+    while (fits > 0 && problem(fits)) fits--;
+    const plan = this.memoryPlan(count, limits);
+    throw new ModelTooLargeError(
+      `${this.describeModel()} cannot sample ${count} sequence${count > 1 ? 's' : ''} at once on this device: ${why}, ` +
+      `above its limits (${describeLimits(limits)}). ` +
+      (fits > 0 ? `At most ${fits} at once fit${fits > 1 ? '' : 's'}.` : 'Not even one sequence fits: use a device with larger limits, or the CPU backend.'),
+      plan);
+  }
+
+  private describeModel(): string {
+    const n = paramLayout(this.config).count;
+    return `This model (${(n / 1e6).toFixed(1)}M parameters, ${formatBytes(this.weightBytes)} of ${this.weightStorage === 'f16' ? 'float16' : 'float32'} weights, ` +
+      `V = ${this.config.vocab}, L = ${this.config.length})`;
+  }
+
+  /** A WebGPU out-of-memory failure as a ModelTooLargeError naming the model's size and the device's limits (other errors as they are). */
+  private memoryError(e: unknown, count?: number): unknown {
+    if (!(e instanceof GpuOutOfMemoryError) || e instanceof ModelTooLargeError || !(this.backend instanceof GpuBackend)) return e;
+    const gpu = this.backend;
+    const limits = { ...gpu.summary.limits, maxBufferSize: gpu.ctx.maxBufferBytes };
+    const plan = count ? this.memoryPlan(count, limits) : { parameters: paramLayout(this.config).count, weightBytes: this.weightBytes, limits };
+    const work = 'workBytes' in plan && plan.workBytes ? ` and ${formatBytes(plan.workBytes)} more to sample ${count}` : '';
+    return new ModelTooLargeError(
+      `${this.describeModel()}${work} does not fit this device's memory (${describeLimits(limits)}): ${e.message}` +
+      (this.weightStorage === 'f32' ? '. float16 weights would halve the weights.' : ''),
+      plan);
   }
 
   /**
@@ -138,18 +268,29 @@ export class SamplingSession {
     const L = this.config.length, V = this.config.vocab, rows = s.count * L;
     const sampler = this.sampler(s.count);
     const t0 = performance.now();
-    const { tokens, z } = await sampler.sample(s.steps, s.seed, onFrame && (async (f) => {
-      for (const x of f.p ? [f.z, f.p] : [f.z]) {
-        const bad = firstNonFiniteRow(x, V);
-        if (bad >= 0) throw new NonFiniteSampleError(f.step, Math.floor(bad / L), bad % L);
+    let tokens: Uint32Array;
+    try {
+      const device = this.deviceRun(sampler, s, onFrame);
+      if (device) {
+        tokens = await device;
+      } else {
+        const r = await sampler.sample(s.steps, s.seed, onFrame && (async (f) => {
+          for (const x of f.p ? [f.z, f.p] : [f.z]) {
+            const bad = firstNonFiniteRow(x, V);
+            if (bad >= 0) throw new NonFiniteSampleError(f.step, Math.floor(bad / L), bad % L);
+          }
+          const sum = summarizeFrame(f, rows, V, s.k);
+          sum.texts = this.texts(sum.argmaxZ, s.count);
+          await onFrame(sum);
+        }));
+        const bad = firstNonFiniteRow(r.z, V);
+        if (bad >= 0) throw new NonFiniteSampleError(s.steps, Math.floor(bad / L), bad % L);
+        tokens = r.tokens;
       }
-      const sum = summarizeFrame(f, rows, V, s.k);
-      sum.texts = Array.from({ length: s.count }, (_, i) => this.decode(sum.argmaxZ.subarray(i * L, (i + 1) * L)));
-      await onFrame(sum);
-    }));
+    } catch (e) {
+      throw this.memoryError(e, s.count);
+    }
     const ms = performance.now() - t0;
-    const bad = firstNonFiniteRow(z, V);
-    if (bad >= 0) throw new NonFiniteSampleError(s.steps, Math.floor(bad / L), bad % L);
     const rowsOut = Array.from({ length: s.count }, (_, i) => Array.from(tokens.subarray(i * L, (i + 1) * L)));
     return {
       steps: s.steps, seed: s.seed, count: s.count, tokens: rowsOut,
@@ -158,10 +299,257 @@ export class SamplingSession {
     };
   }
 
+  private texts(argmax: Uint32Array, count: number): string[] {
+    const L = this.config.length;
+    return Array.from({ length: count }, (_, i) => this.decode(argmax.subarray(i * L, (i + 1) * L)));
+  }
+
+  /**
+   * The sampling loop with the frames summarised on the device (WebGPU):
+   * per frame only the summaries come back — O(count·L·k) numbers, never
+   * [count, L, V] — and the tokens are the final state's argmax, computed
+   * there too. Null where it does not apply (another backend, host
+   * summaries asked for, k above DEVICE_MAX_K, a sampler without the
+   * internals it drives); the run then takes the sampler's own loop.
+   */
+  private deviceRun(sampler: StepSampler, s: SampleSettings, onFrame?: (f: FrameSummary) => void | Promise<void>): Promise<Uint32Array> | null {
+    const gpu = this.backend;
+    if (!(gpu instanceof GpuBackend) || this.summaries !== 'device') return null;
+    const k = onFrame ? Math.min(s.k, this.config.vocab) : 1;
+    if (k > DEVICE_MAX_K) return null;
+    const stepper = stepperOf(sampler);
+    if (!stepper) return null;
+    const key = `${s.count}:${k}`;
+    let dev = this.deviceFrames.get(key);
+    if (!dev) {
+      dev = new DeviceFrames(gpu, stepper, s.count * this.config.length, this.config.vocab, k);
+      this.deviceFrames.set(key, dev);
+    }
+    return this.runOnDevice(dev, stepper, s, onFrame);
+  }
+
+  private async runOnDevice(
+    dev: DeviceFrames, stepper: Stepper, s: SampleSettings, onFrame?: (f: FrameSummary) => void | Promise<void>,
+  ): Promise<Uint32Array> {
+    const L = this.config.length;
+    const fail = (step: number, row: number) => new NonFiniteSampleError(step, Math.floor(row / L), row % L);
+    dev.seed = s.seed;
+    dev.noise.run();
+    for (let k = 0; k < s.steps; k++) {
+      if (onFrame) dev.zProgram.run();
+      stepper.step(k, s.steps);
+      if (onFrame) {
+        dev.pProgram.run();
+        const f = await dev.read();
+        const bad = f.zBad >= 0 ? f.zBad : f.pBad;
+        if (bad >= 0) throw fail(k, bad);
+        const tk = k / s.steps;
+        const sum: FrameSummary = {
+          step: k, t: tk, gamma: this.timeMap.gamma(tk), k: dev.k,
+          zIds: f.zIds, zVals: f.zVals, pIds: f.pIds, pProbs: f.pVals, entropy: f.entropy, argmaxZ: f.argmaxZ, argmaxP: f.argmaxP,
+        };
+        sum.texts = this.texts(sum.argmaxZ, s.count);
+        await onFrame(sum);
+      }
+    }
+    // The final state: its argmax is the result; as a frame it stands in for its own prediction.
+    dev.lastProgram.run();
+    const f = await dev.read(true);
+    if (f.zBad >= 0) throw fail(s.steps, f.zBad);
+    if (onFrame) {
+      const sum: FrameSummary = {
+        step: s.steps, t: 1, gamma: this.timeMap.gamma(1), k: dev.k,
+        zIds: f.zIds, zVals: f.zVals, pIds: f.zIds.slice(), pProbs: f.zVals.slice(), entropy: f.entropy,
+        argmaxZ: f.argmaxZ, argmaxP: f.argmaxZ.slice(),
+      };
+      sum.texts = this.texts(sum.argmaxZ, s.count);
+      await onFrame(sum);
+    }
+    return f.argmaxZ;
+  }
+
   release(): void {
+    for (const d of this.deviceFrames.values()) d.release();
+    this.deviceFrames.clear();
     for (const s of this.samplers.values()) s.release();
     this.samplers.clear();
     this.backend.release(this.weights);
     if (this.teacher) this.backend.release(this.teacher.weights);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Weights on the backend
+
+/** The parameters only the matmul reads, as its weights operand: every linear layer's weight and the embedding. */
+function matmulWeight(name: string, shape: number[]): boolean {
+  return shape.length === 2 && (name.endsWith('.weight') || name === 'vocab_embed.embedding');
+}
+
+/** Floats written per call while uploading plain weights (progress granularity). */
+const UPLOAD_SLICE = 16 * 2 ** 20;
+
+/**
+ * A checkpoint's model weights (the EMA when it has one, as uploadWeights
+ * does) on the backend, with progress. On WebGPU, weights that fit one buffer
+ * in float32 are one tensor, as everywhere; larger ones, or float16 ones, are
+ * a pieced tensor — one piece per parameter, in buffers of at most
+ * maxBufferSize, the matmul weights in float16 when asked — whose parameter
+ * views the DiT binds as usual.
+ */
+function placeWeights(
+  backend: Backend, w: Weights, config: DiTConfig, storage: 'f32' | 'f16', label: string, onProgress?: (p: LoadProgress) => void,
+): { tensor: Tensor; bytes: number } {
+  const data = modelWeights(w);
+  const layout: ParamLayout = paramLayout(config);
+  if (data.length !== layout.total) throw new RangeError(`${label}: the weights hold ${data.length} floats, the model needs ${layout.total}`);
+  const what = `${label} (${formatBytes(layout.count * 4)})`;
+  const gpu = backend instanceof GpuBackend ? backend : null;
+  if (!gpu || (storage === 'f32' && data.byteLength <= gpu.ctx.maxBufferBytes)) {
+    const t = backend.tensor(data.length, label);
+    for (let o = 0; o < data.length; o += UPLOAD_SLICE) {
+      const end = Math.min(data.length, o + UPLOAD_SLICE);
+      backend.write(t, data.subarray(o, end), o);
+      onProgress?.({ what, loaded: end * 4, total: data.byteLength });
+    }
+    return { tensor: t, bytes: data.byteLength };
+  }
+  const pieces = layout.specs.map((p) => ({ offset: p.offset, size: p.size, half: storage === 'f16' && matmulWeight(p.name, p.shape) }));
+  const t = gpu.pieced(layout.total, pieces, label);
+  const total = pieces.reduce((a, p) => a + p.size * 4, 0);
+  let loaded = 0;
+  for (const p of pieces) {
+    backend.write(t, data.subarray(p.offset, p.offset + p.size), p.offset);
+    loaded += p.size * 4;
+    onProgress?.({ what, loaded, total });
+  }
+  return { tensor: t, bytes: (t as unknown as { bytes: number }).bytes };
+}
+
+// ---------------------------------------------------------------------------
+// Planning
+
+interface PlannedTensor extends Tensor { bytes: number }
+
+/**
+ * A backend that only records: the tensors a sampler allocates (with their
+ * bytes on WebGPU) and, for each op without a chunked path on WebGPU
+ * (CHUNKED_OPS), the tensors it binds. Building a sampler on it costs
+ * nothing and measures exactly what the real one will allocate.
+ */
+class PlanBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly description = 'memory plan';
+  readonly tensors: PlannedTensor[] = [];
+  readonly bindings: { op: string; label: string; bytes: number }[] = [];
+  readonly ops: Ops;
+
+  constructor() {
+    const isTensor = (a: unknown): a is Tensor => typeof a === 'object' && a !== null && 'size' in a && 'dtype' in a;
+    this.ops = new Proxy({} as Ops, {
+      get: (_, op: string) => op === 'gradNormScratchSize'
+        ? (n: number) => n
+        : (...args: unknown[]) => {
+            if (CHUNKED_OPS.has(op as keyof Ops)) return;
+            for (const a of args) if (isTensor(a)) this.bindings.push({ op, label: a.label, bytes: a.size * 4 });
+          },
+    });
+  }
+
+  tensor(size: number, label = 'tensor', dtype: DType = 'f32'): Tensor {
+    const t: PlannedTensor = { size, label, dtype, bytes: Math.max(16, Math.ceil((size * 4) / 16) * 16) };
+    this.tensors.push(t);
+    return t;
+  }
+  view(t: Tensor, _offset: number, size: number, label?: string): Tensor { return { size, dtype: t.dtype, label: label ?? t.label }; }
+  write(): void {}
+  read(): Promise<Float32Array> { throw new Error('a memory plan holds no data'); }
+  readU32(): Promise<Uint32Array> { throw new Error('a memory plan holds no data'); }
+  compile(fn: () => void): Program { fn(); return { run: () => undefined }; }
+  async sync(): Promise<void> {}
+  release(): void {}
+  destroy(): void {}
+}
+
+// ---------------------------------------------------------------------------
+// Frames summarised on the device
+
+/** What the device loop drives of a sampler: its state z, the tensor its frames report as the prediction, one step. */
+interface Stepper { state: Tensor; prediction: Tensor; step(k: number, steps: number): void }
+
+/**
+ * The sampler's state, prediction and step. StepSampler keeps them to itself
+ * (its own loop reads both tensors back every frame); the device loop reads
+ * them structurally, and a sampler without them takes its own loop.
+ */
+function stepperOf(sampler: StepSampler): Stepper | null {
+  const o = sampler as unknown as { state?: Tensor; prediction?: Tensor; runStep?: (k: number, steps: number) => void };
+  if (!o.state || !o.prediction || typeof o.runStep !== 'function') return null;
+  const runStep = o.runStep;
+  return { state: o.state, prediction: o.prediction, step: (k, steps) => runStep.call(sampler, k, steps) };
+}
+
+/** One frame's summaries as read back: fresh arrays (transferable), argmaxes, the first non-finite rows. */
+interface DeviceFrame {
+  zIds: Uint32Array; zVals: Float32Array; pIds: Uint32Array; pVals: Float32Array; entropy: Float32Array;
+  argmaxZ: Uint32Array; argmaxP: Uint32Array; zBad: number; pBad: number;
+}
+
+/**
+ * The device side of frame summaries for one (count, k): one u32 buffer
+ * holding z's and the prediction's top-k ids and values, the entropy and
+ * the non-finite flags (each part 256-byte aligned), read back in one go;
+ * programs that fill it (z before a step, the prediction after it, the
+ * final state as both), and the sampler's noise.
+ */
+class DeviceFrames {
+  seed = 0;
+  readonly noise: Program;
+  readonly zProgram: Program;
+  readonly pProgram: Program;
+  readonly lastProgram: Program;
+  private readonly buf: Tensor;
+  private readonly at: Record<'zIds' | 'zVals' | 'pIds' | 'pVals' | 'entropy' | 'zFlags' | 'pFlags', number>;
+
+  constructor(private readonly gpu: GpuBackend, stepper: Stepper, private readonly rows: number, cols: number, readonly k: number) {
+    const rk = rows * k;
+    const sizes = { zIds: rk, zVals: rk, pIds: rk, pVals: rk, entropy: rows, zFlags: rows, pFlags: rows };
+    let o = 0;
+    const at = {} as Record<keyof typeof sizes, number>;
+    for (const [name, n] of Object.entries(sizes) as [keyof typeof sizes, number][]) { at[name] = o; o = alignUp(o + n); }
+    this.at = at;
+    this.buf = gpu.tensor(o, 'frame summaries', 'u32');
+    const v = (name: keyof typeof sizes) => gpu.view(this.buf, at[name], sizes[name], `frame ${name}`);
+    const c = gpu.ctx, z = stepper.state, p = stepper.prediction;
+    this.noise = gpu.compile(() => gpu.ops.gaussian(z, z.size, () => this.seed, STREAM.sampleNoise));
+    this.zProgram = gpu.compile(() => deviceTopK(c, v('zIds'), v('zVals'), v('zFlags'), z, rows, cols, k));
+    this.pProgram = gpu.compile(() => {
+      deviceTopK(c, v('pIds'), v('pVals'), v('pFlags'), p, rows, cols, k);
+      deviceEntropy(c, v('entropy'), p, rows, cols);
+    });
+    this.lastProgram = gpu.compile(() => {
+      deviceTopK(c, v('zIds'), v('zVals'), v('zFlags'), z, rows, cols, k);
+      deviceEntropy(c, v('entropy'), z, rows, cols);
+    });
+  }
+
+  /** Read the summaries (`last`: the final state's, with no prediction of its own). */
+  async read(last = false): Promise<DeviceFrame> {
+    const words = await this.gpu.readU32(this.buf);
+    const rows = this.rows, rk = rows * this.k, at = this.at;
+    const u32 = (o: number, n: number) => words.slice(o, o + n);
+    const f32 = (o: number, n: number) => new Float32Array(words.slice(o, o + n).buffer);
+    const firstBad = (o: number) => { for (let r = 0; r < rows; r++) if (words[o + r]) return r; return -1; };
+    const argmax = (o: number) => Uint32Array.from({ length: rows }, (_, r) => words[o + r * this.k]);
+    return {
+      zIds: u32(at.zIds, rk), zVals: f32(at.zVals, rk),
+      pIds: last ? new Uint32Array(0) : u32(at.pIds, rk), pVals: last ? new Float32Array(0) : f32(at.pVals, rk),
+      entropy: f32(at.entropy, rows), argmaxZ: argmax(at.zIds), argmaxP: last ? new Uint32Array(0) : argmax(at.pIds),
+      zBad: firstBad(at.zFlags), pBad: last ? -1 : firstBad(at.pFlags),
+    };
+  }
+
+  release(): void {
+    this.gpu.release(this.buf);
   }
 }

@@ -183,6 +183,8 @@ export class GpuContext {
   /** Bytes of the tensors handed out and not released (views count nothing), and its peak. */
   liveBytes = 0;
   peakLiveBytes = 0;
+  /** Bytes copied back to the host by reads, in total. */
+  readBackBytes = 0;
   pipelineCount = 0;
   onLost: ((e: GpuDeviceLostError) => void) | null = null;
 
@@ -396,6 +398,7 @@ export class GpuContext {
       return out.buffer;
     }
     const bytes = t.byteLength;
+    this.readBackBytes += bytes;
     const staging = this.createBuffer(Math.max(bytes, 4), MAP_READ_USAGE, `read ${t.label}`);
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, bytes);

@@ -3,7 +3,7 @@
  * (where the caller passes the `GPU` object from the `webgpu` package, see
  * `nodeGpu.ts`, so that browser bundles never import Node code).
  */
-import { GpuUnavailableError } from './errors.ts';
+import { formatBytes, GpuUnavailableError } from './errors.ts';
 
 export interface AdapterSummary {
   vendor: string;
@@ -69,8 +69,7 @@ export function summarizeAdapter(adapter: GPUAdapter, device?: GPUDevice): Adapt
 
 /** The limits that decide how large a model fits, for people (e.g. in an out-of-memory message). */
 export function describeLimits(limits: Record<string, number>): string {
-  const mb = (n: number) => (n >= 2 ** 30 && n % 2 ** 30 === 0 ? `${n / 2 ** 30} GiB` : `${Math.round(n / 2 ** 20)} MiB`);
-  return `maxBufferSize ${mb(limits.maxBufferSize)}, maxStorageBufferBindingSize ${mb(limits.maxStorageBufferBindingSize)}`;
+  return `maxBufferSize ${formatBytes(limits.maxBufferSize)}, maxStorageBufferBindingSize ${formatBytes(limits.maxStorageBufferBindingSize)}`;
 }
 
 export function describeAdapter(s: AdapterSummary): string {

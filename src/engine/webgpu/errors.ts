@@ -48,3 +48,27 @@ export function formatBytes(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
   return `${n} B`;
 }
+
+/** What a model needs of the device and what the device offers, for the message of a ModelTooLargeError. */
+export interface ModelMemoryPlan {
+  /** Parameters of the model (padding excluded). */
+  parameters: number;
+  /** Bytes of its weights on the device (float32, or float16 where asked). */
+  weightBytes: number;
+  /** Bytes of everything sampling allocates besides the weights (for `count` sequences), when known. */
+  workBytes?: number;
+  count?: number;
+  /** The device's limits (maxBufferSize, maxStorageBufferBindingSize…). */
+  limits: Record<string, number>;
+}
+
+/**
+ * A model (or a sampling batch) that does not fit this device: a buffer or a
+ * binding the plan needs is above the device's limits, or buffer creation ran
+ * out of memory. The message names the model's size and the device's limits.
+ */
+export class ModelTooLargeError extends GpuOutOfMemoryError {
+  constructor(message: string, readonly plan: ModelMemoryPlan) {
+    super(message, plan.weightBytes + (plan.workBytes ?? 0), plan.limits.maxBufferSize);
+  }
+}
