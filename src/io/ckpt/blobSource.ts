@@ -20,16 +20,33 @@ export interface BlobSourceOptions {
 /** Whether this scope can read Blobs synchronously (dedicated workers can). */
 export const canReadBlobsSync = (): boolean => typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync === 'function';
 
-/** A ByteSource over a Blob, each `read` a synchronous read of one slice. */
+/** Reads shorter than this are served from a block read ahead (a zip entry's local header, its name, a small tensor's storage). */
+const SMALL_READ = 16 * 1024;
+/** The block read ahead for small reads. */
+const BLOCK = 32 * 1024;
+
+/**
+ * A ByteSource over a Blob, each `read` a synchronous read of one slice;
+ * small reads come from one block read ahead (each synchronous read costs
+ * a round trip to the browser's file system, whatever its size).
+ */
 export function blobSource(blob: Blob, opts: BlobSourceOptions = {}): ByteSource {
   let reader: FileReaderSync | null = null;
   const readSync = opts.readSync ?? ((slice: Blob) => (reader ??= new FileReaderSync()).readAsArrayBuffer(slice));
+  const fetch = (offset: number, length: number) => {
+    const bytes = new Uint8Array(readSync(blob.slice(offset, offset + length)));
+    opts.onRead?.(bytes.length);
+    return bytes;
+  };
+  let block: { start: number; bytes: Uint8Array } | null = null;
   return {
     size: blob.size,
     read(offset, length) {
-      const bytes = new Uint8Array(readSync(blob.slice(offset, offset + length)));
-      opts.onRead?.(bytes.length);
-      return bytes;
+      if (length >= SMALL_READ) return fetch(offset, length);
+      if (!block || offset < block.start || offset + length > block.start + block.bytes.length) {
+        block = { start: offset, bytes: fetch(offset, Math.min(BLOCK, blob.size - offset)) };
+      }
+      return block.bytes.subarray(offset - block.start, offset - block.start + length);
     },
   };
 }
