@@ -6,6 +6,7 @@
  */
 import type { Backend } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
+import { WasmBackend } from '../src/engine/wasm/wasmBackend.ts';
 import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { WorkerError, type BackendPreference } from './protocol.ts';
@@ -25,6 +26,8 @@ export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBa
   if (!p) {
     p = (async () => {
       if (choice === 'cpu') return { backend: new CpuBackend(), note: '', fallbackReason: null };
+      // WebAssembly SIMD on one thread (a thread pool in the page needs cross-origin isolation).
+      if (choice === 'wasm') return { backend: await WasmBackend.create(), note: '', fallbackReason: null };
       try {
         const gpu = await GpuBackend.create();
         return { backend: gpu, note: gpu.summary.isFallbackAdapter ? ' (a CPU emulation of WebGPU: no GPU was found)' : '', fallbackReason: null };

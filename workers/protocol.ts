@@ -5,6 +5,7 @@
  * WorkerError and registerWorkerErrors, nothing else of the workers.
  */
 import * as Comlink from 'comlink';
+import type { BackendName } from '../src/engine/backend.ts';
 import type { AdapterSummary } from '../src/engine/webgpu/device.ts';
 import type { RemoteModelErrorCode } from '../src/io/remoteModel.ts';
 import type { DitParityResult } from '../src/parity/dit.ts';
@@ -72,7 +73,7 @@ export function registerWorkerErrors(): void {
 
 // ------------------------------------------------------------------- engine
 
-export type BackendChoice = 'webgpu' | 'cpu';
+export type BackendChoice = BackendName;
 
 export interface EngineInfo {
   backend: BackendChoice;
@@ -115,7 +116,7 @@ export interface ModelChoice {
   train?: Partial<TrainConfig>;
 }
 
-export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
+export type BackendPreference = 'auto' | BackendName;
 
 export interface TrainRequest {
   /** The id the run's events carry (the UI picks it, and ignores events of other runs). */
@@ -217,20 +218,28 @@ export type TrainFault = 'nan-weights' | 'nan-weights-at-save' | 'device-loss';
  */
 export interface TrainTestHooks {
   injectFault(kind: TrainFault): Promise<void>;
-  /** The live run: lost devices recovered from, the trainer's step, whether it still holds its buffers. */
-  live(): { recoveries: number; step: number; alive: boolean } | null;
+  /**
+   * The live run: lost devices recovered from, its trainer (a serial number:
+   * a recovery builds a new one) and the trainer's step, whether it still holds its buffers.
+   */
+  live(): { recoveries: number; trainer: number; step: number; alive: boolean } | null;
   /** Every stored checkpoint, read by a fresh store (as a reloaded tab would) and decoded. */
   storeState(): Promise<StoredState>;
   /** Store a checkpoint of `mb` MB (a wide model, values set by `step`) as checkpoint `id` (new if absent). */
   saveLarge(id: string, step: number, mb: number): Promise<CheckpointInfo>;
   /**
    * In a fresh checkpoints worker (a nested one), save the large checkpoint of
-   * `step` as the next revision of `id`, and terminate that worker `killAfterMs`
-   * after the save was sent, or as soon as the save has finished if that is
-   * sooner: whether it had finished, and the time from sending to terminating.
+   * `step` as the next revision of `id`, and terminate that worker
+   * `killAfterMs` after `from` (the save sent, or a phase it reported), or as
+   * soon as the save has finished if that is sooner. Returns whether it had
+   * finished, the time from sending to terminating, and the last phase the
+   * worker reported before it was terminated.
    */
-  killDuringSave(id: string, step: number, mb: number, killAfterMs: number): Promise<{ finished: boolean; ms: number }>;
+  killDuringSave(id: string, step: number, mb: number, killAfterMs: number, from?: SavePhase): Promise<{ finished: boolean; ms: number; phase: SavePhase }>;
 }
+
+/** How far a save got, as the checkpoints worker reports it ('sent': nothing reported yet). */
+export type SavePhase = 'sent' | 'bytes-start' | 'bytes-done' | 'manifest-start' | 'manifest-done' | 'cleanup-done';
 
 export interface StoredState {
   checkpoints: { id: string; step: number; rev: number; bytes: number; loads: boolean; finite: boolean; error?: string }[];
@@ -253,8 +262,8 @@ export interface CheckpointApi {
 export interface CheckpointTestApi {
   /** Resolves once the worker runs. */
   ready(): Promise<true>;
-  /** Store `bytes` (not validated) as the next revision of checkpoint `id`. */
-  saveRevision(id: string, bytes: ArrayBuffer, step: number): Promise<CheckpointInfo>;
+  /** Store `bytes` (not validated) as the next revision of checkpoint `id`, reporting each SavePhase on `progress`. */
+  saveRevision(id: string, bytes: ArrayBuffer, step: number, progress?: MessagePort): Promise<CheckpointInfo>;
 }
 
 // ------------------------------------------------------------------ sampling

@@ -1,13 +1,13 @@
 /** Backend selection for Node entry points (CLI, bench). */
-import type { Backend } from '../engine/backend.ts';
+import type { Backend, BackendName } from '../engine/backend.ts';
 import { CpuBackend } from '../engine/cpu/cpuBackend.ts';
 import { nodeSpawn } from '../engine/wasm/nodeWorkers.ts';
 import { WasmBackend } from '../engine/wasm/wasmBackend.ts';
 import { GpuBackend } from '../engine/webgpu/gpuBackend.ts';
 import { nodeGpu } from '../engine/webgpu/nodeGpu.ts';
 
-export const BACKEND_NAMES = ['cpu', 'webgpu', 'wasm'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'webgpu', 'wasm'];
+export type { BackendName };
 
 export function isBackendName(s: unknown): s is BackendName {
   return typeof s === 'string' && (BACKEND_NAMES as readonly string[]).includes(s);

@@ -16,6 +16,9 @@
 
 export type DType = 'f32' | 'u32';
 
+/** The backends: the TypeScript reference ('cpu', the oracle), WebAssembly SIMD ('wasm') and WebGPU. */
+export type BackendName = 'cpu' | 'wasm' | 'webgpu';
+
 /**
  * A scalar argument that may change between runs of a compiled program:
  * a number, or a function read at every run (e.g. the learning rate of the
@@ -237,7 +240,7 @@ export interface Ops {
 }
 
 export interface Backend {
-  readonly name: 'cpu' | 'webgpu';
+  readonly name: BackendName;
   /** A human description of the device (adapter vendor, architecture…). */
   readonly description: string;
   /** A zero-filled tensor. */

@@ -5,7 +5,7 @@
  * error of logits, losses and every gradient. Any model shape works: it is
  * read from the file's `__metadata__` and tensor shapes.
  */
-import type { Backend } from '../engine/backend.ts';
+import type { Backend, BackendName } from '../engine/backend.ts';
 import { checkInvFreq, layoutWeights } from '../io/checkpoint.ts';
 import { readSafetensors, toFloat32, type StFile } from '../io/safetensors.ts';
 import { configFromMetadata, type DiTConfig } from '../model/config.ts';
@@ -14,8 +14,9 @@ import type { ParamLayout } from '../model/layout.ts';
 
 export interface ParityTolerances { logits: number; loss: number; grads: number }
 
-export const TOLERANCES: Record<'cpu' | 'webgpu', ParityTolerances> = {
+export const TOLERANCES: Record<BackendName, ParityTolerances> = {
   cpu: { logits: 1e-5, loss: 1e-5, grads: 1e-4 },
+  wasm: { logits: 1e-5, loss: 1e-5, grads: 1e-4 },
   webgpu: { logits: 1e-4, loss: 1e-4, grads: 1e-3 },
 };
 

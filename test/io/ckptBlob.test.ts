@@ -14,7 +14,7 @@ const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtur
 /** Blob.slice's bytes, synchronously (Node's Blob reads only asynchronously): the test keeps the bytes beside the blob. */
 function syncReader(bytes: Uint8Array) {
   const reads: [number, number][] = [];
-  const blob = new Blob([bytes]);
+  const blob = new Blob([bytes.slice()]);
   const byBlob = new WeakMap<Blob, [number, number]>();
   const slice = blob.slice.bind(blob);
   blob.slice = (start?: number, end?: number) => {

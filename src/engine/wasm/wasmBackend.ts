@@ -101,13 +101,7 @@ function pooledKernels(real: Kernels, pool: KernelPool, everything: boolean): Ke
   return out as unknown as Kernels; // every field is the real function or a wrapper with its signature
 }
 export class WasmBackend implements Backend {
-  /**
-   * The contract's `Backend['name']` is 'cpu' | 'webgpu': 'wasm' is not in
-   * it yet (a contract change, requested). Until then this backend reports
-   * the device class it runs on.
-   */
-  readonly name = 'cpu' as const;
-  readonly kind = 'wasm' as const;
+  readonly name = 'wasm' as const;
   readonly description: string;
   readonly ops: Ops;
   readonly partitions: number;

@@ -39,7 +39,7 @@ describe('wasm heap', () => {
     expect(() => b.ops.silu(u, t, 4)).toThrow(TypeError);
     expect(() => b.ops.silu(t, t, 11)).toThrow(RangeError);
     expect(() => b.ops.silu(new CpuBackend().tensor(4), t, 4)).toThrow(TypeError);
-    expect(b.kind).toBe('wasm');
+    expect(b.name).toBe('wasm');
   });
 
   it('Philox words are bit-identical to the host generator (Random123 streams)', async () => {
