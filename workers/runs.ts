@@ -5,6 +5,9 @@
  * teachers from the bundled models or IndexedDB, snapshots to IndexedDB, the
  * backend of the user's choice and a fresh one after a lost device — and
  * src/run does the rest (split → encode → trainer, the loop, the faults).
+ * Every run claims its checkpoint for as long as it goes (a Web Lock, see
+ * CheckpointStore.claim): another tab resuming the same checkpoint meanwhile
+ * is refused with WorkerError 'checkpoint-busy' instead of both writing it.
  */
 import { BpeTokenizer } from '../src/data/bpeTokenizer.ts';
 import { CharTokenizer } from '../src/data/charTokenizer.ts';
@@ -12,7 +15,7 @@ import { checkSameCorpus, corpusDigest } from '../src/data/corpus.ts';
 import { tokenizerFromJSON, type TextTokenizer } from '../src/data/tokenizer.ts';
 import { distillTrainConfig, type DistillTeachers } from '../src/distill/trainer.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
-import { CheckpointStore } from '../src/io/checkpointStore.ts';
+import { CheckpointBusyError, CheckpointStore, type CheckpointClaim } from '../src/io/checkpointStore.ts';
 import type { CorpusRef, ModelRef, RunMeta, TrainConfig } from '../src/io/meta.ts';
 import { defaultConfig, type DiTConfig } from '../src/model/config.ts';
 import { Run, type CheckpointSink } from '../src/run/loop.ts';
@@ -20,7 +23,7 @@ import { prepareRun, resumeSpec, type RunInput } from '../src/run/trainer.ts';
 import { presetConfig, presetTrain } from '../src/train/presets.ts';
 import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
 import { corpusText, modelBytes, teacherSources } from './models.ts';
-import type { BackendPreference, CorpusSource, DistillRequest, ModelChoice, ResumeRequest, TrainEvent, TrainRequest } from './protocol.ts';
+import { WorkerError, type BackendPreference, type CorpusSource, type DistillRequest, type ModelChoice, type ResumeRequest, type TrainEvent, type TrainRequest } from './protocol.ts';
 
 type Emit = (e: TrainEvent) => void;
 
@@ -41,24 +44,55 @@ export class StudioRuns {
 
   constructor(private readonly store = new CheckpointStore()) {}
 
+  /**
+   * `make` a run of checkpoint `id` while holding the claim on it; the claim
+   * is let go when the run settles, or at once if `make` fails.
+   */
+  private async claimed(id: string, make: (claim: CheckpointClaim) => Promise<Run>): Promise<Run> {
+    let claim: CheckpointClaim;
+    try {
+      claim = await this.store.claim(id);
+    } catch (e) {
+      if (e instanceof CheckpointBusyError) throw new WorkerError('checkpoint-busy', e.message);
+      throw e;
+    }
+    try {
+      return await make(claim);
+    } catch (e) {
+      claim.release();
+      throw e;
+    }
+  }
+
   /** A new FLM run on the chosen corpus and tokenizer. */
   async start(req: TrainRequest, emit: Emit): Promise<Run> {
+    const id = crypto.randomUUID();
+    return this.claimed(id, (claim) => this.startClaimed(req, id, claim, emit));
+  }
+
+  private async startClaimed(req: TrainRequest, id: string, claim: CheckpointClaim, emit: Emit): Promise<Run> {
     const corpus = await corpusText(req.corpus);
     const tokenizer = await makeTokenizer(req.tokenizer, corpus.text);
     const preset = req.model.preset === 'custom' ? 'micro' : req.model.preset;
     const train: TrainConfig = { ...presetTrain(preset, req.steps), ...req.model.train, steps: req.steps };
-    const id = crypto.randomUUID();
     if (req.corpus.kind === 'bytes') this.corpusCache.set(id, req.corpus);
     return this.studioRun({
-      runId: req.runId, id, name: req.name, choice: req.backend ?? 'auto', resumed: false,
+      runId: req.runId, id, claim, name: req.name, choice: req.backend ?? 'auto', resumed: false,
       input: { text: corpus.text, tokenizer, spec: { kind: 'flm', config: modelConfig(req.model, tokenizer.vocabSize), train } },
       corpus: corpusRefOf(req.corpus), sha256: await corpusDigest(corpus.text),
       run: { saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps },
     }, emit);
   }
 
-  /** A stored checkpoint continued (FLM, distillation or judge), on its own text, to `steps` in total. */
+  /**
+   * A stored checkpoint continued (FLM, distillation or judge), on its own
+   * text, to `steps` in total; refused ('checkpoint-busy') while another tab trains it.
+   */
   async resume(req: ResumeRequest, emit: Emit): Promise<Run> {
+    return this.claimed(req.checkpointId, (claim) => this.resumeClaimed(req, claim, emit));
+  }
+
+  private async resumeClaimed(req: ResumeRequest, claim: CheckpointClaim, emit: Emit): Promise<Run> {
     const ckpt = decodeCheckpoint(await this.store.load(req.checkpointId));
     if (!ckpt.meta.tokenizer) throw new Error('this checkpoint has no tokenizer, so its training cannot be resumed here');
     if (!ckpt.meta.train) throw new Error('this checkpoint has no training settings, so its training cannot be resumed here');
@@ -72,7 +106,7 @@ export class StudioRuns {
       teachers = { f: await this.loadModel(sources.f), g: sources.g ? await this.loadModel(sources.g) : undefined };
     }
     return this.studioRun({
-      runId: req.runId, id: req.checkpointId, name: ckpt.meta.name, choice: req.backend ?? 'auto', resumed: true,
+      runId: req.runId, id: req.checkpointId, claim, name: ckpt.meta.name, choice: req.backend ?? 'auto', resumed: true,
       input: { text, tokenizer, spec: resumeSpec(ckpt, { ...ckpt.meta.train, steps: req.steps }, teachers), resume: ckpt },
       corpus: corpusRefOf(src), sha256,
       run: { saveEvery: saved.saveEvery ?? 20, sampleEvery: saved.sampleEvery ?? 0, target: req.steps, ...(sources.f ? { teacherSources: { f: sources.f, ...(sources.g ? { g: sources.g } : {}) } } : {}) },
@@ -81,15 +115,19 @@ export class StudioRuns {
 
   /** A distillation stage from an FLM teacher (and, for stage 2, the stage-1 flow map), on the teacher's text. */
   async distill(req: DistillRequest, emit: Emit): Promise<Run> {
+    const id = crypto.randomUUID();
+    return this.claimed(id, (claim) => this.distillClaimed(req, id, claim, emit));
+  }
+
+  private async distillClaimed(req: DistillRequest, id: string, claim: CheckpointClaim, emit: Emit): Promise<Run> {
     const f = await this.loadModel(req.teacher);
     if (f.config.twoTime) throw new Error('the teacher must be an FLM checkpoint (a one-time model)');
     const g = req.teacherG ? await this.loadModel(req.teacherG) : undefined;
     if (req.stage === 2 && !g) throw new Error('stage 2 needs a stage-1 flow map as its second teacher');
     if (!f.meta.tokenizer) throw new Error('the teacher has no tokenizer, so its corpus cannot be encoded');
-    const id = crypto.randomUUID();
     const { src, text, sha256 } = await this.trainingText(id, f, req.corpus);
     return this.studioRun({
-      runId: req.runId, id, name: req.name, choice: req.backend ?? 'auto', resumed: false,
+      runId: req.runId, id, claim, name: req.name, choice: req.backend ?? 'auto', resumed: false,
       input: { text, tokenizer: tokenizerFromJSON(f.meta.tokenizer), spec: { kind: 'distill', stage: req.stage, teachers: { f, g }, train: distillTrainConfig(f, req.steps) } },
       corpus: corpusRefOf(src), sha256,
       run: { saveEvery: req.saveEvery, sampleEvery: req.sampleEvery, target: req.steps, teacherSources: { f: req.teacher, ...(req.teacherG ? { g: req.teacherG } : {}) } },
@@ -117,6 +155,7 @@ export class StudioRuns {
       // Let queued messages (pause…) in: on the CPU backend a step never yields otherwise.
       yieldEachStep: () => new Promise((resolve) => setTimeout(resolve, 0)),
       emit,
+      settled: () => r.claim.release(),
     });
   }
 
@@ -151,6 +190,8 @@ interface StudioRun {
   runId: string;
   /** The checkpoint id its snapshots are stored under. */
   id: string;
+  /** This run's hold on that checkpoint, let go when the run settles. */
+  claim: CheckpointClaim;
   name: string;
   choice: BackendPreference;
   resumed: boolean;

@@ -11,7 +11,10 @@
  * at (an interrupted save, an interrupted delete) are removed lazily by the
  * next `list` or `save`. Writes to one checkpoint are serialised with the Web
  * Locks API where it exists (across tabs and workers), and by an in-process
- * queue otherwise.
+ * queue otherwise; a load holds the same lock (shared), so that a save in
+ * another tab cannot delete the revision being read. A run claims its
+ * checkpoint (`claim`: a second lock, held for the whole run), so that two
+ * tabs never train the same checkpoint at once.
  */
 import { createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
 
@@ -59,6 +62,8 @@ export function idbKeyValue(dbName: string): KeyValue {
 const metaKey = (id: string) => `meta:${id}`;
 const blobKey = (id: string, rev: number) => `blob:${id}:${rev}`;
 const lockName = (id: string) => `flm-ckpt:${id}`;
+/** Held by the run that trains checkpoint `id`, for the whole run (never by a save: Web Locks are not re-entrant). */
+const claimName = (id: string) => `flm-train:${id}`;
 
 /** `blob:<id>:<rev>` → { id, rev } (ids may contain ':'; the rev is after the last one). */
 function parseBlobKey(k: string): { id: string; rev: number } | null {
@@ -72,6 +77,21 @@ function parseBlobKey(k: string): { id: string; rev: number } | null {
 function isInfo(v: unknown): v is CheckpointInfo {
   const o = v as CheckpointInfo | null | undefined;
   return typeof o === 'object' && o !== null && typeof o.id === 'string' && typeof o.rev === 'number' && typeof o.name === 'string';
+}
+
+/** The checkpoint is being trained elsewhere (another tab, or a worker of this one); nothing was changed. */
+export class CheckpointBusyError extends Error {
+  readonly code = 'checkpoint-busy';
+  constructor(message = 'This checkpoint is being trained in another tab. Pause it there (or close that tab), then resume it here.') {
+    super(message);
+    this.name = 'CheckpointBusyError';
+  }
+}
+
+/** A run's hold on its checkpoint (see `CheckpointStore.claim`). */
+export interface CheckpointClaim {
+  /** Let another tab train the checkpoint (idempotent). */
+  release(): void;
 }
 
 /** Whether an error from IndexedDB means "out of space". */
@@ -98,24 +118,31 @@ function storageFull(needed: number, cause: unknown): StorageFullError {
 
 // ---------------------------------------------------------------- locking
 
+interface LockOptions { ifAvailable?: boolean; mode?: 'exclusive' | 'shared' }
+
 interface LockManagerLike {
-  request(name: string, options: { ifAvailable?: boolean }, fn: (lock: unknown) => Promise<unknown>): Promise<unknown>;
+  request(name: string, options: LockOptions, fn: (lock: unknown) => Promise<unknown>): Promise<unknown>;
 }
+
+const webLocks = (): LockManagerLike | undefined => {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  return locks && typeof locks.request === 'function' ? locks : undefined;
+};
 
 /** Per lock name, the promise that settles when the last queued holder releases it. */
 const localTails = new Map<string, Promise<unknown>>();
 
 /**
  * Run `fn` holding the lock `name`. With `ifAvailable`, `fn` receives false
- * (and should do nothing) when someone else holds it.
+ * (and should do nothing) when someone else holds it. `shared` holders may
+ * overlap one another, never an exclusive holder (without Web Locks every
+ * holder is exclusive).
  */
-async function withLock<T>(name: string, fn: (got: boolean) => Promise<T>, ifAvailable = false): Promise<T> {
-  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
-  if (locks && typeof locks.request === 'function') {
-    return (await locks.request(name, { ifAvailable }, (lock) => fn(lock !== null))) as T;
-  }
+async function withLock<T>(name: string, fn: (got: boolean) => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const locks = webLocks();
+  if (locks) return (await locks.request(name, opts, (lock) => fn(lock !== null))) as T;
   // No Web Locks (Node, old browsers): serialise within this context only.
-  if (ifAvailable && localTails.has(name)) return fn(false);
+  if (opts.ifAvailable && localTails.has(name)) return fn(false);
   const prev = localTails.get(name) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((r) => (release = r));
@@ -128,6 +155,32 @@ async function withLock<T>(name: string, fn: (got: boolean) => Promise<T>, ifAva
     release();
     if (localTails.get(name) === tail) localTails.delete(name);
   }
+}
+
+/** Names held through `hold` in this context when there are no Web Locks. */
+const localHeld = new Set<string>();
+
+/**
+ * Take the lock `name` if no one holds it, and keep it until `release` (or
+ * until this tab or worker ends: the browser then frees it). Null when it is held.
+ */
+function hold(name: string): Promise<(() => void) | null> {
+  const locks = webLocks();
+  if (!locks) {
+    if (localHeld.has(name)) return Promise.resolve(null);
+    localHeld.add(name);
+    let done = false;
+    return Promise.resolve(() => { if (!done) { done = true; localHeld.delete(name); } });
+  }
+  return new Promise((resolve, reject) => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    locks.request(name, { ifAvailable: true }, async (lock) => {
+      if (lock === null) return resolve(null);
+      resolve(release);
+      await held;
+    }).catch(reject);
+  });
 }
 
 // ---------------------------------------------------------------- store
@@ -167,6 +220,19 @@ export class CheckpointStore {
     );
   }
 
+  /** How many stored byte records no manifest points at (left by an interrupted save; the next `list` removes them). */
+  async orphans(): Promise<number> {
+    const all = await this.kv.keys();
+    let n = 0;
+    for (const k of all) {
+      const b = parseBlobKey(k);
+      if (!b) continue;
+      const info = await this.kv.get<unknown>(metaKey(b.id));
+      if (!isInfo(info) || info.rev !== b.rev) n++;
+    }
+    return n;
+  }
+
   /**
    * Delete the bytes of checkpoint `id` that its manifest does not point at.
    * Holds the checkpoint's lock (skipping if it is busy: a save in progress
@@ -182,7 +248,7 @@ export class CheckpointStore {
       }
     };
     if (!takeLock) return run();
-    await withLock(lockName(id), async (got) => { if (got) await run(); }, true);
+    await withLock(lockName(id), async (got) => { if (got) await run(); }, { ifAvailable: true });
   }
 
   /**
@@ -219,14 +285,33 @@ export class CheckpointStore {
     });
   }
 
-  /** The bytes of the current revision of checkpoint `id`. */
+  /**
+   * The bytes of the current revision of checkpoint `id`. Holds the
+   * checkpoint's lock (shared with other loads): a save elsewhere waits
+   * until the manifest and the bytes it names have been read.
+   */
   async load(id: string): Promise<Uint8Array> {
-    const info = await this.kv.get<unknown>(metaKey(id));
-    if (!isInfo(info)) throw new Error(`There is no saved checkpoint with id ${id} (it may have been deleted in another tab).`);
-    const bytes = await this.kv.get<unknown>(blobKey(id, info.rev));
-    if (bytes instanceof Uint8Array) return bytes;
-    if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-    throw new Error(`The stored data of checkpoint "${info.name}" is missing; the browser may have evicted it.`);
+    return withLock(lockName(id), async () => {
+      const info = await this.kv.get<unknown>(metaKey(id));
+      if (!isInfo(info)) throw new Error(`There is no saved checkpoint with id ${id} (it may have been deleted in another tab).`);
+      const bytes = await this.kv.get<unknown>(blobKey(id, info.rev));
+      if (bytes instanceof Uint8Array) return bytes;
+      if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+      throw new Error(`The stored data of checkpoint "${info.name}" is missing; the browser may have evicted it.`);
+    }, { mode: 'shared' });
+  }
+
+  /**
+   * Claim checkpoint `id` for a training run, for as long as the run goes
+   * (until `release`, or until the tab or worker holding it ends). A second
+   * claim — another tab resuming the same checkpoint — is refused with
+   * CheckpointBusyError instead of both runs writing revisions in turn.
+   * Across tabs and workers with Web Locks; within this context otherwise.
+   */
+  async claim(id: string): Promise<CheckpointClaim> {
+    const release = await hold(claimName(id));
+    if (!release) throw new CheckpointBusyError();
+    return { release };
   }
 
   /** Change the displayed name (the bytes are untouched). */

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CheckpointStore, idbKeyValue, StorageFullError, type KeyValue } from '../../src/io/checkpointStore.ts';
+import { CheckpointBusyError, CheckpointStore, idbKeyValue, StorageFullError, type KeyValue } from '../../src/io/checkpointStore.ts';
 
 let n = 0;
 const db = () => `flm-test-${Date.now()}-${n++}`;
@@ -161,16 +161,63 @@ describe('checkpoint store (IndexedDB)', () => {
     const names: string[] = [];
     vi.stubGlobal('navigator', {
       locks: {
-        request: (name: string, _opts: unknown, fn: (lock: unknown) => Promise<unknown>) => {
-          names.push(name);
+        request: (name: string, opts: { mode?: string; ifAvailable?: boolean }, fn: (lock: unknown) => Promise<unknown>) => {
+          names.push(`${name} ${opts.mode ?? 'exclusive'}${opts.ifAvailable ? ' if available' : ''}`);
           return fn({ name });
         },
       },
     });
     const s = new CheckpointStore(db());
     const a = await s.save(bytes(1), info('run', 1, 'fixed-id'));
+    await s.load(a.id);
     await s.rename(a.id, 'x');
+    const claim = await s.claim(a.id);
+    claim.release();
     await s.delete(a.id);
-    expect(names).toEqual(['flm-ckpt:fixed-id', 'flm-ckpt:fixed-id', 'flm-ckpt:fixed-id']);
+    expect(names).toEqual([
+      'flm-ckpt:fixed-id exclusive', 'flm-ckpt:fixed-id shared', 'flm-ckpt:fixed-id exclusive',
+      'flm-train:fixed-id exclusive if available', 'flm-ckpt:fixed-id exclusive',
+    ]);
+  });
+
+  it('a checkpoint claimed by a run cannot be claimed again (another tab resuming it) until the run lets go', async () => {
+    const tabA = new CheckpointStore(db()), tabB = new CheckpointStore(db());
+    const claim = await tabA.claim('ckpt-1');
+    const e = await tabB.claim('ckpt-1').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CheckpointBusyError);
+    expect((e as CheckpointBusyError).code).toBe('checkpoint-busy');
+    expect((e as Error).message).toMatch(/^This checkpoint is being trained in another tab\./);
+    // Another checkpoint is free.
+    (await tabB.claim('ckpt-2')).release();
+    claim.release();
+    claim.release(); // idempotent
+    const again = await tabB.claim('ckpt-1');
+    await expect(tabA.claim('ckpt-1')).rejects.toBeInstanceOf(CheckpointBusyError);
+    again.release();
+  });
+
+  it('a load holds the checkpoint: a save in another tab waits, so it cannot delete the revision being read', async () => {
+    const name = db();
+    const writer = new CheckpointStore(name);
+    const a = await writer.save(bytes(1, 1000), info('run', 1));
+    // The reading tab is slow to fetch the bytes: it has read the manifest (rev 1) when the other tab saves.
+    const inner = idbKeyValue(name);
+    let saved = false;
+    const slow: KeyValue = {
+      ...inner,
+      get: async <T>(k: string) => {
+        if (k.startsWith('blob:')) {
+          for (let i = 0; i < 20 && !saved; i++) await new Promise((r) => setTimeout(r, 5));
+        }
+        return inner.get<T>(k);
+      },
+    };
+    const reader = new CheckpointStore(name, { kv: slow });
+    const loading = reader.load(a.id);
+    await new Promise((r) => setTimeout(r, 5));
+    const saving = writer.save(bytes(2, 1000), info('run', 2, a.id)).then((x) => { saved = true; return x; });
+    expect(await loading).toEqual(bytes(1, 1000));
+    expect(await saving).toMatchObject({ rev: 2, step: 2 });
+    expect(await reader.load(a.id)).toEqual(bytes(2, 1000));
   });
 });
