@@ -9,30 +9,16 @@
 import { writeFileSync } from 'node:fs';
 import { TimeMap } from '../flm/timeMap.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
-import { exportOnnx, ONNX_INPUTS, ONNX_IR_VERSION, ONNX_META, ONNX_OPSET, ONNX_OUTPUT, type OnnxExport } from '../io/onnx/index.ts';
+import {
+  exportOnnx, ONNX_INPUTS, ONNX_IR_VERSION, ONNX_META, ONNX_OPSET, ONNX_OUTPUT, timeMapMetadata, type OnnxExport,
+} from '../io/onnx/index.ts';
 import { paramLayout } from '../model/layout.ts';
 import { loadModelFile } from './modelFile.ts';
 
-/** Points of the γ(t) table in the metadata: t = k/TIME_GRID, k = 0..TIME_GRID. */
-export const TIME_GRID = 1024;
-
-/**
- * `flm.time_map`: γ(t) of the studio's time map (spec section 2) on a uniform
- * t grid. Exact at t = k/1024, so at every t_k = k/N for N dividing 1024;
- * a reader interpolates linearly elsewhere.
- */
-export function timeMapMetadata(vocab: number, map = new TimeMap(vocab)): string {
-  const gamma = Array.from({ length: TIME_GRID + 1 }, (_, k) => map.gamma(k / TIME_GRID));
-  return JSON.stringify({
-    K: vocab, t: `k/${TIME_GRID}, k = 0..${TIME_GRID}`, gamma,
-    about: 'gamma(t): the interpolation of x_gamma = (1 - gamma)*noise + gamma*onehot that model time t stands for; ' +
-      't = alpha(gamma), alpha(gamma) = K/(K-1)*(E_z[Phi(z + gamma/(1-gamma))^(K-1)] - 1/K), inverted',
-  });
-}
-
 /** A checkpoint exported with the metadata the CLI adds (the time map). */
 export function exportCheckpoint(ckpt: Checkpoint, opts: { f16?: boolean; weights?: 'sampling' | 'raw' } = {}): OnnxExport {
-  return exportOnnx(ckpt, { ...opts, metadata: { [ONNX_META.timeMap]: timeMapMetadata(ckpt.config.vocab) } });
+  const map = new TimeMap(ckpt.config.vocab);
+  return exportOnnx(ckpt, { ...opts, metadata: { [ONNX_META.timeMap]: timeMapMetadata(ckpt.config.vocab, (t) => map.gamma(t)) } });
 }
 
 export interface ExportOnnxSummary {

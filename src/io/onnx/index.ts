@@ -45,6 +45,23 @@ export interface OnnxExport {
   initializers: number;
 }
 
+/** Points of the γ(t) table in `flm.time_map`: t = k/TIME_GRID, k = 0..TIME_GRID. */
+export const TIME_GRID = 1024;
+
+/**
+ * `flm.time_map`: γ(t) of the time map (spec section 2) on a uniform t grid,
+ * from `gamma` (the studio's TimeMap, src/flm/, which this layer may not
+ * import). Exact at t = k/1024, so at every t_k = k/N for N dividing 1024.
+ */
+export function timeMapMetadata(vocab: number, gamma: (t: number) => number): string {
+  return JSON.stringify({
+    K: vocab, t: `k/${TIME_GRID}, k = 0..${TIME_GRID}`,
+    gamma: Array.from({ length: TIME_GRID + 1 }, (_, k) => gamma(k / TIME_GRID)),
+    about: 'gamma(t): the interpolation of x_gamma = (1 - gamma)*noise + gamma*onehot that model time t stands for; ' +
+      't = alpha(gamma), alpha(gamma) = K/(K-1)*(E_z[Phi(z + gamma/(1-gamma))^(K-1)] - 1/K), inverted',
+  });
+}
+
 /** The model's inputs in words (also written to the file as `flm.inputs`). */
 export function describeInputs(cfg: DiTConfig): string {
   return `${ONNX_INPUTS.xt} float [${BATCH_DIM}, ${cfg.length}, ${cfg.vocab}]: the state x_t; ` +

@@ -1,10 +1,15 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import type { OnnxApi } from '../../../workers/onnx.worker.ts';
 import { fmtMB } from '../../util/format.ts';
 import { download } from '../download.ts';
 import { KIND_LABEL } from '../labels.ts';
 import { isBusy } from '../reducers/train.ts';
 import { useTrain } from '../trainStore.ts';
+import { workerClient } from '../workers.ts';
+
+/** The ONNX export worker (docs/onnx.md), started on the first "Export ONNX". */
+const onnxExporter = workerClient<OnnxApi>(() => new Worker(new URL('../../../workers/onnx.worker.ts', import.meta.url), { type: 'module', name: 'onnx' }));
 
 /** A stored checkpoint's kind in words (the store keeps it as a plain string). */
 const KIND_TEXT: Record<string, string | undefined> = KIND_LABEL;
@@ -20,6 +25,18 @@ export function Checkpoints() {
   const save = async (id: string) => {
     const { name, bytes } = await exportFile(id);
     download(name, new Blob([bytes], { type: 'application/octet-stream' }));
+  };
+  const [onnx, setOnnx] = useState<{ id: string | null; error: string | null }>({ id: null, error: null });
+  const saveOnnx = async (id: string) => {
+    setOnnx({ id, error: null });
+    try {
+      const { name, bytes } = await exportFile(id);
+      const model = await onnxExporter().exportOnnx(bytes);
+      download(name.replace(/\.safetensors$/i, '') + '.onnx', new Blob([model], { type: 'application/octet-stream' }));
+      setOnnx({ id: null, error: null });
+    } catch (e) {
+      setOnnx({ id: null, error: `ONNX export failed: ${e instanceof Error ? e.message : String(e)}` });
+    }
   };
   return (
     <div className="group">
@@ -37,6 +54,8 @@ export function Checkpoints() {
               <td className="row">
                 <button type="button" disabled={busy} data-testid="resume" onClick={() => void resume(c.id, Math.max(steps, c.step + 1))}>Resume</button>
                 <button type="button" data-testid="export" onClick={() => void save(c.id)}>Export</button>
+                <button type="button" data-testid="export-onnx" disabled={onnx.id !== null} title="the model as ONNX (opset 17) for onnxruntime: docs/onnx.md"
+                  onClick={() => void saveOnnx(c.id)}>{onnx.id === c.id ? 'Exporting…' : 'Export ONNX'}</button>
                 {(c.kind === 'flm' || c.kind === 'fmlm') && <a className="button" data-testid="open-sample" href={`?view=sample&model=${encodeURIComponent(`stored:${c.id}`)}`}>Sample</a>}
                 <button type="button" disabled={busy} onClick={() => { if (confirm(`Delete "${c.name}"?`)) void remove(c.id); }}>Delete</button>
               </td>
@@ -44,6 +63,7 @@ export function Checkpoints() {
           ))}
         </tbody>
       </table>
+      {onnx.error && <p className="error" data-testid="export-onnx-error">{onnx.error}</p>}
       <label className="file">Import a .safetensors checkpoint… <input data-testid="import" type="file" accept=".safetensors" onChange={(e) => { const f = e.target.files?.[0]; if (f) void importFile(f); e.target.value = ''; }} /></label>
     </div>
   );
