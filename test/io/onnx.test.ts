@@ -17,6 +17,7 @@ import {
   buildDiTGraph, decodeModel, encodeModel, exportOnnx, ONNX_IR_VERSION, ONNX_META, ONNX_OPSET, readOnnxMetadata, roundToHalfArray,
 } from '../../src/io/onnx/index.ts';
 import { halfBits, halfValue } from '../../src/io/onnx/half.ts';
+import type { onnx } from 'onnx-proto';
 import { readSafetensors, toFloat32 } from '../../src/io/safetensors.ts';
 import type { DiTConfig } from '../../src/model/config.ts';
 import { DiT } from '../../src/model/dit.ts';
@@ -113,6 +114,9 @@ function bundledCase(file: string): { c: Case; ckpt: Checkpoint } {
   };
 }
 
+/** A decoded model's graph (decoded messages have every repeated field). */
+const graphOf = (m: onnx.ModelProto) => m.graph as onnx.GraphProto;
+
 const report: string[] = [];
 afterAll(() => { if (report.length) console.log(`ONNX parity (relative L2 of logits)\n${report.join('\n')}`); });
 
@@ -172,35 +176,35 @@ describe('ONNX export: the file', () => {
       const m = decodeModel(exportOnnx(ckpt, { f16 }).bytes);
       expect(Number(m.irVersion)).toBe(ONNX_IR_VERSION);
       expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', ONNX_OPSET]]);
-      const ops = new Set(m.graph!.node.map((n) => n.opType!));
+      const ops = new Set(graphOf(m).node.map((n) => n.opType!));
       for (const op of ops) expect(allowed.has(op), op).toBe(true);
       expect(ops.has('Cast')).toBe(f16);
-      for (const n of m.graph!.node) expect(n.domain ?? '').toBe('');
-      const types = new Set(m.graph!.initializer.map((t) => t.dataType));
+      for (const n of graphOf(m).node) expect(n.domain ?? '').toBe('');
+      const types = new Set(graphOf(m).initializer.map((t) => t.dataType));
       // 1 float, 7 int64 (shapes and axes), 10 float16
       expect([...types].sort((a, b) => a! - b!)).toEqual(f16 ? [1, 7, 10] : [1, 7]);
-      expect(m.graph!.input.map((i) => i.name)).toEqual(['xt', 't', 't_prime']);
-      const dims = m.graph!.input[0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+      expect(graphOf(m).input.map((i) => i.name)).toEqual(['xt', 't', 't_prime']);
+      const dims = graphOf(m).input[0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
       expect(dims).toEqual(['batch', ckpt.config.length, ckpt.config.vocab]);
-      expect(m.graph!.output.map((o) => o.name)).toEqual(['logits']);
+      expect(graphOf(m).output.map((o) => o.name)).toEqual(['logits']);
     }
   });
 
   it('keeps the official weight names and the EMA weights', () => {
     const m = decodeModel(exportOnnx(ckpt).bytes);
-    const names = new Set(m.graph!.initializer.map((t) => t.name));
+    const names = new Set(graphOf(m).initializer.map((t) => t.name));
     for (const s of paramLayout(ckpt.config).specs) {
       if (s.name.startsWith('learnable_loss_weighting.')) expect(names.has(s.name)).toBe(false);
       else expect(names.has(s.name), s.name).toBe(true);
     }
     const spec = paramLayout(ckpt.config).byName.get('blocks.0.attn_qkv.weight')!;
-    const init = m.graph!.initializer.find((t) => t.name === spec.name)!;
+    const init = graphOf(m).initializer.find((t) => t.name === spec.name)!;
     const raw = init.rawData!;
     const got = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     expect(got).toEqual(modelWeights(ckpt).subarray(spec.offset, spec.offset + spec.size));
     expect(exportOnnx(ckpt).weights).toBe(ckpt.ema ? 'ema' : 'raw');
     if (ckpt.ema) {
-      const rawExport = decodeModel(exportOnnx(ckpt, { weights: 'raw' }).bytes).graph!.initializer.find((t) => t.name === spec.name)!.rawData!;
+      const rawExport = graphOf(decodeModel(exportOnnx(ckpt, { weights: 'raw' }).bytes)).initializer.find((t) => t.name === spec.name)!.rawData!;
       expect(new Float32Array(rawExport.buffer.slice(rawExport.byteOffset, rawExport.byteOffset + rawExport.byteLength)))
         .toEqual(ckpt.params.subarray(spec.offset, spec.offset + spec.size));
     }
