@@ -19,7 +19,7 @@ import {
 import { halfBits, halfValue } from '../../src/io/onnx/half.ts';
 import type { onnx } from 'onnx-proto';
 import { readSafetensors, toFloat32 } from '../../src/io/safetensors.ts';
-import type { DiTConfig } from '../../src/model/config.ts';
+import { defaultConfig, type DiTConfig } from '../../src/model/config.ts';
 import { DiT } from '../../src/model/dit.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { modelWeights } from '../../src/model/weights.ts';
@@ -117,6 +117,18 @@ function bundledCase(file: string): { c: Case; ckpt: Checkpoint } {
 /** A decoded model's graph (decoded messages have every repeated field). */
 const graphOf = (m: onnx.ModelProto) => m.graph as onnx.GraphProto;
 
+/** A model of odd shapes with random weights everywhere (no zero-initialised layer), on random inputs. */
+function randomCase(name: string, partial: Partial<DiTConfig> & Pick<DiTConfig, 'vocab'>, seed: number): Case {
+  const cfg = defaultConfig(partial), B = 3;
+  const layout = paramLayout(cfg), weights = new Float32Array(layout.total);
+  for (const s of layout.specs) weights.set(s.init.kind === 'ones' ? new Float32Array(s.size).fill(1) : randomArray(s.size, seed + s.offset, 0.4), s.offset);
+  const n = B * cfg.length * cfg.vocab;
+  return {
+    name, cfg, weights, xt: randomArray(n, seed + 1, 1.5), t: Float32Array.of(0, 0.37, 1),
+    tPrime: cfg.twoTime ? Float32Array.of(1, 0.8, 1) : null,
+  };
+}
+
 const report: string[] = [];
 afterAll(() => { if (report.length) console.log(`ONNX parity (relative L2 of logits)\n${report.join('\n')}`); });
 
@@ -157,6 +169,12 @@ describe('ONNX export: logits from onnxruntime-node and onnxruntime-web against 
   for (const name of ['flm', 'fmlm', 'flm_bf16']) {
     it(`official Lightning checkpoint ${name}.ckpt (EMA weights)`, async () => { await checkCase(ckptCase(name)); });
   }
+  it('odd shapes: no softcap, two times, loss weighting (left out), MLP ratio 2, one block', async () => {
+    await checkCase(randomCase('random V5 L3 D8 softcap 0', { vocab: 5, length: 3, hidden: 8, heads: 2, blocks: 1, cond: 4, softcap: 0, twoTime: true, lossWeighting: true, mlpRatio: 2 }, 101));
+  });
+  it('odd shapes: causal, softcap 3 (active), head size 4, three blocks', async () => {
+    await checkCase(randomCase('random V11 L7 D12 causal cap 3', { vocab: 11, length: 7, hidden: 12, heads: 3, blocks: 3, cond: 6, softcap: 3, causal: true }, 202));
+  });
   const bundled = readdirSync(`${root}public/models`).filter((f) => f.endsWith('.safetensors')).sort();
   it('finds the bundled models', () => { expect(bundled.length).toBeGreaterThanOrEqual(3); });
   for (const file of bundled) {
