@@ -360,7 +360,8 @@ export class SamplingSession {
       const sum: FrameSummary = {
         step: s.steps, t: 1, gamma: this.timeMap.gamma(1), k: dev.k,
         zIds: f.zIds, zVals: f.zVals, pIds: f.zIds.slice(), pProbs: f.zVals.slice(), entropy: f.entropy,
-        argmaxZ: f.argmaxZ, argmaxP: f.argmaxZ.slice(),
+        // A copy: a worker transfers the frame's buffers, and f.argmaxZ is also the result.
+        argmaxZ: f.argmaxZ.slice(), argmaxP: f.argmaxZ.slice(),
       };
       sum.texts = this.texts(sum.argmaxZ, s.count);
       await onFrame(sum);
