@@ -7,7 +7,7 @@
  */
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import type { CheckpointStore } from '../src/io/checkpointStore.ts';
-import { CkptError, looksLikeCkpt, readLightningBlob } from '../src/io/ckpt/index.ts';
+import { CkptError, looksLikeCkpt, readLightningBlob, readLightningCkpt } from '../src/io/ckpt/index.ts';
 import { decodeCorpusBytes } from '../src/data/corpus.ts';
 import { gpt2TokenizerJson } from '../src/data/gpt2Tokenizer.ts';
 import type { HfTokenizerFile } from '../src/data/hfTokenizer.ts';
@@ -58,6 +58,9 @@ export async function modelBytes(
   return { name: src.file, bytes };
 }
 
+/** The largest `.ckpt` read whole into memory before it is parsed (larger ones: slice by slice). */
+const WHOLE_CKPT_BYTES = 64 * 1024 * 1024;
+
 /** A file's bytes, read in slices with progress (a large file does not arrive in one piece). */
 async function readFile(file: Blob & { name?: string }, onProgress?: (p: LoadProgress) => void): Promise<Uint8Array> {
   const out = new Uint8Array(file.size);
@@ -95,10 +98,12 @@ export async function openModel(
   }
   const what = `${file.name}: reading the weights`;
   try {
-    const { checkpoint } = await readLightningBlob(file, {
-      name: file.name.replace(/\.ckpt$/i, ''),
-      onProgress: (p) => onProgress?.({ what, loaded: p.loaded, total: p.total }),
-    });
+    const opts = { name: file.name.replace(/\.ckpt$/i, ''), onProgress: (p: { loaded: number; total: number }) => onProgress?.({ what, loaded: p.loaded, total: p.total }) };
+    // A file up to WHOLE_CKPT_BYTES is read whole (a few large reads are much faster than many small
+    // synchronous ones); a larger one slice by slice, so only the weights are ever held.
+    const { checkpoint } = file.size <= WHOLE_CKPT_BYTES
+      ? readLightningCkpt(await readFile(file, onProgress), opts)
+      : await readLightningBlob(file, opts);
     return { name: file.name, ckpt: checkpoint, file: { name: file.name, format: 'ckpt', bytes: file.size, readMs: performance.now() - t0 } };
   } catch (e) {
     if (e instanceof CkptError) throw new WorkerError('bad-checkpoint', `${file.name}: ${e.message}`);
