@@ -193,24 +193,13 @@ export class SamplingSession {
   }
 
   private makeSampler(backend: Backend, count: number, weights: Tensor, teacher: Tensor | null): StepSampler {
-    return this.teacher && teacher
-      ? new TwoNetworkSampler(backend, this.teacher.config, this.config, count, { f: teacher, g: weights }, this.timeMap)
-      : new EulerSampler(backend, this.config, count, weights, this.timeMap);
+    return makeSampler(backend, this.config, this.teacher?.config ?? null, count, weights, teacher, this.timeMap);
   }
 
-  /** What the model and `count` sequences need, measured on a backend that only records (see PlanBackend). */
-  memoryPlan(count: number, limits: Record<string, number> = {}): ModelMemoryPlan & { largest: { label: string; bytes: number }; bindings: { op: string; label: string; bytes: number }[] } {
-    const plan = new PlanBackend();
-    const w = plan.tensor(1, 'weights'), tw = this.teacher ? plan.tensor(1, 'teacher') : null;
-    plan.tensors.length = 0;
-    this.makeSampler(plan, count, w, tw);
-    // The session's own frame summary buffer is O(count·L·k): not counted.
-    const largest = plan.tensors.reduce((a, t) => (t.bytes > a.bytes ? t : a), { label: '', bytes: 0 });
-    return {
-      parameters: paramLayout(this.config).count + (this.teacher ? paramLayout(this.teacher.config).count : 0),
-      weightBytes: this.weightBytes, workBytes: plan.tensors.reduce((a, t) => a + t.bytes, 0), count, limits, largest,
-      bindings: plan.bindings,
-    };
+  /** What the model and `count` sequences need (see samplingPlan), with this session's weight bytes. */
+  memoryPlan(count: number, limits: Record<string, number> = {}): SamplingPlan {
+    const plan = samplingPlan(this.config, count, this.teacher?.config ?? null, this.timeMap);
+    return { ...plan, weightBytes: this.weightBytes, limits };
   }
 
   /**
@@ -377,6 +366,47 @@ export class SamplingSession {
     this.backend.release(this.weights);
     if (this.teacher) this.backend.release(this.teacher.weights);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Samplers and their memory
+
+function makeSampler(
+  backend: Backend, config: DiTConfig, teacherConfig: DiTConfig | null, count: number, weights: Tensor, teacher: Tensor | null, timeMap: TimeMap,
+): StepSampler {
+  return teacherConfig && teacher
+    ? new TwoNetworkSampler(backend, teacherConfig, config, count, { f: teacher, g: weights }, timeMap)
+    : new EulerSampler(backend, config, count, weights, timeMap);
+}
+
+/** A sampler's memory: its buffers besides the weights, the largest, and the bindings of the ops without a chunked path on WebGPU. */
+export interface SamplingPlan extends ModelMemoryPlan {
+  tensors: { label: string; bytes: number }[];
+  largest: { label: string; bytes: number };
+  bindings: { op: string; label: string; bytes: number }[];
+}
+
+/**
+ * What sampling `count` sequences of a model allocates besides its weights
+ * (and its teacher's, for a stage-1 flow map), measured by building the
+ * sampler on a backend that only records (PlanBackend): nothing is
+ * allocated. `weightBytes` is the float32 size; the session's own figure
+ * replaces it. The session's frame summary buffer, O(count·L·k), is not
+ * counted.
+ */
+export function samplingPlan(config: DiTConfig, count: number, teacherConfig: DiTConfig | null = null, timeMap = new TimeMap(config.vocab)): SamplingPlan {
+  const plan = new PlanBackend();
+  const w = plan.tensor(1, 'weights'), tw = teacherConfig ? plan.tensor(1, 'teacher') : null;
+  plan.tensors.length = 0;
+  makeSampler(plan, config, teacherConfig, count, w, tw, timeMap);
+  const parameters = paramLayout(config).count + (teacherConfig ? paramLayout(teacherConfig).count : 0);
+  const weightBytes = 4 * (paramLayout(config).total + (teacherConfig ? paramLayout(teacherConfig).total : 0));
+  return {
+    parameters, weightBytes, workBytes: plan.tensors.reduce((a, t) => a + t.bytes, 0), count, limits: {},
+    tensors: plan.tensors.map((t) => ({ label: t.label, bytes: t.bytes })),
+    largest: plan.tensors.reduce((a, t) => (t.bytes > a.bytes ? { label: t.label, bytes: t.bytes } : a), { label: '', bytes: 0 }),
+    bindings: plan.bindings,
+  };
 }
 
 // ---------------------------------------------------------------------------

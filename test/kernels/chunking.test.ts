@@ -45,6 +45,20 @@ function expectUnder(bindings: GpuTensor[][], bytes: number): void {
   for (const call of bindings) for (const t of call) expect(t.byteLength, t.label).toBeLessThanOrEqual(bytes);
 }
 
+describe('device limits', () => {
+  it('the device is granted the adapter\'s largest buffer, binding and workgroup memory limits, and reports both', async () => {
+    const gpu = await gpuBackend();
+    const { limits, adapterLimits } = gpu.summary;
+    for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup']) {
+      expect(limits[k], k).toBe(adapterLimits[k]);
+    }
+    expect(limits.maxStorageBufferBindingSize).toBeGreaterThan(128 * 2 ** 20); // above the default (SwiftShader: 1 GiB)
+    expect(limits.minStorageBufferOffsetAlignment).toBeLessThanOrEqual(256);
+    expect(gpu.ctx.maxBindingBytes).toBe(limits.maxStorageBufferBindingSize);
+    expect(gpu.ctx.maxBufferBytes).toBe(limits.maxBufferSize);
+  });
+});
+
 describe('matmul blocks under a lowered binding limit', () => {
   it('matmulBlocks keeps every window under the limit, in multiples of the alignment', () => {
     const V = 50258, D = 768, R = 1024, max = (128 * 2 ** 20) / 4;
