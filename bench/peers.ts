@@ -11,7 +11,7 @@
  * for the bundled micro FMLM and a two-time model of a few million
  * parameters. Prints a table with each time's ratio to onnxruntime-web's
  * wasm provider at 1 thread (threads counted the same as the studio's wasm
- * backend), the studio wasm backend's time per op in a forward pass, and
+ * backend), the studio CPU and wasm backends' time per op in a forward pass, and
  * writes JSON (bench/results/ by default) with the load average before and
  * after. The page is bench/peers.html (bench/peersPage.ts), served by Vite.
  */
@@ -116,11 +116,10 @@ for (const model of new Set(result.rows.map((r) => r.model))) {
     console.log(`| ${r.runtime} | ${r.provider} | ${r.threads} | ${fmt(r.forward_ms)} / ${fmt(r.forward_min_ms)} | ${fmt(r.sample_ms)} / ${fmt(r.sample_min_ms)} | ` +
       `${ratio(r.forward_min_ms, base?.forward_min_ms)}, ${ratio(r.sample_min_ms, base?.sample_min_ms)} | ${r.device} |`);
   }
-  const wasm = rows.find((r) => r.runtime === 'studio' && r.provider === 'wasm' && r.ops_ms);
-  if (wasm?.ops_ms) {
-    const total = Object.values(wasm.ops_ms).reduce((a, b) => a + b, 0);
-    const top = Object.entries(wasm.ops_ms).sort((a, b) => b[1] - a[1]).slice(0, 6);
-    console.log(`\nstudio wasm, one eager forward pass (${fmt(total)} ms): ${top.map(([k, v]) => `${k} ${fmt(v)} ms (${((100 * v) / total).toFixed(0)} %)`).join(', ')}`);
+  for (const r of rows.filter((x) => x.runtime === 'studio' && x.ops_ms)) {
+    const total = Object.values(r.ops_ms!).reduce((a, b) => a + b, 0);
+    const top = Object.entries(r.ops_ms!).sort((a, b) => b[1] - a[1]).slice(0, 6);
+    console.log(`\nstudio ${r.provider}, one eager forward pass (${fmt(total)} ms): ${top.map(([k, v]) => `${k} ${fmt(v)} ms (${((100 * v) / total).toFixed(0)} %)`).join(', ')}`);
   }
 }
 mkdirSync(dirname(values.out!), { recursive: true });

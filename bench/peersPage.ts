@@ -38,7 +38,7 @@ export interface PeerRow {
   /** Medians over the runs, and the fastest run (less sensitive to a loaded machine). */
   forward_ms?: number; sample_ms?: number; forward_min_ms?: number; sample_min_ms?: number;
   runs?: { forward: number; sample: number };
-  /** The studio's wasm backend only: milliseconds per op in one eager forward pass. */
+  /** The studio's CPU and wasm backends: milliseconds per op in one eager forward pass. */
   ops_ms?: Record<string, number>;
   error?: string;
 }
@@ -115,7 +115,7 @@ async function studioRow(m: PeerModel, provider: 'cpu' | 'wasm' | 'webgpu', batc
     let seed = 0;
     const s = await timeIt(() => sampler.sample(1, seed++), budgetMs);
     Object.assign(row, { forward_ms: f.ms, sample_ms: s.ms, forward_min_ms: f.min, sample_min_ms: s.min, runs: { forward: f.runs, sample: s.runs } });
-    if (provider === 'wasm') row.ops_ms = opProfile(b, model);
+    if (provider !== 'webgpu') row.ops_ms = opProfile(b, model);
     sampler.release();
     model.release();
   } catch (e) {
@@ -126,7 +126,7 @@ async function studioRow(m: PeerModel, provider: 'cpu' | 'wasm' | 'webgpu', batc
   return row;
 }
 
-/** One eager forward pass of the wasm backend with each op timed (its ops run when called outside compile). */
+/** One eager forward pass with each op timed (the CPU and wasm backends run an op when it is called outside compile). */
 function opProfile(b: Backend, model: DiT): Record<string, number> {
   const ops = b.ops as unknown as Record<string, (...a: unknown[]) => unknown>;
   const saved = { ...ops };
