@@ -19,6 +19,7 @@ import { readSafetensors } from '../../src/io/safetensors.ts';
 import { paramLayout } from '../../src/model/layout.ts';
 import { uploadWeights } from '../../src/model/weights.ts';
 import { configOfFixture, fixtureParams, relL2 } from '../../src/parity/dit.ts';
+import type { FrameSummary } from '../../src/sampling/frames.ts';
 import { SamplingSession } from '../../src/sampling/session.ts';
 
 ortWeb.env.wasm.numThreads = 1;
@@ -130,12 +131,22 @@ describe('OnnxSampler follows the studio samplers', () => {
     const session = new SamplingSession(be, ckpt);
     const net = await OnnxNetwork.create(exportCheckpoint(ckpt).bytes, ckpt.config);
     const settings = { steps: 2, seed: 9, count: 2, k: 4 };
-    const want = await session.run(settings);
-    const frames: unknown[] = [];
+    const wantFrames: FrameSummary[] = [], frames: FrameSummary[] = [];
+    const want = await session.run(settings, (f) => { wantFrames.push(f); });
     const got = await runWithOnnx(session, new OnnxSampler(be, net, 2), settings, (f) => { frames.push(f); });
     expect(got.tokens).toEqual(want.tokens);
     expect(got.texts).toEqual(want.texts);
+    // The frames the visualizer shows: the same candidates, argmaxes and texts, entropies within float error.
     expect(frames.length).toBe(3);
+    frames.forEach((f, i) => {
+      const w = wantFrames[i];
+      expect([f.step, f.t, f.gamma, f.k]).toEqual([w.step, w.t, w.gamma, w.k]);
+      expect(f.texts).toEqual(w.texts);
+      expect(Array.from(f.argmaxZ)).toEqual(Array.from(w.argmaxZ));
+      expect(Array.from(f.argmaxP)).toEqual(Array.from(w.argmaxP));
+      expect(relL2(f.pProbs, w.pProbs)).toBeLessThan(1e-5); // the top-k probabilities, best first
+      expect(relL2(f.entropy, w.entropy)).toBeLessThan(1e-5);
+    });
     await expect(runWithOnnx(session, new OnnxSampler(be, net, 2), { ...settings, steps: 0 })).rejects.toThrow(/steps/);
     await net.release();
   });
