@@ -28,9 +28,10 @@ export type Dim = number | string;
 const DataType = onnx.TensorProto.DataType;
 const AttrType = onnx.AttributeProto.AttributeType;
 
+/** The bytes of a typed array, as a view (protobufjs copies them into the message when it encodes). */
 function bytesOf(a: Float32Array | Uint16Array | BigInt64Array): Uint8Array {
   // ONNX raw_data is little-endian, as are the typed arrays of every platform the studio runs on.
-  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 function attribute(name: string, a: Attr): Onnx.IAttributeProto {
