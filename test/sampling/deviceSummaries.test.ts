@@ -46,7 +46,8 @@ function expectSameFrames(a: FrameSummary[], b: FrameSummary[], entropyTol: numb
   });
 }
 
-describe('frames summarised on the device', () => {
+// Each case compiles a sampler's pipelines on SwiftShader: slow on a loaded machine.
+describe('frames summarised on the device', { timeout: 400_000 }, () => {
   const sameAsHost = (name: string, files: [string, string | undefined], s: SampleSettings) =>
     it(`equal the host summaries of the same tensors: ${name}`, async () => {
       const gpu = await gpuBackend();
@@ -127,7 +128,7 @@ describe('frames summarised on the device', () => {
   });
 });
 
-describe('memory plans on WebGPU', () => {
+describe('memory plans on WebGPU', { timeout: 400_000 }, () => {
   it('sampling allocates what the plan measures; a batch above the limits is a ModelTooLargeError naming the sizes', async () => {
     const gpu = await gpuBackend();
     const fmlm = bundled('fmlm-micro-char.safetensors');
