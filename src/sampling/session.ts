@@ -11,6 +11,7 @@
  */
 import { alignUp, type Backend, type DType, type Ops, type Program, type Tensor } from '../engine/backend.ts';
 import { entropy as deviceEntropy, topK as deviceTopK } from '../engine/kernels/frameSummary.ts';
+import type { GpuPiecedTensor } from '../engine/webgpu/context.ts';
 import { describeLimits } from '../engine/webgpu/device.ts';
 import { formatBytes, GpuOutOfMemoryError, ModelTooLargeError, type ModelMemoryPlan } from '../engine/webgpu/errors.ts';
 import { CHUNKED_OPS, GpuBackend } from '../engine/webgpu/gpuBackend.ts';
@@ -113,7 +114,7 @@ export class SamplingSession {
   private readonly teacher: { config: DiTConfig; weights: Tensor } | null = null;
   private readonly timeMap: TimeMap;
   private readonly samplers = new Map<number, StepSampler>();
-  private readonly deviceFrames = new Map<string, DeviceFrames>();
+  private readonly deviceFrames = new Map<number, DeviceFrames>();
   private readonly summaries: 'device' | 'host';
 
   /** `opts.teacher`: the FLM a stage-1 flow map was distilled from (the two-network sampler needs it). */
@@ -308,11 +309,15 @@ export class SamplingSession {
     if (k > DEVICE_MAX_K) return null;
     const stepper = stepperOf(sampler);
     if (!stepper) return null;
-    const key = `${s.count}:${k}`;
-    let dev = this.deviceFrames.get(key);
+    // One set of summary buffers per sample count, rebuilt when k changes.
+    let dev = this.deviceFrames.get(s.count);
+    if (dev && dev.k !== k) {
+      dev.release();
+      dev = undefined;
+    }
     if (!dev) {
       dev = new DeviceFrames(gpu, stepper, s.count * this.config.length, this.config.vocab, k);
-      this.deviceFrames.set(key, dev);
+      this.deviceFrames.set(s.count, dev);
     }
     return this.runOnDevice(dev, stepper, s, onFrame);
   }
@@ -454,7 +459,7 @@ function placeWeights(
     loaded += p.size * 4;
     onProgress?.({ what, loaded, total });
   }
-  return { tensor: t, bytes: (t as unknown as { bytes: number }).bytes };
+  return { tensor: t, bytes: (t as GpuPiecedTensor).bytes };
 }
 
 // ---------------------------------------------------------------------------
@@ -581,6 +586,7 @@ class DeviceFrames {
   }
 
   release(): void {
+    for (const p of [this.noise, this.zProgram, this.pProgram, this.lastProgram]) (p as Program & { destroy?: () => void }).destroy?.();
     this.gpu.release(this.buf);
   }
 }
