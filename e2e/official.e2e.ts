@@ -35,7 +35,7 @@ function host(): Promise<Server> {
  * A model with GPT-2's vocabulary plus one (50,258 ids, as the paper's
  * OpenWebText models) and a small body (D = 96, L = 16, one block,
  * two-time), written as the official trainer writes a .ckpt; converted, it
- * is 77 MB (weights and EMA): above the 64 MB the demo downloads without asking.
+ * is 75 MB (weights and EMA): above the 64 MB the demo downloads without asking.
  */
 function gpt2VocabCkpt(): Uint8Array {
   const config = defaultConfig({ vocab: 50_258, length: 16, hidden: 96, heads: 2, blocks: 1, cond: 32, twoTime: true, lossWeighting: false });
@@ -188,7 +188,28 @@ describe('official .ckpt checkpoints in the studio (production build, headless C
     expect(errors).toEqual([]);
   });
 
-  it('a model with GPT-2\'s vocabulary: its .ckpt imports with GPT-2 built offline; converted (77 MB) the demo asks before downloading it, then samples it', async () => {
+  it('on WebGPU too: the imported .ckpt and the share link of its conversion give the same tokens', async () => {
+    const gpu = 'steps=1&seed=5&count=2&backend=webgpu';
+    await page.goto(`${inject('baseURL')}?view=sample&${gpu}`);
+    await page.getByTestId('model-info').waitFor({ timeout: 120_000 });
+    await waitSampleStatus(page);
+    await page.getByTestId('model-file').setInputFiles(FIXTURE);
+    await expect.poll(async () => page.getByTestId('model-info').getAttribute('data-vocab'), { timeout: 120_000 }).toBe('37');
+    await waitSampleStatus(page);
+    expect(await page.getByTestId('model-info').textContent()).not.toContain('CPU reference');
+    await generate(page);
+    const gpuTokens = (await exportJson(page)).tokens!;
+    const ctx = await browser.newContext();
+    const other = await ctx.newPage();
+    await other.goto(`${inject('baseURL')}?view=demo&model=${encodeURIComponent(`${base}/fmlm.safetensors`)}&${gpu}&compare=0`);
+    expect(await demoTokens(other)).toEqual(gpuTokens);
+    expect(await other.getByTestId('demo-backend').getAttribute('data-kind')).toBe('webgpu');
+    const same = gpuTokens.flat().filter((t, i) => t === tokens.flat()[i]).length;
+    console.log(`WebGPU: share link tokens = imported tokens; WebGPU vs CPU: ${same}/${gpuTokens.flat().length} tokens equal`);
+    await ctx.close();
+  });
+
+  it('a model with GPT-2\'s vocabulary: its .ckpt imports with GPT-2 built offline; converted (75 MB) the demo asks before downloading it, then samples it', async () => {
     const ckpt = gpt2VocabCkpt();
     writeFileSync(join(dir, 'owt-tiny.ckpt'), ckpt);
     const converted = encodeCheckpoint(readLightningCkpt(ckpt, { name: 'owt-tiny' }).checkpoint);
