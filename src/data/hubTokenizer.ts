@@ -39,6 +39,8 @@ export interface HubOptions {
   /** The hub's address (default https://huggingface.co). */
   hub?: string;
   revision?: string;
+  /** Give up on the hub after this long (default 30 s): a load waits on it. */
+  timeoutMs?: number;
 }
 
 /** A model id as the hub names them: `name` or `owner/name` (letters, digits, `-`, `_`, `.`). */
@@ -78,7 +80,8 @@ export async function fetchHubTokenizer(name: string, opts: HubOptions = {}): Pr
   const cached = !!res;
   if (!res) {
     try {
-      res = await doFetch(url, { credentials: 'omit' });
+      const timeout = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(opts.timeoutMs ?? 30_000) : undefined;
+      res = await doFetch(url, { credentials: 'omit', signal: timeout });
     } catch (e) {
       const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
       if (nav && nav.onLine === false) throw new TokenizerFetchError('offline', `you are offline, so the ${name} tokenizer cannot be fetched from the model hub`);

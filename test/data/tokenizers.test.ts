@@ -141,7 +141,7 @@ describe('tokenizers fetched from the model hub (network mocked at fetch)', () =
     expect(HfTokenizer.fromJSON(a).decode(HfTokenizer.fromJSON(a).encode('The cat.'))).toBe('the cat.');
   });
 
-  it('says what went wrong: no such name, unreachable, offline, not a tokenizer, a name that is not a hub name', async () => {
+  it('says what went wrong: no such name, unreachable, offline, no answer in time, not a tokenizer, a name that is not a hub name', async () => {
     const code = async (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (e instanceof TokenizerFetchError ? e.code : String(e)));
     const empty = hub({});
     expect(await code(fetchHubTokenizer('no-such-model', { fetch: empty.fetch, cache: null }))).toBe('not-found');
@@ -153,6 +153,10 @@ describe('tokenizers fetched from the model hub (network mocked at fetch)', () =
     } finally {
       vi.unstubAllGlobals();
     }
+    const hang = ((_u: RequestInfo | URL, init?: RequestInit) => new Promise<Response>((_, reject) => {
+      init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error));
+    })) as typeof fetch;
+    expect(await code(fetchHubTokenizer('gpt2', { fetch: hang, cache: null, timeoutMs: 50 }))).toBe('network');
     const html = hub({ 'https://huggingface.co/gpt2/resolve/main/tokenizer.json': '<!doctype html><p>sign in' });
     const cache = memoryCache();
     expect(await code(fetchHubTokenizer('gpt2', { fetch: html.fetch, cache }))).toBe('bad-file');
