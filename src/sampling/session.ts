@@ -139,7 +139,10 @@ export class SamplingSession {
       teacherBytes = placed.bytes;
     }
     this.config = ckpt.config;
-    this.tokenizer = ckpt.meta.tokenizer ? tokenizerFromJSON(ckpt.meta.tokenizer) : null;
+    // A tokenizer named but not included (an official checkpoint's 'gpt2') is
+    // resolved by the caller (the studio fetches it); the session shows ids.
+    const tk = ckpt.meta.tokenizer;
+    this.tokenizer = tk && tk.type !== 'hub' ? tokenizerFromJSON(tk) : null;
     const V = this.config.vocab;
     if (this.tokenizer && this.tokenizer.vocabSize !== V) {
       throw new Error(`the checkpoint's tokenizer has ${this.tokenizer.vocabSize} tokens but its model has vocabulary ${V}`);
