@@ -20,9 +20,10 @@ const cpuFiles = testFiles.filter((f) => !usesGpu(f));
 
 export default defineConfig({
   test: {
-    // WebGPU on SwiftShader is slow; pipelines compile in 0.1–0.4 s each.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // WebGPU on SwiftShader is slow (pipelines compile in 0.1–0.4 s each),
+    // and CLI tests spawn Node processes: generous limits for a loaded 2-core machine.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     // Dawn's Node bindings are not happy with several devices racing in worker
     // threads; forks isolate them and keep the 2-core machine predictable.
     pool: 'forks',
