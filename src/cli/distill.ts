@@ -4,7 +4,8 @@
  *   npm run flm -- distill --stage 2 --teacher <flm.safetensors> --teacher-g <g.safetensors> --steps N --out <fmlm.safetensors>
  *                          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend cpu|webgpu] [--batch B] [--lr x]
  *                          [--warmup n] [--eval-every n] [--save-every n]
- * The corpus and tokenizer are the teacher's (its checkpoint records both).
+ * The tokenizer is the teacher's; the corpus is --corpus, or the bundled corpus
+ * the teacher records (a file a checkpoint names is never opened).
  * Progress on stderr; the last stdout line is one JSON object
  * {"stage","steps","first_loss","last_loss","val_error","tokens_per_s",…}.
  */
@@ -13,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { checkSameCorpus, corpusDigest } from '../data/corpus.ts';
 import { tokenizerFromJSON } from '../data/tokenizer.ts';
 import { distillTrainConfig } from '../distill/trainer.ts';
-import type { Stage } from '../distill/init.ts';
-import type { Checkpoint } from '../io/checkpoint.ts';
+import { studentConfig, type Stage } from '../distill/init.ts';
 import type { ModelRef, RunMeta } from '../io/meta.ts';
 import { prepareRun } from '../run/trainer.ts';
 import { createBackend } from './backend.ts';
-import { loadCorpusText, readCheckpoint, runHeadless, withOverrides, type RunOptions } from './train.ts';
+import { checkKind, checkTokenizer, checkWork, weightBytes } from './checks.ts';
+import { RefusedError } from './files.ts';
+import { loadCorpusText, readCheckpoint, recordedCorpus, runHeadless, startTrainingCommand, withOverrides, type RunOptions } from './train.ts';
 
 export interface DistillOptions extends RunOptions {
   stage: Stage;
@@ -59,25 +61,31 @@ function teacherSources(f: string, g: string | undefined): RunMeta {
   return { teacherSources: { f: fRef, ...(gRef ? { g: gRef } : {}) } };
 }
 
-/** The corpus a checkpoint was trained on, as `loadCorpusText` understands it. */
-function corpusOf(c: Checkpoint): string | undefined {
-  const saved = c.meta.data?.corpus;
-  return saved?.kind === 'bundled' ? saved.id : saved?.name;
-}
-
 export async function distillCommand(o: DistillOptions, log: (s: string) => void): Promise<DistillSummary> {
+  startTrainingCommand(o.out, [[o.teacher, 'the teacher'], [o.teacherG, 'the stage-1 teacher']]);
   const f = readCheckpoint(o.teacher, 'teacher');
+  checkKind(f, o.teacher, 'flm', 'distill --teacher');
   const g = o.teacherG ? readCheckpoint(o.teacherG, 'stage-1 teacher') : undefined;
-  if (o.stage === 2 && !g) throw new Error('stage 2 needs --teacher-g <stage-1 checkpoint>');
+  if (g) checkKind(g, o.teacherG!, 'flowmap', 'distill --teacher-g', 'a stage-1 flow map');
+  if (o.stage === 2 && !g) throw new RefusedError('stage 2 needs --teacher-g <stage-1 checkpoint>');
   const resume = o.resume ? readCheckpoint(o.resume, 'resume') : undefined;
-  if (!f.meta.tokenizer) throw new Error(`the teacher ${o.teacher} has no tokenizer, so its corpus cannot be encoded`);
+  if (resume) checkKind(resume, o.resume!, o.stage === 1 ? 'flowmap' : 'fmlm', `distill --stage ${o.stage} --resume`);
+  if (!f.meta.tokenizer) throw new RefusedError(`the teacher ${o.teacher} has no tokenizer, so its corpus cannot be encoded`);
   const tokenizer = tokenizerFromJSON(f.meta.tokenizer);
-  const corpusSpec = o.corpus ?? corpusOf(f);
-  if (!corpusSpec) throw new Error('the teacher does not record its corpus: give --corpus <brown|file>');
+  checkTokenizer(tokenizer, f.config, o.teacher);
+  for (const [c, path] of [[g, o.teacherG], [resume, o.resume]] as const) {
+    if (c && c.config.vocab !== f.config.vocab) {
+      throw new RefusedError(`${path}: its vocabulary (${c.config.vocab}) is not the teacher's (${f.config.vocab}): it was made with another tokenizer`);
+    }
+  }
+  const train = withOverrides(resume?.meta.train ?? distillTrainConfig(f, o.steps), o, !!resume);
+  // The student trains; the teachers' weights are held besides.
+  checkWork(studentConfig(o.stage, f.config), train, resume ? `the training settings of ${o.resume}` : `distilling ${o.teacher}`, !!resume,
+    weightBytes(f.config) + (g ? weightBytes(g.config) : 0));
+  const corpusSpec = o.corpus ?? recordedCorpus(f.meta.data?.corpus, `the teacher ${o.teacher}`);
   const corpus = loadCorpusText(corpusSpec);
   const sha256 = await corpusDigest(corpus.text);
   if (resume) checkSameCorpus(resume.meta.data?.sha256, sha256, `"${corpusSpec}"`);
-  const train = withOverrides(resume?.meta.train ?? distillTrainConfig(f, o.steps), o, !!resume);
   const backend = await createBackend(o.backend);
   try {
     const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'distill', stage: o.stage, teachers: { f, g }, train }, resume });

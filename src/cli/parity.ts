@@ -2,7 +2,7 @@
  * `flm parity <dir> [--backend cpu|webgpu|wasm]`: run every fixture recognised in
  * <dir> and compare with the official implementation's numbers.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDistillFixture, runStage1Parity, runStage2Parity } from '../parity/distill.ts';
 import {
@@ -14,6 +14,10 @@ import { isDitFixture, runDitParity, TOLERANCES } from '../parity/dit.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { expectedFileOf, isCkptExpected, runCkptParity } from '../parity/ckpt.ts';
 import { createBackend, type BackendName } from './backend.ts';
+import { readRegular } from './files.ts';
+
+/** A fixture file, read with bounds (a regular file of at most 4 GiB, checked before reading). */
+const readFixture = (path: string): Uint8Array => readRegular(path, 'fixture', 4 * 2 ** 30 - 1);
 
 export interface ParitySummary {
   backend: BackendName;
@@ -42,7 +46,7 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
   for (const name of names) {
     const path = join(dir, name);
     if (name === 'time_map.json') {
-      const rows = runTimeMapParity(JSON.parse(readFileSync(path, 'utf8')));
+      const rows = runTimeMapParity(JSON.parse(new TextDecoder().decode(readFixture(path))));
       for (const r of rows) {
         line(name, `K=${r.K} |α(γ) − α*| (abs)`, r.alphaErr, TIME_MAP_TOLERANCE.alpha);
         line(name, `K=${r.K} |γ(α) − γ*| (abs)`, r.gammaErr, TIME_MAP_TOLERANCE.gamma);
@@ -58,7 +62,7 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
         continue;
       }
       try {
-        const r = await runCkptParity(backend, new Uint8Array(readFileSync(path)), new Uint8Array(readFileSync(join(dir, expected))), name);
+        const r = await runCkptParity(backend, readFixture(path), readFixture(join(dir, expected)), name);
         line(name, `logits, ${r.weights === 'ema' ? 'EMA' : 'raw'} weights, ${r.config.twoTime ? 'two-time' : 'one-time'} model`, r.relErr, tol.logits);
         summary.max_rel_err.ckpt = Math.max(summary.max_rel_err.ckpt, r.relErr);
       } catch (e) {
@@ -71,7 +75,7 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
       continue;
     }
     if (!name.endsWith('.safetensors')) continue;
-    const bytes = new Uint8Array(readFileSync(path));
+    const bytes = readFixture(path);
     let file;
     try {
       file = readSafetensors(bytes);
@@ -89,7 +93,7 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
         log(`${name.padEnd(34)}| skipped: its model ${model} is not in ${dir}`);
         continue;
       }
-      const r = await runEulerSamplerParity(backend, file, new Uint8Array(readFileSync(join(dir, model))));
+      const r = await runEulerSamplerParity(backend, file, readFixture(join(dir, model)));
       r.stepErrors.forEach((e, k) => line(name, `Euler step ${k}→${k + 1} state`, e, tol.logits));
       const tokErr = r.tokensChecked ? 1 - r.tokensEqual / r.tokensChecked : 0;
       line(name, `tokens (${r.tokensEqual}/${r.tokensChecked} equal, margin > 1e-3)`, tokErr, 0);
@@ -106,7 +110,7 @@ export async function parityCommand(dir: string, backendName: BackendName, log: 
         log(`${name.padEnd(34)}| skipped: needs ${missing.join(', ')} in ${dir}`);
         continue;
       }
-      const load = (x: string) => readSafetensors(new Uint8Array(readFileSync(join(dir, x))));
+      const load = (x: string) => readSafetensors(readFixture(join(dir, x)));
       const flowmap = load('dit_flowmap.safetensors');
       if (stage) {
         const flm = load('dit_flm.safetensors');

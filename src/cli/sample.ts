@@ -8,7 +8,6 @@
  * with the tokens. `--trajectory` also writes every frame's summary (the
  * studio's "Export JSON" format).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { FrameSummary } from '../sampling/frames.ts';
 import { SAMPLER_NAMES, SamplingSession } from '../sampling/session.ts';
@@ -19,6 +18,11 @@ import { loadModelFile } from './modelFile.ts';
 import { exportCheckpoint } from './exportOnnx.ts';
 import { OnnxNetwork, OnnxSampler, runWithOnnx } from './onnxRuntime.ts';
 import { readOnnxMetadata, ONNX_META } from '../io/onnx/index.ts';
+import { checkSamplingMemory } from './checks.ts';
+import { readRegular, writeFileAtomic } from './files.ts';
+
+/** The largest --onnx file read (checked before reading). */
+const MAX_ONNX_BYTES = 2 * 2 ** 30;
 
 export interface SampleOptions {
   checkpoint: string; steps: number; seed: number; count: number; backend: BackendName;
@@ -41,6 +45,7 @@ export interface SampleSummary {
 export async function sampleCommand(o: SampleOptions, print: (s: string) => void): Promise<SampleSummary> {
   const file = loadModelFile(o.checkpoint);
   const ckpt = file.checkpoint;
+  checkSamplingMemory(ckpt.config, o.count, o.checkpoint);
   const onnx = o.runtime === 'onnx';
   // With onnxruntime the network runs there; the CPU reference backend does the math around it.
   const backendName: BackendName = onnx ? 'cpu' : o.backend;
@@ -48,6 +53,7 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
   const networks: OnnxNetwork[] = [];
   try {
     const teacher = o.teacher ? loadModelFile(o.teacher).checkpoint : undefined;
+    if (teacher) checkSamplingMemory(teacher.config, o.count, o.teacher!);
     const session = new SamplingSession(backend, ckpt, { teacher });
     const frames: FrameSummary[] = [];
     const settings = { steps: o.steps, seed: o.seed, count: o.count, k: Math.min(o.k ?? 8, ckpt.config.vocab) };
@@ -66,7 +72,7 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
     }
     if (o.trajectory) {
       const json = trajectoryJSON({ model: basename(o.checkpoint), backend: onnx ? 'onnxruntime-node' : o.backend, length: ckpt.config.length, vocab: ckpt.config.vocab, ...settings }, session.pieces, frames, run);
-      writeFileSync(o.trajectory, JSON.stringify(json));
+      writeFileAtomic(o.trajectory, new TextEncoder().encode(JSON.stringify(json)));
     }
     const named = file.official?.tokenizerName;
     const label = session.tokenizer ? '' : named
@@ -86,7 +92,7 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
 
 /** An exported .onnx file for `--onnx`: it must be the checkpoint's model (same config in its metadata). */
 function onnxFileFor(path: string, cfg: DiTConfig): Uint8Array {
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = readRegular(path, 'ONNX model', MAX_ONNX_BYTES);
   let meta: Record<string, string>;
   try {
     meta = readOnnxMetadata(bytes);

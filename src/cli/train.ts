@@ -5,20 +5,26 @@
  * Prints progress on stderr and, as its last stdout line, one JSON object
  * {"steps", "first_loss", "last_loss", "val_ce", "tokens_per_s", ...}.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { CharTokenizer } from '../data/charTokenizer.ts';
 import { tokenizerFromJSON, type TextTokenizer, type TokenizerKind } from '../data/tokenizer.ts';
-import { checkSameCorpus, corpusDigest, decodeCorpusBytes } from '../data/corpus.ts';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
+import { checkSameCorpus, corpusDigest, decodeCorpusBytes, DEFAULT_MAX_CORPUS_BYTES } from '../data/corpus.ts';
+import { CheckpointError, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
 import type { CorpusRef, TrainConfig } from '../io/meta.ts';
 import { Run, type CheckpointSink, type RunOutcome } from '../run/loop.ts';
 import { prepareRun, type PreparedRun, type SnapshotMeta } from '../run/trainer.ts';
 import { presetConfig, presetTrain, type PresetName } from '../train/presets.ts';
 import { createBackend, type BackendName } from './backend.ts';
+import { checkKind, checkTokenizer, checkWork } from './checks.ts';
+import { claimOutput, readRegular, RefusedError, sameFile, writeFileAtomic } from './files.ts';
+import { catchInterrupts, InterruptedError, interruptSignal, pauseOnInterrupt } from './interrupt.ts';
+import { loadModelFile } from './modelFile.ts';
 import { ProgressLine } from './progress.ts';
+
+export { writeFileAtomic } from './files.ts';
 
 /** What every headless training run takes (train, train-judge, distill). */
 export interface RunOptions {
@@ -55,13 +61,46 @@ export interface TrainSummary {
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CORPUS_DIR = join(ROOT, 'public', 'corpus');
 
-/** A bundled corpus id (public/corpus/<id>.txt) or a path to a UTF-8 text file. */
-export function loadCorpusText(spec: string): { id: string; text: string } {
-  const bundled = join(ROOT, 'public', 'corpus', `${spec}.txt`);
-  const path = existsSync(bundled) ? bundled : resolve(spec);
-  if (!existsSync(path)) throw new Error(`no bundled corpus or file named "${spec}"`);
-  return { id: existsSync(bundled) ? spec : path, text: decodeCorpusBytes(new Uint8Array(readFileSync(path))) };
+/** A bundled corpus id: letters, digits, '-' and '_' only (never a path). */
+const BUNDLED_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** The file of bundled corpus `id` (public/corpus/<id>.txt), or null when `id` is none. */
+function bundledCorpusFile(id: string): string | null {
+  if (!BUNDLED_ID.test(id)) return null;
+  const path = join(CORPUS_DIR, `${id}.txt`);
+  return existsSync(path) ? path : null;
+}
+
+/** A text corpus, read with bounds: `id` names it (a bundled id, or the file's absolute path). */
+export interface LoadedCorpus { id: string; text: string; bundled: boolean }
+
+/**
+ * A corpus given on the command line: a bundled corpus id (public/corpus/<id>.txt)
+ * or a path to a UTF-8 text file. The file must be a regular file of at most
+ * 64 MiB (checked before it is read; a device or a FIFO is refused at once).
+ */
+export function loadCorpusText(spec: string): LoadedCorpus {
+  const bundled = bundledCorpusFile(spec);
+  const path = bundled ?? resolve(spec);
+  if (!bundled && !existsSync(path)) throw new RefusedError(`no bundled corpus or file named "${spec}"`);
+  const bytes = readRegular(path, 'corpus', DEFAULT_MAX_CORPUS_BYTES);
+  return { id: bundled ? spec : path, text: decodeCorpusBytes(bytes), bundled: !!bundled };
+}
+
+/**
+ * The corpus a checkpoint records, as a source to read: only a bundled
+ * corpus id is followed. A file is never opened because a checkpoint names it
+ * (its metadata may come from anyone): data sources come from the command line.
+ */
+export function recordedCorpus(ref: CorpusRef | undefined, whose: string): string {
+  if (!ref) throw new RefusedError(`${whose} does not record its corpus: give --corpus <brown|file>`);
+  if (ref.kind === 'text') {
+    throw new RefusedError(`${whose} was trained on its own text ("${ref.name}"): give --corpus <file> (a file named in a checkpoint is never opened)`);
+  }
+  if (!bundledCorpusFile(ref.id)) throw new RefusedError(`${whose} names the corpus "${ref.id}", which is not a bundled corpus: give --corpus <brown|file>`);
+  return ref.id;
 }
 
 /** The byte-level BPE tokenizer.json bundled with the corpus (public/corpus/brown-bpe.json). */
@@ -87,37 +126,77 @@ export function withOverrides(
   };
 }
 
-/** Write a file so that a crash leaves either the old or the new one, never half of one. */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
-}
-
-/** A checkpoint file (`--resume`, `--teacher`…), decoded; `what` names it in the error when it is missing. */
+/**
+ * A model file (`--resume`, `--teacher`…), opened with bounds and decoded
+ * (ModelFileError: exit 2); `what` names it when it is missing.
+ */
 export function readCheckpoint(path: string, what: string): Checkpoint {
-  if (!existsSync(path)) throw new Error(`no ${what} file ${path}`);
-  return decodeCheckpoint(new Uint8Array(readFileSync(path)));
+  if (!existsSync(path)) throw new RefusedError(`no ${what} file ${path}`);
+  return loadModelFile(path).checkpoint;
 }
 
-/** How a checkpoint names the corpus `spec` (a bundled id, or a file recorded by its path). */
-export function corpusRef(corpus: { id: string }, spec: string): CorpusRef {
-  return corpus.id === spec && !corpus.id.includes('/') ? { kind: 'bundled', id: corpus.id } : { kind: 'text', name: corpus.id };
+/** How a checkpoint names the corpus `spec` (a bundled id, or a file recorded by its path, as a name only). */
+export function corpusRef(corpus: { id: string; bundled?: boolean }, spec: string): CorpusRef {
+  const bundled = corpus.bundled ?? (corpus.id === spec && !corpus.id.includes('/'));
+  return bundled ? { kind: 'bundled', id: corpus.id } : { kind: 'text', name: corpus.id };
 }
 
-/** A run's snapshots written to one file (`--out`), atomically, each replacing the last. */
-export function fileSink(path: string): CheckpointSink {
+/** A run's snapshots in one file; says what the file holds after a refused save. */
+export interface FileSink extends CheckpointSink {
+  /** The message of the last snapshot refused for a non-finite value, if any. */
+  readonly refused: string | null;
+  /** What the file holds now, in words ("X keeps its save of step 4"). */
+  kept(): string;
+}
+
+/**
+ * A run's snapshots written to one file (`--out`), atomically, each replacing
+ * the last. A snapshot holding a non-finite value is refused by the format
+ * (nothing is written, the file keeps its previous save) and stops the run.
+ */
+export function fileSink(path: string): FileSink {
+  let savedStep: number | null = null, refused: string | null = null;
+  const existed = existsSync(path);
   return {
+    get refused() {
+      return refused;
+    },
+    kept() {
+      return savedStep !== null ? `${path} keeps its save of step ${savedStep}` : existed ? `${path} is left as it was` : `nothing was written to ${path}`;
+    },
     async save(ckpt) {
-      const bytes = encodeCheckpoint(ckpt);
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeCheckpoint(ckpt);
+      } catch (e) {
+        if (e instanceof CheckpointError && e.code === 'non-finite') refused = e.message;
+        throw e;
+      }
       writeFileAtomic(path, bytes);
+      savedStep = ckpt.meta.step;
       const at = ckpt.meta.createdAt;
       return { id: path, name: ckpt.meta.name, kind: ckpt.meta.kind, step: ckpt.meta.step, bytes: bytes.length, createdAt: at, updatedAt: at, rev: 0 };
     },
     async load() {
-      return existsSync(path) ? decodeCheckpoint(new Uint8Array(readFileSync(path))) : null;
+      return existsSync(path) ? loadModelFile(path).checkpoint : null;
     },
   };
+}
+
+/**
+ * The start of every training command, before anything is read: `out` is
+ * claimed (a writable regular file, locked against a second writer, leftovers
+ * of dead runs removed) and SIGINT/SIGTERM are caught (the run saves and stops).
+ * `inputs` are the model files the run reads, which `out` must not be.
+ */
+export function startTrainingCommand(out: string, inputs: [string | undefined, string][]): void {
+  for (const [path, role] of inputs) {
+    if (path !== undefined && sameFile(path, out)) {
+      throw new RefusedError(`--out ${out} is ${role} (${path}): the run would overwrite it; write to another file`);
+    }
+  }
+  claimOutput(out);
+  catchInterrupts();
 }
 
 /** What a headless run reports: its first and last loss, its last validation figure, tokens trained and seconds. */
@@ -147,9 +226,12 @@ export async function runHeadless(p: PreparedRun, o: HeadlessOptions): Promise<H
   const progress = new ProgressLine(o.steps, (s) => process.stderr.write(s));
   const r: HeadlessResult = { first: NaN, last: NaN, val: NaN, tokens: 0, seconds: 0 };
   const t0 = performance.now();
-  const outcome = await new Run(t, {
+  const sink = fileSink(o.out);
+  const run = new Run(t, {
     runId: o.out, name: o.out, checkpointId: o.out, target: start + o.steps, saveEvery: o.saveEvery ?? 0, sampleEvery: 0,
-    validateAtEnd: true, meta: o.meta, sink: fileSink(o.out), tokenizer: o.tokenizer, unigramEntropy: p.unigramEntropy,
+    validateAtEnd: true, meta: o.meta, sink, tokenizer: o.tokenizer, unigramEntropy: p.unigramEntropy,
+    // A turn of the event loop after each step, so that SIGINT/SIGTERM are seen (the CPU backend never yields otherwise).
+    yieldEachStep: () => new Promise<void>((resolve) => setImmediate(resolve)),
     emit(e) {
       if (e.type !== 'step') return;
       if (Number.isNaN(r.first)) r.first = e.loss;
@@ -161,24 +243,47 @@ export async function runHeadless(p: PreparedRun, o: HeadlessOptions): Promise<H
       }
       progress.update(e.step - start, `loss ${e.loss.toFixed(4)}${Number.isNaN(r.val) ? '' : ` ${o.valLabel} ${r.val.toFixed(4)}`} ${e.tokensPerS.toFixed(0)} tok/s`);
     },
-  }).start();
+  });
+  pauseOnInterrupt(run);
+  let outcome: RunOutcome;
+  try {
+    outcome = await run.start();
+  } finally {
+    pauseOnInterrupt(null);
+  }
   r.seconds = (performance.now() - t0) / 1000;
-  if (outcome.type === 'rolled-back') throw new Error(o.diverged(outcome, existsSync(o.out) ? `${o.out} keeps its last save` : 'nothing was saved'));
+  if (outcome.type === 'rolled-back') {
+    // A finite loss with non-finite weights (an update that overflowed): the save was refused.
+    if (outcome.cause === 'weights') {
+      throw new Error(`${sink.refused ?? 'Not saved: the weights are not finite.'} The loss of step ${outcome.at} (${outcome.loss}) was finite but its update was not: ${sink.kept()}. Lower the learning rate (--lr).`);
+    }
+    throw new Error(o.diverged(outcome, sink.kept()));
+  }
   if (outcome.type === 'failed') throw outcome.error;
   progress.finish();
+  const signal = interruptSignal();
+  if (outcome.type === 'paused' && signal) throw new InterruptedError(signal, `interrupted by ${signal} at step ${outcome.step}; saved ${o.out}`);
   return r;
 }
 
 export async function trainCommand(o: TrainOptions, log: (s: string) => void): Promise<TrainSummary> {
+  startTrainingCommand(o.out, []);
   const resume = o.resume ? readCheckpoint(o.resume, 'resume') : undefined;
+  if (resume) {
+    checkKind(resume, o.resume!, 'flm', 'flm train --resume');
+    // Before anything else is read: the work the checkpoint asks for.
+    checkWork(resume.config, withOverrides(resume.meta.train ?? presetTrain(o.preset), o, true), `the training settings of ${o.resume}`, true);
+  }
   const corpus = loadCorpusText(o.corpus);
   const tokenizer: TextTokenizer = resume?.meta.tokenizer
     ? tokenizerFromJSON(resume.meta.tokenizer)
     : o.tokenizer === 'bpe' ? bundledBpe() : CharTokenizer.fromText(corpus.text);
+  if (resume) checkTokenizer(tokenizer, resume.config, o.resume!);
   const sha256 = await corpusDigest(corpus.text);
   if (resume) checkSameCorpus(resume.meta.data?.sha256, sha256, `"${o.corpus}"`);
   const config = resume?.config ?? presetConfig(o.preset, tokenizer.vocabSize);
   const train = withOverrides(resume?.meta.train ?? presetTrain(o.preset), o, !!resume);
+  if (!resume) checkWork(config, train, `a new ${o.preset} run`, false);
   const backend = await createBackend(o.backend);
   try {
     const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'flm', config, train }, resume });

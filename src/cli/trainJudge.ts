@@ -18,7 +18,8 @@ import { judgeConfig } from '../ar/trainer.ts';
 import { Judge } from '../ar/judge.ts';
 import { prepareRun } from '../run/trainer.ts';
 import { createBackend } from './backend.ts';
-import { corpusRef, loadCorpusText, readCheckpoint, runHeadless, withOverrides, type RunOptions } from './train.ts';
+import { checkKind, checkTokenizer, checkWork } from './checks.ts';
+import { corpusRef, loadCorpusText, readCheckpoint, runHeadless, startTrainingCommand, withOverrides, type RunOptions } from './train.ts';
 
 export interface TrainJudgeOptions extends RunOptions {
   corpus: string;
@@ -57,21 +58,27 @@ async function emaValidation(judge: Judge, val: Uint32Array, batch: number, maxB
 }
 
 export async function trainJudgeCommand(o: TrainJudgeOptions, log: (s: string) => void): Promise<TrainJudgeSummary> {
+  startTrainingCommand(o.out, [[o.like, 'the --like model']]);
   const resume = o.resume ? readCheckpoint(o.resume, 'resume') : undefined;
-  if (resume && resume.meta.kind !== 'judge') throw new Error(`${o.resume} is a ${resume.meta.kind} checkpoint, not a judge`);
+  if (resume) {
+    checkKind(resume, o.resume!, 'judge', 'flm train-judge --resume');
+    checkWork(resume.config, withOverrides(resume.meta.train ?? presetTrain(o.preset), o, true), `the training settings of ${o.resume}`, true);
+  }
   const like = o.like ? readCheckpoint(o.like, '--like') : undefined;
   const corpus = loadCorpusText(o.corpus);
   const tokJson = resume?.meta.tokenizer ?? like?.meta.tokenizer;
   const tokenizer: TextTokenizer = tokJson ? tokenizerFromJSON(tokJson) : CharTokenizer.fromText(corpus.text);
+  if (resume) checkTokenizer(tokenizer, resume.config, o.resume!);
+  else if (like) checkTokenizer(tokenizer, like.config, o.like!);
   const sha256 = await corpusDigest(corpus.text);
   if (resume) checkSameCorpus(resume.meta.data?.sha256, sha256, `"${o.corpus}"`);
   if (like && !resume) checkSameCorpus(like.meta.data?.sha256, sha256, `"${o.corpus}"`);
   const config = resume?.config ?? judgeConfig(like ? like.config : presetConfig(o.preset, tokenizer.vocabSize));
-  if (config.vocab !== tokenizer.vocabSize) throw new Error(`the model's vocabulary (${config.vocab}) is not the tokenizer's (${tokenizer.vocabSize})`);
   const train: TrainConfig = {
     ...withOverrides(resume?.meta.train ?? presetTrain(o.preset), o, !!resume),
     ...(o.evalBatches !== undefined ? { evalBatches: o.evalBatches } : {}),
   };
+  if (!resume) checkWork(config, train, `a new ${o.preset} judge`, false);
   const backend = await createBackend(o.backend);
   try {
     const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'judge', config, train }, resume });

@@ -55,7 +55,7 @@ describe('npm run flm -- train', () => {
     expect(flm(['train', '--steps', '2']).stderr).toContain('--out');
     expect(flm(['train', '--steps', '2', '--out', '/tmp/x.safetensors', '--tokenizer', 'words']).stderr).toContain('--tokenizer must be char or bpe');
     const missing = flm(['train', '--steps', '1', '--out', '/tmp/x.safetensors', '--corpus', '/nonexistent.txt', '--backend', 'cpu']);
-    expect(missing.status).toBe(1);
+    expect(missing.status).toBe(2); // refused before any work
     expect(missing.stderr).toContain('no bundled corpus or file named');
   });
 });
