@@ -10,7 +10,7 @@
  * teacher: --teacher, or else the FLM among --models whose weights it was
  * distilled from (the fingerprint in its metadata).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { splitTrainVal } from '../data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
@@ -20,7 +20,9 @@ import { weightsFingerprint } from '../model/weights.ts';
 import { samplerFor } from '../io/meta.ts';
 import { createBackend, type BackendName } from './backend.ts';
 import { loadModelFile } from './modelFile.ts';
-import { loadCorpusText } from './train.ts';
+import { checkSamplingMemory } from './checks.ts';
+import { readRegular, RefusedError, writeFileAtomic } from './files.ts';
+import { loadCorpusText, recordedCorpus } from './train.ts';
 
 export interface EvalOptions {
   models: string[];
@@ -38,20 +40,52 @@ export interface EvalOptions {
   teacher?: string;
 }
 
-function fileCache(dir: string): SampleCache {
+/**
+ * The sample cache as files (<out>/samples/<key>.json), written atomically.
+ * An entry that cannot be read (not JSON, the wrong shape) is named on
+ * stderr and treated as absent, so that it is sampled again and rewritten;
+ * the sweep checks the tokens themselves (count, range) and reports a bad
+ * entry through `rejected`.
+ */
+function fileCache(dir: string, log: (s: string) => void): SampleCache {
   mkdirSync(dir, { recursive: true });
   const path = (key: string) => join(dir, `${key}.json`);
+  const ignore = (key: string, why: string) => log(`ignoring the cached samples ${path(key)}: ${why}; sampling again`);
   return {
     async get(key) {
       if (!existsSync(path(key))) return undefined;
-      const j = JSON.parse(readFileSync(path(key), 'utf8')) as { tokens: number[]; ms: number };
-      return { tokens: Uint32Array.from(j.tokens), ms: j.ms };
+      let j: unknown;
+      try {
+        const bytes = readRegular(path(key), 'sample cache', MAX_CACHE_BYTES);
+        j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+      } catch (e) {
+        ignore(key, e instanceof SyntaxError ? `it is not valid JSON (${e.message}; truncated?)` : (e as Error).message);
+        return undefined;
+      }
+      const o = j as { tokens?: unknown; ms?: unknown } | null;
+      if (typeof o !== 'object' || o === null || !Array.isArray(o.tokens) || typeof o.ms !== 'number' || !Number.isFinite(o.ms) || o.ms < 0) {
+        ignore(key, 'it is not {"tokens": [...], "ms": n}');
+        return undefined;
+      }
+      const tokens = o.tokens as unknown[];
+      const bad = tokens.findIndex((t) => typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= 2 ** 32);
+      if (bad >= 0) {
+        ignore(key, `token ${bad} is ${JSON.stringify(tokens[bad])}, not a token id`);
+        return undefined;
+      }
+      return { tokens: Uint32Array.from(tokens as number[]), ms: o.ms };
     },
     async set(key, v) {
-      writeFileSync(path(key), JSON.stringify({ tokens: Array.from(v.tokens), ms: v.ms }));
+      writeFileAtomic(path(key), new TextEncoder().encode(JSON.stringify({ tokens: Array.from(v.tokens), ms: v.ms })));
+    },
+    rejected(key, why) {
+      ignore(key, why);
     },
   };
 }
+
+/** The largest cache file read (64 samples × 4096 positions of 10-digit ids is far below). */
+const MAX_CACHE_BYTES = 512 * 2 ** 20;
 
 const load = (f: string): Checkpoint => loadModelFile(f).checkpoint;
 
@@ -70,7 +104,7 @@ function teacherOf(file: string, g: Checkpoint, given: { file: string; checkpoin
 
 export async function evalCommand(o: EvalOptions, log: (s: string) => void): Promise<string> {
   const judge = load(o.judge);
-  if (judge.meta.kind !== 'judge') throw new Error(`${o.judge} is a ${judge.meta.kind} checkpoint, not a judge (train one with flm train-judge)`);
+  if (judge.meta.kind !== 'judge') throw new RefusedError(`${o.judge} is a ${judge.meta.kind} checkpoint, not a judge (train one with flm train-judge)`);
   const loaded = o.models.map((f) => ({ file: f, checkpoint: load(f) }));
   const teacher = o.teacher ? { file: o.teacher, checkpoint: load(o.teacher) } : undefined;
   const models: EvalModel[] = loaded.map(({ file, checkpoint }) => {
@@ -78,9 +112,11 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
     const kind = evalModelKind(checkpoint, !!f);
     return { name: basename(file), checkpoint, teacher: f, steps: kind === 'flm' ? (o.stepsFlm ?? DEFAULT_STEPS_FLM) : (o.stepsFmlm ?? DEFAULT_STEPS_FMLM) };
   });
-  const corpusSpec = o.corpus ?? ((judge.meta.data as { corpus?: { kind?: string; id?: string; name?: string } } | undefined)?.corpus?.id)
-    ?? (judge.meta.data as { corpus?: { name?: string } } | undefined)?.corpus?.name;
-  if (!corpusSpec) throw new Error('the judge does not record its corpus: pass --corpus');
+  // A file a checkpoint names is never opened: --corpus, or the judge's bundled corpus.
+  // Each model and the judge see batches of at most min(--batch, 64, --samples).
+  const batch = Math.min(o.batch ?? 16, 64, o.samples);
+  for (const [file, c] of [[o.judge, judge] as const, ...loaded.map((m) => [m.file, m.checkpoint] as const)]) checkSamplingMemory(c.config, batch, file);
+  const corpusSpec = o.corpus ?? recordedCorpus(judge.meta.data?.corpus, `the judge ${o.judge}`);
   const corpus = loadCorpusText(corpusSpec);
   if (!judge.meta.tokenizer) throw new Error('the judge has no tokenizer');
   const tokenizer = tokenizerFromJSON(judge.meta.tokenizer);
@@ -92,7 +128,7 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
   try {
     const result = await runEvalSweep(backend, judge, models, {
       samples: o.samples, seed: o.seed ?? 0, batch: o.batch, heldOut,
-      cache: o.cache === false ? undefined : fileCache(join(out, 'samples')),
+      cache: o.cache === false ? undefined : fileCache(join(out, 'samples'), log),
       onProgress: (p) => {
         const label = `[${p.row + 1}/${p.rows}] ${p.model} ${p.name}${p.steps === null ? '' : ` ${p.steps} steps`}`;
         if (p.result) {
@@ -110,8 +146,9 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
       seconds: (performance.now() - t0) / 1000,
     };
     const jsonPath = join(out, 'eval.json');
-    writeFileSync(join(out, 'eval.md'), evalMarkdown(result, `Evaluation (${o.samples} samples per row, judge ${basename(o.judge)})`));
-    writeFileSync(jsonPath, JSON.stringify(json, null, 1) + '\n');
+    const text = (s: string) => new TextEncoder().encode(s);
+    writeFileAtomic(join(out, 'eval.md'), text(evalMarkdown(result, `Evaluation (${o.samples} samples per row, judge ${basename(o.judge)})`)));
+    writeFileAtomic(jsonPath, text(JSON.stringify(json, null, 1) + '\n'));
     return jsonPath;
   } finally {
     backend.destroy();

@@ -86,10 +86,28 @@ export interface EvalProgress {
   result?: EvalRow;
 }
 
-/** Generated tokens of one (model, steps, seed, samples, batch), so a rerun (a new judge, say) need not sample again. */
+/**
+ * Generated tokens of one (model, steps, seed, samples, batch), so a rerun (a
+ * new judge, say) need not sample again. What `get` returns is checked
+ * (`cachedSamplesProblem`): an entry of the wrong size or with token ids
+ * outside the vocabulary is reported to `rejected`, sampled again and rewritten.
+ */
 export interface SampleCache {
   get(key: string): Promise<{ tokens: Uint32Array; ms: number } | undefined>;
   set(key: string, value: { tokens: Uint32Array; ms: number }): Promise<void>;
+  /** A cached entry that was not used, and why. */
+  rejected?(key: string, why: string): void;
+}
+
+/** Why cached samples cannot be the `count` samples of length L of a vocabulary of V tokens, or null. */
+export function cachedSamplesProblem(v: { tokens: Uint32Array; ms: number }, count: number, L: number, V: number): string | null {
+  if (!(v.tokens instanceof Uint32Array) || v.tokens.length !== count * L) {
+    return `it holds ${v.tokens?.length} tokens where ${count} samples of ${L} need ${count * L}`;
+  }
+  const bad = v.tokens.findIndex((t) => t >= V);
+  if (bad >= 0) return `token ${bad} is ${v.tokens[bad]}, outside the vocabulary of ${V}`;
+  if (!(Number.isFinite(v.ms) && v.ms >= 0)) return `its sampling time ${v.ms} is not a duration`;
+  return null;
 }
 
 export interface EvalOptions {
@@ -184,11 +202,16 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
           const base = { row: rowIndex, rows: totalRows, model: plan.kind, name: plan.m.name, steps, samples: n };
           o.onProgress?.({ ...base, done: 0 });
           const key = `${plan.kind}-${plan.digest}-steps${steps}-seed${seed}-n${n}-b${batch}`;
-          const cached = o.cache ? await o.cache.get(key) : undefined;
+          let cached = o.cache ? await o.cache.get(key) : undefined;
+          const problem = cached && cachedSamplesProblem(cached, n, L, V);
+          if (problem) {
+            o.cache?.rejected?.(key, problem);
+            cached = undefined;
+          }
           const tokens = new Uint32Array(n * L);
           const nll = new Float64Array(n);
           let ms = 0;
-          if (cached && cached.tokens.length === n * L) {
+          if (cached) {
             tokens.set(cached.tokens);
             ms = cached.ms;
           }

@@ -95,7 +95,7 @@ describe('flm convert / inspect / sample with the official .ckpt fixtures', () =
 
   it('eval opens .ckpt files through the same loader (a .ckpt is not a judge)', async () => {
     const r = await flm(['eval', '--models', join(fixtures, 'flm.ckpt'), '--judge', join(fixtures, 'fmlm.ckpt'), '--samples', '1', '--backend', 'cpu', '--out', mkdtempSync(join(tmpdir(), 'flm-ckpt-eval-'))]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2); // refused before any work
     expect(r.stderr).toContain('is a fmlm checkpoint, not a judge');
   });
 });

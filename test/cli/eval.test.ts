@@ -90,7 +90,7 @@ describe('npm run flm -- train-judge and eval', () => {
     expect(wrongTeacher.stderr).toContain('was not distilled from fmlm.safetensors');
 
     const bad = flm(['eval', '--models', p('flm.safetensors'), '--judge', p('flm.safetensors'), '--samples', '2', '--backend', 'cpu', '--out', p('x')]);
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2); // refused before any work
     expect(bad.stderr).toContain('not a judge');
   });
 });
