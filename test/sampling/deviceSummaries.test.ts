@@ -14,7 +14,7 @@ import { roundToHalf } from '../../src/engine/webgpu/half.ts';
 import { decodeCheckpoint, defaultMeta, type Checkpoint } from '../../src/io/checkpoint.ts';
 import { defaultConfig, type DiTConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';
-import type { FrameSummary } from '../../src/sampling/frames.ts';
+import { frameBuffers, type FrameSummary } from '../../src/sampling/frames.ts';
 import { NonFiniteSampleError, SamplingSession, type SampleSettings } from '../../src/sampling/session.ts';
 import { gpuBackend } from '../gpu.ts';
 import { maxRelL2, randomArray } from '../helpers.ts';
@@ -29,9 +29,10 @@ function randomModel(cfg: DiTConfig, seed: number): Checkpoint {
   return { config: cfg, meta: defaultMeta(cfg), params };
 }
 
+/** Sample with frames, each frame's buffers transferred as the sampling worker does (so none may be shared with the result). */
 async function frames(session: SamplingSession, s: SampleSettings) {
   const out: FrameSummary[] = [];
-  const run = await session.run(s, (f) => { out.push(f); });
+  const run = await session.run(s, (f) => { out.push(structuredClone(f, { transfer: frameBuffers(f) })); });
   return { run, frames: out };
 }
 
