@@ -16,32 +16,45 @@ const distill = (kind: ModelKind) => (kind === 'flowmap' ? { distill: { stage: 1
   : kind === 'fmlm' ? { distill: { stage: 2 as const, teacherF: fingerprint, teacherG: fingerprint } } : {});
 
 describe('the wrong model is refused', () => {
-  it('judge, FMLM and flow map as train --resume or distill --teacher; non-flow-maps as --teacher-g; the wrong kind as a distill --resume', async () => {
-    const { p, model, corpus } = await tinySetup('wrong-kind');
+  async function models(tag: string) {
+    const { p, model, corpus } = await tinySetup(tag);
     const file = (kind: ModelKind) => {
       const path = p(`${kind}.safetensors`);
       writeFileSync(path, encodeCheckpoint(tinyCheckpoint(kind, { meta: distill(kind) })));
       return path;
     };
-    const models = { judge: file('judge'), fmlm: file('fmlm'), flowmap: file('flowmap'), flm: model };
-    const out = p('out.safetensors');
-    const cases: [string, string[], RegExp][] = [];
-    for (const kind of ['judge', 'fmlm', 'flowmap'] as const) {
-      cases.push([`${kind} as train --resume`, ['train', '--corpus', corpus, '--resume', models[kind]], new RegExp(`is a ${kind} checkpoint, not an FLM`)]);
-      cases.push([`${kind} as distill --teacher`, ['distill', '--stage', '1', '--teacher', models[kind], '--corpus', corpus], new RegExp(`is a ${kind} checkpoint, not an FLM`)]);
-    }
-    for (const kind of ['flm', 'judge', 'fmlm'] as const) {
-      cases.push([`${kind} as --teacher-g`, ['distill', '--stage', '2', '--teacher', model, '--teacher-g', models[kind], '--corpus', corpus], new RegExp(`is a ${kind} checkpoint, not a stage-1 flow map`)]);
-    }
-    cases.push(['an FLM as a stage-1 distill --resume', ['distill', '--stage', '1', '--teacher', model, '--resume', model, '--corpus', corpus], /is a flm checkpoint, not a flow map/]);
-    cases.push(['a flow map as a stage-2 distill --resume', ['distill', '--stage', '2', '--teacher', model, '--teacher-g', models.flowmap, '--resume', models.flowmap, '--corpus', corpus], /is a flowmap checkpoint, not an FMLM/]);
-    cases.push(['an FLM as train-judge --resume', ['train-judge', '--corpus', corpus, '--resume', model], /is a flm checkpoint, not a judge/]);
+    return { p, corpus, models: { judge: file('judge'), fmlm: file('fmlm'), flowmap: file('flowmap'), flm: model } };
+  }
+
+  function refuse(cases: [string, string[], RegExp][], out: string): void {
     for (const [what, args, message] of cases) {
       const r = flm([...args, '--out', out, ...QUICK, '--steps', '1']);
       expect(r.status, `${what}: ${r.stderr}`).toBe(2);
       expect(r.stderr, what).toMatch(message);
       expect(existsSync(out), what).toBe(false);
     }
+  }
+
+  it('judge, FMLM and flow map as train --resume or distill --teacher', async () => {
+    const { p, corpus, models: m } = await models('wrong-kind');
+    const cases: [string, string[], RegExp][] = [];
+    for (const kind of ['judge', 'fmlm', 'flowmap'] as const) {
+      cases.push([`${kind} as train --resume`, ['train', '--corpus', corpus, '--resume', m[kind]], new RegExp(`is a ${kind} checkpoint, not an FLM`)]);
+      cases.push([`${kind} as distill --teacher`, ['distill', '--stage', '1', '--teacher', m[kind], '--corpus', corpus], new RegExp(`is a ${kind} checkpoint, not an FLM`)]);
+    }
+    refuse(cases, p('out.safetensors'));
+  });
+
+  it('non-flow-maps as --teacher-g; the wrong kind as a distill or train-judge --resume', async () => {
+    const { p, corpus, models: m } = await models('wrong-kind-2');
+    const cases: [string, string[], RegExp][] = [];
+    for (const kind of ['flm', 'judge', 'fmlm'] as const) {
+      cases.push([`${kind} as --teacher-g`, ['distill', '--stage', '2', '--teacher', m.flm, '--teacher-g', m[kind], '--corpus', corpus], new RegExp(`is a ${kind} checkpoint, not a stage-1 flow map`)]);
+    }
+    cases.push(['an FLM as a stage-1 distill --resume', ['distill', '--stage', '1', '--teacher', m.flm, '--resume', m.flm, '--corpus', corpus], /is a flm checkpoint, not a flow map/]);
+    cases.push(['a flow map as a stage-2 distill --resume', ['distill', '--stage', '2', '--teacher', m.flm, '--teacher-g', m.flowmap, '--resume', m.flowmap, '--corpus', corpus], /is a flowmap checkpoint, not an FMLM/]);
+    cases.push(['an FLM as train-judge --resume', ['train-judge', '--corpus', corpus, '--resume', m.flm], /is a flm checkpoint, not a judge/]);
+    refuse(cases, p('out.safetensors'));
   });
 
   it('a tokenizer whose size is not the model vocabulary is refused (resume, teacher, --like)', async () => {
