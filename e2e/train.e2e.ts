@@ -34,7 +34,7 @@ describe('training in headless Chromium', () => {
     expect(await step()).toBe(40);
     const loss = Number(await page.getByTestId('loss').textContent());
     const lnV = Math.log(Number(await page.evaluate(() => document.body.innerText.match(/vocab (\d+)/)?.[1])));
-    const stats = (await page.locator('.stats').textContent()) ?? '';
+    const stats = (await page.getByTestId('run-stats').textContent()) ?? '';
     console.log(`browser training: loss after 40 steps ${loss}, ln V ${lnV.toFixed(4)}; ${stats}`);
     // 'auto' trains on WebGPU wherever an adapter exists (SwiftShader here)
     expect(stats).not.toContain('CPU reference');
@@ -83,7 +83,7 @@ describe('training in headless Chromium', () => {
     await page.getByTestId('train').click();
     await page.getByTestId('status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
     expect(await page.getByTestId('status').textContent()).toBe('done');
-    expect(await page.locator('.stats').textContent()).toContain('vocab 512');
+    expect(await page.getByTestId('run-stats').textContent()).toContain('vocab 512');
     expect(errors).toEqual([]);
   });
 });

@@ -34,7 +34,7 @@ export function RunProgress({ actions, valLabel = 'val CE', continueTo }: {
       {message && <p className="error" role="alert" data-testid="train-error">{message}</p>}
       {notice && <p className="notice" role="status" data-testid="train-notice">{notice}</p>}
       <progress max={100} value={pct} data-testid="progress" />
-      <p className="stats">
+      <p className="stats" data-testid="run-stats">
         step <strong data-testid="step">{run.step}</strong> / {run.steps}
         {run.loss !== null && <> · loss <strong data-testid="loss">{fmtLoss(run.loss)}</strong></>}
         {run.valCe !== null && <> · {valLabel} <span data-testid="val">{fmtLoss(run.valCe)}</span></>}
