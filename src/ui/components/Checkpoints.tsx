@@ -4,7 +4,7 @@ import type { OnnxApi } from '../../../workers/onnx.worker.ts';
 import { fmtMB } from '../../util/format.ts';
 import { download } from '../download.ts';
 import { KIND_LABEL } from '../labels.ts';
-import { isBusy } from '../reducers/train.ts';
+import { continueTarget, isBusy } from '../reducers/train.ts';
 import { useTrain } from '../trainStore.ts';
 import { workerClient } from '../workers.ts';
 
@@ -52,7 +52,8 @@ export function Checkpoints() {
               <td>{fmtMB(c.bytes)}</td>
               <td>{new Date(c.updatedAt).toLocaleString()}</td>
               <td className="row">
-                <button type="button" disabled={busy} data-testid="resume" onClick={() => void resume(c.id, Math.max(steps, c.step + 1))}>Resume</button>
+                <button type="button" disabled={busy} data-testid="resume" title="the Steps setting, or that many steps more once the checkpoint has reached it"
+                  onClick={() => void resume(c.id, continueTarget(c.step, steps))}>Resume to {continueTarget(c.step, steps)}</button>
                 <button type="button" data-testid="export" onClick={() => void save(c.id)}>Export</button>
                 <button type="button" data-testid="export-onnx" disabled={onnx.id !== null} title="the model as ONNX (opset 17) for onnxruntime: docs/onnx.md"
                   onClick={() => void saveOnnx(c.id)}>{onnx.id === c.id ? 'Exporting…' : 'Export ONNX'}</button>

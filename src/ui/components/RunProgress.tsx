@@ -38,7 +38,8 @@ export function RunProgress({ actions, valLabel = 'val CE', continueTo }: {
         step <strong data-testid="step">{run.step}</strong> / {run.steps}
         {run.loss !== null && <> · loss <strong data-testid="loss">{fmtLoss(run.loss)}</strong></>}
         {run.valCe !== null && <> · {valLabel} <span data-testid="val">{fmtLoss(run.valCe)}</span></>}
-        {run.tokensPerS !== null && <> · {run.tokensPerS.toFixed(0)} tokens/s</>}
+        {run.tokensPerS !== null && <> · <span data-testid="tokens-per-s">{run.tokensPerS.toFixed(0)} tokens/s</span></>}
+        {run.msPerStep !== null && <> · <span data-testid="ms-per-step">{run.msPerStep < 10 ? run.msPerStep.toFixed(1) : run.msPerStep.toFixed(0)} ms/step</span></>}
         {run.etaS !== null && training && <> · ETA {fmtTime(run.etaS)}</>}
         {run.params > 0 && <> · {run.params.toLocaleString()} parameters, vocab {run.vocab}, {fmtMB(run.memoryBytes)} · {run.backend}</>}
       </p>

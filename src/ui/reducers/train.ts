@@ -18,8 +18,14 @@ export interface RunState {
   steps: number;
   loss: number | null;
   valCe: number | null;
+  /** Throughput, time per step and time left, measured from the end of the run's first step (null until its second). */
   tokensPerS: number | null;
+  msPerStep: number | null;
   etaS: number | null;
+  /** The step the run (or resume) started from. */
+  startStep: number;
+  /** The end of the run's first step, on the worker's clock: the cold step (shader compilation) is left out of the rates. */
+  warmFrom: WarmBase | null;
   params: number;
   vocab: number;
   memoryBytes: number;
@@ -30,6 +36,9 @@ export interface RunState {
   /** The tokens' display strings (sent with the first preview of a run). */
   pieces: string[] | null;
 }
+
+/** Where the rates are measured from: the first step of a run, its time since the run started and the tokens per step. */
+export interface WarmBase { step: number; elapsedS: number; tokensPerStep: number }
 
 export interface TrainRun {
   status: RunStatus;
@@ -47,14 +56,39 @@ export interface TrainRun {
 export type TrainAction = TrainEvent | { type: 'requested'; fresh: boolean } | { type: 'pausing' } | { type: 'failed'; message: string };
 
 export const emptyRun: RunState = {
-  checkpointId: null, name: '', kind: 'flm', step: 0, steps: 0, loss: null, valCe: null, tokensPerS: null, etaS: null,
-  params: 0, vocab: 0, memoryBytes: 0, backend: '', unigramEntropy: null, history: [], sample: null, pieces: null,
+  checkpointId: null, name: '', kind: 'flm', step: 0, steps: 0, loss: null, valCe: null, tokensPerS: null, msPerStep: null, etaS: null,
+  startStep: 0, warmFrom: null, params: 0, vocab: 0, memoryBytes: 0, backend: '', unigramEntropy: null, history: [], sample: null, pieces: null,
 };
 
 export const idleRun: TrainRun = { status: 'idle', message: null, notice: null, run: emptyRun };
 
 /** Whether a run holds the training worker (its settings are locked). */
 export const isBusy = (status: RunStatus): boolean => status === 'training' || status === 'starting' || status === 'pausing';
+
+type StepEvent = Extract<TrainEvent, { type: 'step' }>;
+
+/**
+ * The run's rates without its first step. The worker reports rates since the
+ * run started: tokensPerS = done·T/E and etaS = E/done·(steps − step), with E
+ * the seconds since the start, done the steps since then and T the tokens per
+ * step; so the first step gives E₁ and T, and each later one its E. The first
+ * step of a run (or a resume) compiles the GPU pipelines, so rates that
+ * include it read far too slow (71 tokens/s for a run that does thousands).
+ */
+export function warmRates(run: RunState, e: StepEvent): Pick<RunState, 'tokensPerS' | 'msPerStep' | 'etaS' | 'warmFrom'> {
+  const done = e.step - run.startStep, left = e.steps - e.step;
+  const base = run.warmFrom;
+  if (!base) {
+    // The first step: remember when it ended; no rate yet (one step is all compilation).
+    if (done <= 0 || left <= 0 || !(e.tokensPerS > 0) || !(e.etaS > 0)) return { tokensPerS: null, msPerStep: null, etaS: null, warmFrom: null };
+    const elapsedS = (e.etaS * done) / left;
+    return { tokensPerS: null, msPerStep: null, etaS: null, warmFrom: { step: e.step, elapsedS, tokensPerStep: (e.tokensPerS * elapsedS) / done } };
+  }
+  const steps = e.step - base.step;
+  const dt = (done * base.tokensPerStep) / e.tokensPerS - base.elapsedS;
+  if (steps <= 0 || !(dt > 0)) return { tokensPerS: run.tokensPerS, msPerStep: run.msPerStep, etaS: run.etaS, warmFrom: base };
+  return { tokensPerS: (steps * base.tokensPerStep) / dt, msPerStep: (1000 * dt) / steps, etaS: (dt / steps) * Math.max(0, left), warmFrom: base };
+}
 
 export function reduceTrain(s: TrainRun, e: TrainAction): TrainRun {
   const run = s.run;
@@ -68,14 +102,14 @@ export function reduceTrain(s: TrainRun, e: TrainAction): TrainRun {
         ...s, status: 'training', message: null,
         run: {
           ...emptyRun, checkpointId: e.checkpointId, name: e.name, kind: e.kind, step: e.step, steps: e.steps, params: e.params,
-          vocab: e.vocab, memoryBytes: e.memoryBytes, backend: e.backend, unigramEntropy: e.unigramEntropy, history: e.history,
+          vocab: e.vocab, memoryBytes: e.memoryBytes, backend: e.backend, unigramEntropy: e.unigramEntropy, history: e.history, startStep: e.step,
         },
       };
     case 'step': {
       const point: LossPoint = { step: e.step, loss: e.loss, ...(e.valCe !== undefined ? { valCe: e.valCe } : {}) };
       return {
         ...s,
-        run: { ...run, step: e.step, steps: e.steps, loss: e.loss, valCe: e.valCe ?? run.valCe, tokensPerS: e.tokensPerS, etaS: e.etaS, history: [...run.history, point] },
+        run: { ...run, step: e.step, steps: e.steps, loss: e.loss, valCe: e.valCe ?? run.valCe, ...warmRates(run, e), history: [...run.history, point] },
       };
     }
     case 'sample':
@@ -98,6 +132,16 @@ export function reduceTrain(s: TrainRun, e: TrainAction): TrainRun {
       return { ...s, notice: e.message };
   }
 }
+
+/**
+ * The step a Resume or Continue trains up to: the Steps setting when the
+ * model has not reached it, else that many steps more (a model at step 200
+ * with Steps 200 continues to 400). The button says the number.
+ */
+export const continueTarget = (step: number, setting: number): number => {
+  const n = Math.max(1, Math.floor(Number.isFinite(setting) ? setting : 1));
+  return n > step ? n : step + n;
+};
 
 /** Events after which the list of stored checkpoints has changed. */
 export const changesCheckpoints = (e: TrainAction): boolean => e.type === 'checkpoint' || e.type === 'rolled-back';
