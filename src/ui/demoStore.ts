@@ -9,13 +9,15 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
 import { WorkerError, type LoadProgress, type WorkerErrorCode } from '../../workers/protocol.ts';
-import { DEMO_MODEL, linkUrl, parseLink, sourceFor, type DemoLink } from './demoLink.ts';
+import { DEMO_MODEL, linkUrl, parseLink, sharedBackend, sourceFor, type DemoLink } from './demoLink.ts';
 import { initialDemo, isBusy, reduceDemo, type DemoAction, type DemoPage } from './reducers/demo.ts';
 import { sampler } from './workers.ts';
 
 export type { CompareResult, DemoPhase } from './reducers/demo.ts';
 
 interface DemoState extends DemoPage {
+  /** The link's values the studio could not use, each with what it used instead. */
+  linkNotices: string[];
   init(): Promise<void>;
   /**
    * Load another model (a URL or a bundled id); the current one stays if it
@@ -81,6 +83,7 @@ export const useDemo = create<DemoState>((set, get) => {
 
   return {
     ...initialDemo(initial.link),
+    linkNotices: initial.notices,
 
     async init() {
       const wanted = get().link.model;
@@ -164,7 +167,7 @@ export const useDemo = create<DemoState>((set, get) => {
     shareUrl() {
       // The backend that computed this sample, so the link reproduces it exactly.
       const { link, model } = get();
-      return linkUrl(location.href, { ...link, backend: link.backend === 'auto' && model ? model.backendKind : link.backend });
+      return linkUrl(location.href, { ...link, backend: sharedBackend(link.backend, model?.backendKind) });
     },
   };
 });

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { visibleWhitespace } from '../../util/format.ts';
 import { Condense } from '../components/Condense.tsx';
+import { menuWith } from '../demoLink.ts';
 import { useDemo } from '../demoStore.ts';
 import { KIND_SHORT } from '../labels.ts';
 import { isBusy } from '../reducers/demo.ts';
@@ -80,6 +81,18 @@ function ShareLink() {
   );
 }
 
+/** The share link's values that could not be used, with what the Demo uses instead. */
+function LinkNotices() {
+  const notices = useDemo((s) => s.linkNotices);
+  if (!notices.length) return null;
+  return (
+    <div className="notice" role="status" data-testid="demo-link-notice">
+      <p>This link asks for settings the Demo cannot use:</p>
+      <ul>{notices.map((n) => <li key={n}>{n}</li>)}</ul>
+    </div>
+  );
+}
+
 function Controls() {
   const { model, link, phase, generate, set } = useDemo(useShallow((s) => ({
     model: s.model, link: s.link, phase: s.phase, generate: s.generate, set: s.set,
@@ -96,12 +109,12 @@ function Controls() {
       <button type="button" data-testid="demo-replay" disabled={!model || busy} onClick={() => void generate()}>Generate this seed</button>
       <label>{kind} steps{' '}
         <select data-testid="demo-steps" value={link.steps} disabled={busy} onChange={(e) => set({ steps: Number(e.target.value) })}>
-          {[1, 2, 4, 8].map((n) => <option key={n} value={n}>{n}</option>)}
+          {menuWith([1, 2, 4, 8], link.steps).map((n) => <option key={n} value={n}>{n}</option>)}
         </select>
       </label>
       <label>FLM steps to compare{' '}
         <select data-testid="demo-compare" value={link.compare} disabled={busy} onChange={(e) => set({ compare: Number(e.target.value) })}>
-          {[0, 8, 16, 32, 64, 128, 256].map((n) => <option key={n} value={n}>{n === 0 ? 'none' : n}</option>)}
+          {menuWith([0, 8, 16, 32, 64, 128, 256], link.compare).map((n) => <option key={n} value={n}>{n === 0 ? 'none' : n}</option>)}
         </select>
       </label>
       <span className="status" data-testid="demo-status">{phase}</span>
@@ -180,6 +193,7 @@ export function DemoView() {
       <SizeQuestion />
       {message && <p className="error" role="alert" data-testid="demo-error">{message}</p>}
       {genError && <p className="error" role="alert" data-testid="demo-gen-error">{genError}</p>}
+      <LinkNotices />
       <Controls />
       <BackendInfo />
       <Samples />
