@@ -8,7 +8,8 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
-import { WorkerError, type LoadProgress, type WorkerErrorCode } from '../../workers/protocol.ts';
+import { WorkerError, type LoadProgress } from '../../workers/protocol.ts';
+import { explainLoadError } from './loadErrors.ts';
 import { DEMO_MODEL, linkUrl, parseLink, sharedBackend, sourceFor, type DemoLink } from './demoLink.ts';
 import { initialDemo, isBusy, reduceDemo, type DemoAction, type DemoPage } from './reducers/demo.ts';
 import { sampler } from './workers.ts';
@@ -35,30 +36,8 @@ interface DemoState extends DemoPage {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** What a download failure's code leads with (the WorkerError codes of a model download). */
-const DOWNLOAD_LEAD: Partial<Record<WorkerErrorCode, string>> = {
-  'bad-url': 'That model link is not usable',
-  'not-safetensors': 'That is not a model file',
-  offline: 'You are offline',
-  network: 'Network error',
-  cors: 'The model\'s server refused access (CORS)',
-  'not-found': 'Model not found (404)',
-  http: 'The model\'s server refused the download',
-  'too-large': 'The model file is too large',
-};
-
 /** The largest model downloaded at all (src/io/remoteModel.ts's LARGEST_REMOTE_MODEL_BYTES; the UI imports no core values). */
 const LARGEST_MODEL_BYTES = 4 * 1024 * 1024 * 1024;
-
-/** What to tell the user about a model that could not be opened, by the worker's error code. */
-function explainLoadError(e: unknown, model: string): string {
-  const what = /^https?:/i.test(model) ? model : `the bundled model ${model}`;
-  const detail = message(e);
-  const code = e instanceof WorkerError ? e.code : undefined;
-  if (code && DOWNLOAD_LEAD[code]) return `${DOWNLOAD_LEAD[code]}: ${detail}`;
-  if (code === 'bad-checkpoint') return `The model file does not match its config (${what}): ${detail}`;
-  return `Could not open ${what}: ${detail}`;
-}
 
 export const useDemo = create<DemoState>((set, get) => {
   const initial = parseLink(location.search);
