@@ -91,11 +91,11 @@ export const useTrain = create<TrainState>((set, get) => {
     checkpoints: [],
     presets: [],
     estimate: null,
-    setCorpus: (corpus, corpusLabel) => set({ corpus, corpusLabel }),
-    setModel: (model) => { set({ model }); void estimate(); },
-    setSteps: (steps) => set({ steps }),
-    setBackend: (backend) => set({ backend }),
-    setTokenizer: (tokenizer) => set({ tokenizer }),
+    setCorpus: (corpus, corpusLabel) => { set({ corpus, corpusLabel }); dispatch({ type: 'edited' }); },
+    setModel: (model) => { set({ model }); dispatch({ type: 'edited' }); void estimate(); },
+    setSteps: (steps) => { set({ steps }); dispatch({ type: 'edited' }); },
+    setBackend: (backend) => { set({ backend }); dispatch({ type: 'edited' }); },
+    setTokenizer: (tokenizer) => { set({ tokenizer }); dispatch({ type: 'edited' }); },
     async loadPresets() {
       try {
         if (!get().presets.length) set({ presets: await trainer().presets() });

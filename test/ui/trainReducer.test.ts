@@ -58,6 +58,15 @@ describe('the training run reducer', () => {
     expect(continueTarget(0, Number.NaN)).toBe(1);
   });
 
+  it('forgets a failed run\'s error once a setting changes (a preset, a field, the corpus), not a paused run\'s note', () => {
+    const failed = reduce(idleRun, { type: 'requested', fresh: true }, { type: 'failed', message: 'hidden size 30 is not a multiple of 4 heads' });
+    expect(reduceTrain(failed, { type: 'edited' })).toMatchObject({ status: 'idle', message: null });
+    const rolled = reduce(idleRun, started, step(11, 1.9), { type: 'rolled-back', runId, step: 11, message: 'NaN at 12' });
+    expect(reduceTrain(rolled, { type: 'edited' })).toBe(rolled);
+    const training = reduceTrain(idleRun, started);
+    expect(reduceTrain(training, { type: 'edited' })).toBe(training);
+  });
+
   it('keeps the preview sample and the pieces sent once per run', () => {
     const s = reduce(idleRun, started, { type: 'sample', runId, step: 20, text: 'abc', frames: [], pieces: ['a', 'b'] }, { type: 'sample', runId, step: 40, text: 'abd', frames: [] });
     expect(s.run.sample).toEqual({ step: 40, text: 'abd', frames: [] });

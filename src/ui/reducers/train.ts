@@ -53,7 +53,9 @@ export interface TrainRun {
  * What the UI does around the worker's events: start a run (`fresh`: a new
  * one, else a resume), ask it to pause; `failed`: the call itself threw.
  */
-export type TrainAction = TrainEvent | { type: 'requested'; fresh: boolean } | { type: 'pausing' } | { type: 'failed'; message: string };
+export type TrainAction = TrainEvent | { type: 'requested'; fresh: boolean } | { type: 'pausing' } | { type: 'failed'; message: string }
+  /** The user changed a setting (preset, model field, corpus, steps…): a message about the old settings no longer applies. */
+  | { type: 'edited' };
 
 export const emptyRun: RunState = {
   checkpointId: null, name: '', kind: 'flm', step: 0, steps: 0, loss: null, valCe: null, tokensPerS: null, msPerStep: null, etaS: null,
@@ -97,6 +99,9 @@ export function reduceTrain(s: TrainRun, e: TrainAction): TrainRun {
       return { status: 'starting', message: null, notice: null, run: e.fresh ? emptyRun : run };
     case 'pausing':
       return { ...s, status: 'pausing' };
+    case 'edited':
+      // A run that failed failed with the settings it had (a paused run's roll-back note stays).
+      return s.status === 'error' ? { ...s, status: 'idle', message: null } : s;
     case 'started':
       return {
         ...s, status: 'training', message: null,

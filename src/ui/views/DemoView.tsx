@@ -4,6 +4,7 @@ import { visibleWhitespace } from '../../util/format.ts';
 import { Condense } from '../components/Condense.tsx';
 import { menuWith } from '../demoLink.ts';
 import { useDemo } from '../demoStore.ts';
+import { shownFor, type Tied } from '../messages.ts';
 import { KIND_SHORT } from '../labels.ts';
 import { isBusy } from '../reducers/demo.ts';
 
@@ -62,14 +63,16 @@ function BackendInfo() {
 
 function ShareLink() {
   const url = useDemo((s) => (s.run ? s.shareUrl() : null));
-  const [copied, setCopied] = useState<string | null>(null);
+  // About the link that was copied: a new sample's link was not.
+  const [copyStatus, setCopied] = useState<Tied<string> | null>(null);
+  const copied = shownFor(copyStatus, url);
   if (!url) return null;
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(url);
-      setCopied('Link copied');
+      setCopied({ about: url, text: 'Link copied' });
     } catch {
-      setCopied('Select the link and copy it (the browser refused the clipboard)');
+      setCopied({ about: url, text: 'Select the link and copy it (the browser refused the clipboard)' });
     }
   };
   return (

@@ -5,13 +5,16 @@ import { Checkpoints } from '../components/Checkpoints.tsx';
 import { LossChart } from '../components/LossChart.tsx';
 import { RunProgress } from '../components/RunProgress.tsx';
 import { isBusy } from '../reducers/train.ts';
+import { shownFor, type Tied } from '../messages.ts';
 import { useTrain } from '../trainStore.ts';
 
 function CorpusPicker() {
   const { corpusLabel, setCorpus, status } = useTrain(useShallow((s) => ({ corpusLabel: s.corpusLabel, setCorpus: s.setCorpus, status: s.status })));
   const [paste, setPaste] = useState('');
   const [url, setUrl] = useState('');
-  const [err, setErr] = useState<string | null>(null);
+  // The error is about the URL that failed: editing it or choosing another corpus ends it.
+  const [urlError, setErr] = useState<Tied<string> | null>(null);
+  const err = shownFor(urlError, url);
   const useBytes = (name: string, bytes: ArrayBuffer) => { setErr(null); setCorpus({ kind: 'bytes', name, bytes }, name); };
   const onFile = async (f: File | undefined) => { if (f) useBytes(f.name, await f.arrayBuffer()); };
   const fromUrl = async () => {
@@ -20,7 +23,7 @@ function CorpusPicker() {
       if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
       useBytes(url, await res.arrayBuffer());
     } catch (e) {
-      setErr(`Could not load ${url}: ${(e as Error).message}`);
+      setErr({ about: url, text: `Could not load ${url}: ${(e as Error).message}` });
     }
   };
   return (
@@ -28,7 +31,7 @@ function CorpusPicker() {
       <legend>Corpus</legend>
       <p>Training text: <strong data-testid="corpus-label">{corpusLabel}</strong></p>
       <div className="row">
-        <button type="button" onClick={() => setCorpus({ kind: 'bundled', id: 'brown' }, 'Brown corpus (bundled)')}>Use the bundled Brown corpus</button>
+        <button type="button" onClick={() => { setErr(null); setCorpus({ kind: 'bundled', id: 'brown' }, 'Brown corpus (bundled)'); }}>Use the bundled Brown corpus</button>
         <label className="file">Open a text file… <input type="file" accept=".txt,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} /></label>
       </div>
       <div className="drop" onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); void onFile(e.dataTransfer.files[0]); }}>
