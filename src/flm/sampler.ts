@@ -10,7 +10,7 @@
  */
 import type { Backend, Program, Tensor } from '../engine/backend.ts';
 import type { DiTConfig } from '../model/config.ts';
-import { DiT } from '../model/dit.ts';
+import { afterLogits, networkOf, type LogitsSource } from './network.ts';
 import { STREAM } from './random.ts';
 import { TimeMap } from './timeMap.ts';
 
@@ -47,8 +47,16 @@ export abstract class StepSampler {
     this.noiseProgram = backend.compile(() => backend.ops.gaussian(state, state.size, () => this.seed, STREAM.sampleNoise));
   }
 
-  /** Step k of an N-step schedule, from the state tensor to the state tensor. */
-  protected abstract runStep(k: number, steps: number): void;
+  /**
+   * Step k of an N-step schedule, from the state tensor to the state tensor.
+   * Synchronous when every network is recorded into the backend's programs;
+   * a promise when one is external (its logits computed outside, e.g. on
+   * onnxruntime).
+   */
+  protected abstract runStep(k: number, steps: number): void | Promise<void>;
+
+  /** Whether every step runs as the backend's own programs (no external network to await). */
+  abstract readonly recorded: boolean;
 
   /** Release the sampler's own buffers (shared weights stay). */
   abstract release(): void;
@@ -56,7 +64,7 @@ export abstract class StepSampler {
   /** One step k of an N-step schedule from a given state z_k; returns z_{k+1}. */
   async stepFrom(z: Float32Array, k: number, steps: number): Promise<Float32Array> {
     this.backend.write(this.state, z);
-    this.runStep(k, steps);
+    await this.runStep(k, steps);
     return this.backend.read(this.state);
   }
 
@@ -73,7 +81,7 @@ export abstract class StepSampler {
     else this.noiseProgram.run();
     for (let k = 0; k < steps; k++) {
       const zk = onFrame ? await this.backend.read(this.state) : undefined;
-      this.runStep(k, steps);
+      await this.runStep(k, steps);
       if (onFrame) {
         const tk = k / steps;
         await onFrame({ step: k, t: tk, gamma: this.timeMap.gamma(tk), z: zk!, p: await this.backend.read(this.prediction) });
@@ -86,20 +94,27 @@ export abstract class StepSampler {
 }
 
 export class EulerSampler extends StepSampler {
-  readonly model: DiT;
+  /** The network: the studio's DiT on the backend, or an external logits source. */
+  readonly model: LogitsSource;
+  readonly recorded: boolean;
   private readonly p: Tensor;
   private readonly tmp: Tensor;
   private readonly stepProgram: Program;
   private readonly lastProgram: Program;
   private coef = 0;
 
-  /** `params` is a flat parameter tensor (usually the EMA weights), shared, not copied. */
-  constructor(backend: Backend, readonly config: DiTConfig, count: number, params: Tensor, timeMap?: TimeMap) {
-    const model = new DiT(backend, config, count, { params, inference: true });
+  /**
+   * `params` is a flat parameter tensor (usually the EMA weights; shared, not
+   * copied), run by the studio's DiT, or a logits source (e.g. an exported
+   * model on onnxruntime) for `count` sequences, which the sampler then owns.
+   */
+  constructor(backend: Backend, readonly config: DiTConfig, count: number, params: Tensor | LogitsSource, timeMap?: TimeMap) {
+    const model = networkOf(backend, config, count, params);
     const n = count * config.length * config.vocab;
     const p = backend.tensor(n, 'sample.p');
     super(backend, count, timeMap ?? new TimeMap(config.vocab), model.x, p, config.vocab);
     this.model = model;
+    this.recorded = !model.compute;
     this.p = p;
     this.tmp = backend.tensor(n, 'sample.tmp');
     const ops = backend.ops, m = this.model, V = config.vocab, rows = count * config.length;
@@ -116,7 +131,7 @@ export class EulerSampler extends StepSampler {
     });
   }
 
-  /** Release the sampler's own buffers (the shared parameters stay). */
+  /** Release the sampler's own buffers and its network's (the shared parameters stay; a logits source given to it is its own). */
   release(): void {
     this.model.release();
     this.backend.release(this.p);
@@ -129,14 +144,12 @@ export class EulerSampler extends StepSampler {
     if (this.model.tPrime) this.backend.write(this.model.tPrime, new Float32Array(this.count).fill(tNext));
   }
 
-  protected runStep(k: number, steps: number): void {
+  protected runStep(k: number, steps: number): void | Promise<void> {
     const tk = k / steps, gk = this.timeMap.gamma(tk), gk1 = this.timeMap.gamma((k + 1) / steps);
     this.writeTime(tk, (k + 1) / steps);
-    if (k === steps - 1) this.lastProgram.run();
-    else {
-      this.coef = (gk1 - gk) / (1 - gk + 1e-5);
-      this.stepProgram.run();
-    }
+    if (k === steps - 1) return afterLogits(this.model, () => this.lastProgram.run());
+    this.coef = (gk1 - gk) / (1 - gk + 1e-5);
+    return afterLogits(this.model, () => this.stepProgram.run());
   }
 }
 

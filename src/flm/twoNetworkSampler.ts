@@ -9,49 +9,68 @@ import type { Backend, Program, Tensor } from '../engine/backend.ts';
 import { StepSampler } from './sampler.ts';
 import { TimeMap } from './timeMap.ts';
 import type { DiTConfig } from '../model/config.ts';
-import { DiT } from '../model/dit.ts';
 import { flowMapStep } from './distillCoefficients.ts';
+import { afterLogits, networkOf, type LogitsSource } from './network.ts';
 
 export class TwoNetworkSampler extends StepSampler {
-  readonly f: DiT;
-  readonly g: DiT;
+  readonly f: LogitsSource;
+  readonly g: LogitsSource;
+  readonly recorded: boolean;
   private readonly D: Tensor;
   private readonly next: Tensor;
   private readonly coef: Tensor;
-  private readonly stepProgram: Program;
+  /** The whole step as one program (both networks recorded). */
+  private readonly stepProgram: Program | null = null;
+  /** The step in two halves around the networks (an external one): f's softmax and g's input, then the update. */
+  private readonly halves: { teacher: Program; flowMap: Program } | null = null;
 
+  /**
+   * `weights`: flat parameter tensors (shared) run by the studio's DiT, or
+   * logits sources (e.g. exported models on onnxruntime) for `count`
+   * sequences, which the sampler then owns.
+   */
   constructor(
     backend: Backend, fConfig: DiTConfig, gConfig: DiTConfig, count: number,
-    weights: { f: Tensor; g: Tensor }, timeMap?: TimeMap,
+    weights: { f: Tensor | LogitsSource; g: Tensor | LogitsSource }, timeMap?: TimeMap,
   ) {
-    const f = new DiT(backend, fConfig, count, { params: weights.f, inference: true });
+    const f = networkOf(backend, fConfig, count, weights.f);
     const V = fConfig.vocab, rows = count * fConfig.length, n = rows * V;
     const D = backend.tensor(n, 'two.D');
     super(backend, count, timeMap ?? new TimeMap(V), f.x, D, V);
     this.f = f;
     this.D = D;
-    this.g = new DiT(backend, gConfig, count, { params: weights.g, inference: true });
+    this.g = networkOf(backend, gConfig, count, weights.g);
+    this.recorded = !this.f.compute && !this.g.compute;
     this.next = backend.tensor(n, 'two.next');
     this.coef = backend.tensor(3 * count, 'two.coef');
     const ops = backend.ops, g = this.g;
-    this.stepProgram = backend.compile(() => {
+    const teacher = () => {
       f.forward();
       ops.softmax(D, f.logits, rows, V);
       ops.axpby(g.x, 1, f.x, 0, f.x, n);
+    };
+    const flowMap = () => {
       g.forward();
       ops.lincomb3(this.next, f.x, D, g.logits, this.coef, n, fConfig.length * V);
       ops.axpby(f.x, 1, this.next, 0, this.next, n);
-    });
+    };
+    if (this.recorded) this.stepProgram = backend.compile(() => { teacher(); flowMap(); });
+    else this.halves = { teacher: backend.compile(teacher), flowMap: backend.compile(flowMap) };
   }
 
-  protected runStep(k: number, steps: number): void {
+  protected runStep(k: number, steps: number): void | Promise<void> {
     const t0 = k / steps, t1 = (k + 1) / steps;
     const fill = (v: number) => new Float32Array(this.count).fill(v);
     this.backend.write(this.f.t, fill(t0));
     this.backend.write(this.g.t, fill(t0));
     this.backend.write(this.g.tPrime!, fill(t1));
     this.backend.write(this.coef, flowMapStep(fill(this.timeMap.gamma(t0)), fill(this.timeMap.gamma(t1))));
-    this.stepProgram.run();
+    const halves = this.halves;
+    if (!halves) { this.stepProgram!.run(); return; }
+    return (async () => {
+      await afterLogits(this.f, () => halves.teacher.run());
+      await afterLogits(this.g, () => halves.flowMap.run());
+    })();
   }
 
   release(): void {

@@ -16,6 +16,7 @@ import { describeLimits } from '../engine/webgpu/device.ts';
 import { formatBytes, GpuOutOfMemoryError, ModelTooLargeError, type ModelMemoryPlan } from '../engine/webgpu/errors.ts';
 import { CHUNKED_OPS, GpuBackend } from '../engine/webgpu/gpuBackend.ts';
 import { STREAM } from '../flm/random.ts';
+import type { LogitsProvider, LogitsSource } from '../flm/network.ts';
 import { TwoNetworkSampler } from '../flm/twoNetworkSampler.ts';
 import { EulerSampler, type StepSampler } from '../flm/sampler.ts';
 import { TimeMap } from '../flm/timeMap.ts';
@@ -25,6 +26,7 @@ import type { Checkpoint } from '../io/checkpoint.ts';
 import { samplerFor, type SamplerKind } from '../io/meta.ts';
 
 export { SAMPLER_NAMES, type SamplerKind } from '../io/meta.ts';
+export type { LogitsProvider, LogitsSource } from '../flm/network.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { paramLayout, type ParamLayout } from '../model/layout.ts';
 import { modelWeights, type Weights } from '../model/weights.ts';
@@ -50,6 +52,8 @@ export interface SampleRun {
   texts: string[];
   msTotal: number;
   msPerStep: number;
+  /** Who computed the network's logits, for people (the backend's description, or e.g. 'onnxruntime-web (wasm, 1 thread)'). */
+  runtime?: string;
 }
 
 /** The model produced NaN or ±Inf while sampling. */
@@ -87,6 +91,14 @@ export interface SessionOptions {
   summaries?: 'device' | 'host';
   /** Called as the weights are written to the backend. */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Where the network's logits come from: by default the studio's DiT on
+   * `backend` with the checkpoint's weights; a provider (e.g. the exported
+   * ONNX model on onnxruntime) replaces only the network — the noise,
+   * softmax, updates and frames stay this session's, on `backend` — and the
+   * weights are then not put on the backend.
+   */
+  logits?: LogitsProvider;
 }
 
 /** Check settings a user typed; throws a RangeError that says which one is wrong. */
@@ -108,10 +120,14 @@ export class SamplingSession {
   readonly usesEma: boolean;
   /** How the weights are stored on the backend. */
   readonly weightStorage: 'f32' | 'f16';
-  /** Bytes the weights take on the backend (the teacher's included). */
+  /** Bytes the weights take on the backend (the teacher's included; 0 when a logits provider runs the network). */
   readonly weightBytes: number;
-  private readonly weights: Tensor;
-  private readonly teacher: { config: DiTConfig; weights: Tensor } | null = null;
+  /** Who computes the network's logits, for people: the backend, or the logits provider's runtime. */
+  readonly runtime: string;
+  /** The weights on the backend (null with a logits provider). */
+  private readonly weights: Tensor | null;
+  private readonly teacher: { config: DiTConfig; weights: Tensor | null } | null = null;
+  private readonly provider: LogitsProvider | null;
   private readonly timeMap: TimeMap;
   private readonly samplers = new Map<number, StepSampler>();
   private readonly deviceFrames = new Map<number, DeviceFrames>();
@@ -127,6 +143,8 @@ export class SamplingSession {
     this.weightStorage = opts.weights ?? 'f32';
     if (this.weightStorage === 'f16' && !(backend instanceof GpuBackend)) throw new RangeError('float16 weights are a WebGPU option (the CPU backends keep float32)');
     this.summaries = opts.summaries ?? 'device';
+    this.provider = opts.logits ?? null;
+    this.runtime = this.provider?.runtime ?? backend.description;
     let teacherBytes = 0;
     if (this.kind === 'two-network') {
       const f = opts.teacher;
@@ -134,9 +152,9 @@ export class SamplingSession {
       if (f.config.twoTime || f.config.vocab !== ckpt.config.vocab || f.config.length !== ckpt.config.length) {
         throw new Error('the teacher must be an FLM with the same vocabulary and length as the flow map');
       }
-      const placed = placeWeights(backend, f, f.config, this.weightStorage, 'sample.teacher', opts.onProgress);
-      this.teacher = { config: f.config, weights: placed.tensor };
-      teacherBytes = placed.bytes;
+      const placed = this.provider ? null : placeWeights(backend, f, f.config, this.weightStorage, 'sample.teacher', opts.onProgress);
+      this.teacher = { config: f.config, weights: placed?.tensor ?? null };
+      teacherBytes = placed?.bytes ?? 0;
     }
     this.config = ckpt.config;
     // A tokenizer named but not included (an official checkpoint's 'gpt2') is
@@ -149,9 +167,9 @@ export class SamplingSession {
     }
     this.pieces = tokenPieces(this.tokenizer, V);
     this.usesEma = !!ckpt.ema;
-    const placed = placeWeights(backend, ckpt, ckpt.config, this.weightStorage, 'sample.weights', opts.onProgress);
-    this.weights = placed.tensor;
-    this.weightBytes = placed.bytes + teacherBytes;
+    const placed = this.provider ? null : placeWeights(backend, ckpt, ckpt.config, this.weightStorage, 'sample.weights', opts.onProgress);
+    this.weights = placed?.tensor ?? null;
+    this.weightBytes = (placed?.bytes ?? 0) + teacherBytes;
     this.timeMap = new TimeMap(V);
   }
 
@@ -187,7 +205,7 @@ export class SamplingSession {
     if (!s) {
       if (this.backend instanceof GpuBackend) this.checkPlan(this.backend, count);
       try {
-        s = this.makeSampler(this.backend, count, this.weights, this.teacher?.weights ?? null);
+        s = this.makeSampler(this.backend, count);
       } catch (e) {
         throw this.memoryError(e, count);
       }
@@ -196,8 +214,13 @@ export class SamplingSession {
     return s;
   }
 
-  private makeSampler(backend: Backend, count: number, weights: Tensor, teacher: Tensor | null): StepSampler {
-    return makeSampler(backend, this.config, this.teacher?.config ?? null, count, weights, teacher, this.timeMap);
+  /** The sampler for `count` sequences: over the weights on the backend, or over the logits provider's sources. */
+  private makeSampler(backend: Backend, count: number): StepSampler {
+    const p = this.provider;
+    const net = p ? p.source(backend, count, 'model') : this.weights;
+    const teacher = this.teacher ? (p ? p.source(backend, count, 'teacher') : this.teacher.weights) : null;
+    if (!net) throw new Error('this session has neither weights nor a logits provider');
+    return makeSampler(backend, this.config, this.teacher?.config ?? null, count, net, teacher, this.timeMap);
   }
 
   /** What the model and `count` sequences need (see samplingPlan), with this session's weight bytes. */
@@ -288,7 +311,7 @@ export class SamplingSession {
     return {
       steps: s.steps, seed: s.seed, count: s.count, tokens: rowsOut,
       texts: rowsOut.map((r) => this.decode(r)),
-      msTotal: ms, msPerStep: ms / s.steps,
+      msTotal: ms, msPerStep: ms / s.steps, runtime: this.runtime,
     };
   }
 
@@ -371,8 +394,8 @@ export class SamplingSession {
     this.deviceFrames.clear();
     for (const s of this.samplers.values()) s.release();
     this.samplers.clear();
-    this.backend.release(this.weights);
-    if (this.teacher) this.backend.release(this.teacher.weights);
+    if (this.weights) this.backend.release(this.weights);
+    if (this.teacher?.weights) this.backend.release(this.teacher.weights);
   }
 }
 
@@ -380,7 +403,8 @@ export class SamplingSession {
 // Samplers and their memory
 
 function makeSampler(
-  backend: Backend, config: DiTConfig, teacherConfig: DiTConfig | null, count: number, weights: Tensor, teacher: Tensor | null, timeMap: TimeMap,
+  backend: Backend, config: DiTConfig, teacherConfig: DiTConfig | null, count: number,
+  weights: Tensor | LogitsSource, teacher: Tensor | LogitsSource | null, timeMap: TimeMap,
 ): StepSampler {
   return teacherConfig && teacher
     ? new TwoNetworkSampler(backend, teacherConfig, config, count, { f: teacher, g: weights }, timeMap)
@@ -522,6 +546,8 @@ interface Stepper { state: Tensor; prediction: Tensor; step(k: number, steps: nu
  * them structurally, and a sampler without them takes its own loop.
  */
 function stepperOf(sampler: StepSampler): Stepper | null {
+  // A sampler with an external network (its logits awaited between programs) runs its own loop.
+  if (!sampler.recorded) return null;
   const o = sampler as unknown as { state?: Tensor; prediction?: Tensor; runStep?: (k: number, steps: number) => void };
   if (!o.state || !o.prediction || typeof o.runStep !== 'function') return null;
   const runStep = o.runStep;
