@@ -7,7 +7,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PRESETS, type PresetName } from '../train/presets.ts';
-import { BACKEND_NAMES, isBackendName, type BackendName } from './backend.ts';
+import { BACKEND_CHOICES, isBackendChoice, type BackendChoice } from './backend.ts';
 import { OPTION_LIMITS } from './limits.ts';
 import type { DistillOptions } from './distill.ts';
 import type { EvalOptions } from './evaluate.ts';
@@ -55,9 +55,19 @@ const need = <T>(v: T | undefined, message: string): T => {
   return v;
 };
 
-function backendOption(v: string | undefined): BackendName {
-  if (!isBackendName(v)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, not ${v}`);
+function backendOption(v: string | undefined): BackendChoice {
+  if (!isBackendChoice(v)) throw new UsageError(`--backend must be ${BACKEND_CHOICES.join(' or ')}, not ${v}`);
   return v;
+}
+
+/** --backend and --threads (the WebAssembly backend's threads; the bits are the same for any count). */
+const BACKEND_OPTIONS = { backend: { type: 'string', default: 'auto' }, threads: { type: 'string' } } as const satisfies Options;
+
+function backendOptions(v: { backend?: string; threads?: string }): { backend: BackendChoice; threads: number | undefined } {
+  const backend = backendOption(v.backend);
+  const threads = intOption(v.threads, 'threads', 1, OPTION_LIMITS.threads);
+  if (threads !== undefined && backend !== 'wasm' && backend !== 'auto') throw new UsageError(`--threads goes with --backend wasm or auto, not ${backend}`);
+  return { backend, threads };
 }
 
 /** A preset by its own name only: `__proto__`, `toString` and the like are no presets. */
@@ -92,7 +102,7 @@ function parse<O extends Options>(args: string[], options: O, allowPositionals =
 
 const RUN_OPTIONS = {
   steps: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, seed: { type: 'string' },
-  backend: { type: 'string', default: 'webgpu' }, batch: { type: 'string' }, lr: { type: 'string' },
+  ...BACKEND_OPTIONS, batch: { type: 'string' }, lr: { type: 'string' },
   warmup: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' },
 } as const satisfies Options;
 
@@ -104,7 +114,7 @@ function runOptions(v: { [K in keyof typeof RUN_OPTIONS]?: string }, command: st
     out: need(v.out || undefined, `${command} needs --out <file.safetensors>`),
     resume: v.resume,
     seed: intOption(v.seed, 'seed', 0, L.seed),
-    backend: backendOption(v.backend),
+    ...backendOptions(v),
     batch: intOption(v.batch, 'batch', 1, L.batch),
     lr: realOption(v.lr, 'lr', { positive: true }),
     warmup: intOption(v.warmup, 'warmup', 0, L.warmup),
@@ -115,7 +125,7 @@ function runOptions(v: { [K in keyof typeof RUN_OPTIONS]?: string }, command: st
 
 export type Command =
   | { command: 'help'; code: number }
-  | { command: 'parity'; dir: string; backend: BackendName }
+  | { command: 'parity'; dir: string; backend: BackendChoice; threads: number | undefined }
   | { command: 'train'; options: TrainOptions }
   | { command: 'train-judge'; options: TrainJudgeOptions }
   | { command: 'distill'; options: DistillOptions }
@@ -130,10 +140,10 @@ export function parseCommandLine(argv: string[]): Command {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h') return { command: 'help', code: command ? 0 : 2 };
   if (command === 'parity') {
-    const { values, positionals } = parse(rest, { backend: { type: 'string', default: 'cpu' } }, true);
+    const { values, positionals } = parse(rest, BACKEND_OPTIONS, true);
     const dir = need(positionals[0], 'parity needs a fixture folder');
     if (positionals.length > 1) throw new UsageError('parity takes one fixture folder');
-    return { command, dir, backend: backendOption(values.backend) };
+    return { command, dir, ...backendOptions(values) };
   }
   if (command === 'train') {
     const { values } = parse(rest, {
@@ -174,7 +184,7 @@ export function parseCommandLine(argv: string[]): Command {
     const { values, positionals } = parse(rest, {
       models: { type: 'string', multiple: true }, judge: { type: 'string' }, samples: { type: 'string', default: '64' },
       'steps-flm': { type: 'string' }, 'steps-fmlm': { type: 'string' }, seed: { type: 'string', default: '0' },
-      batch: { type: 'string' }, backend: { type: 'string', default: 'webgpu' }, corpus: { type: 'string' },
+      batch: { type: 'string' }, ...BACKEND_OPTIONS, corpus: { type: 'string' },
       out: { type: 'string', default: 'eval' }, 'no-cache': { type: 'boolean', default: false }, teacher: { type: 'string' },
     }, true);
     // `--models a b c`: the files after --models that parseArgs leaves as positionals belong to it.
@@ -191,14 +201,14 @@ export function parseCommandLine(argv: string[]): Command {
         stepsFlm: list(values['steps-flm'], 'steps-flm'), stepsFmlm: list(values['steps-fmlm'], 'steps-fmlm'),
         // batch j samples with seed + j
         seed: intOption(values.seed, 'seed', 0, L.seed - 1024)!, batch: intOption(values.batch, 'batch', 1, L.evalBatch),
-        backend: backendOption(values.backend), corpus: values.corpus, out: values.out!, cache: !values['no-cache'], teacher: values.teacher,
+        ...backendOptions(values), corpus: values.corpus, out: values.out!, cache: !values['no-cache'], teacher: values.teacher,
       },
     };
   }
   if (command === 'sample') {
     const { values } = parse(rest, {
       checkpoint: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string', default: '0' },
-      count: { type: 'string', default: '1' }, backend: { type: 'string', default: 'webgpu' },
+      count: { type: 'string', default: '1' }, ...BACKEND_OPTIONS,
       trajectory: { type: 'string' }, k: { type: 'string', default: '8' }, teacher: { type: 'string' },
       runtime: { type: 'string', default: 'studio' }, onnx: { type: 'string' },
     });
@@ -212,7 +222,7 @@ export function parseCommandLine(argv: string[]): Command {
         checkpoint: need(values.checkpoint, 'sample needs --checkpoint <file>'),
         steps: need(intOption(values.steps, 'steps', 1, L.sampleSteps), 'sample needs --steps N (a whole number ≥ 1)'),
         seed: intOption(values.seed, 'seed', 0, L.seed)!, count: intOption(values.count, 'count', 1, L.count)!,
-        backend: backendOption(values.backend), trajectory: values.trajectory, k: intOption(values.k, 'k', 1, L.k)!, teacher: values.teacher,
+        ...backendOptions(values), trajectory: values.trajectory, k: intOption(values.k, 'k', 1, L.k)!, teacher: values.teacher,
         runtime, onnx: values.onnx,
       },
     };

@@ -2,7 +2,7 @@
  * `flm distill`: flow-map distillation headless, on the same engine as the studio.
  *   npm run flm -- distill --stage 1 --teacher <flm.safetensors> --steps N --out <g.safetensors>
  *   npm run flm -- distill --stage 2 --teacher <flm.safetensors> --teacher-g <g.safetensors> --steps N --out <fmlm.safetensors>
- *                          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend cpu|webgpu] [--batch B] [--lr x]
+ *                          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x]
  *                          [--warmup n] [--eval-every n] [--save-every n]
  * The tokenizer is the teacher's; the corpus is --corpus, or the bundled corpus
  * the teacher records (a file a checkpoint names is never opened).
@@ -86,7 +86,7 @@ export async function distillCommand(o: DistillOptions, log: (s: string) => void
   const corpus = loadCorpusText(corpusSpec);
   const sha256 = await corpusDigest(corpus.text);
   if (resume) checkSameCorpus(resume.meta.data?.sha256, sha256, `"${corpusSpec}"`);
-  const backend = await createBackend(o.backend);
+  const backend = await createBackend(o.backend, { threads: o.threads }, log);
   try {
     const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'distill', stage: o.stage, teachers: { f, g }, train }, resume });
     const trainer = p.trainer;
@@ -107,7 +107,7 @@ export async function distillCommand(o: DistillOptions, log: (s: string) => void
     return {
       stage: o.stage, steps: trainer.step, first_loss: r.first, last_loss: r.last, val_error: r.val,
       tokens_per_s: r.tokens / r.seconds, params: trainer.parameterCount,
-      backend: o.backend, out: o.out,
+      backend: backend.name, out: o.out,
     };
   } finally {
     backend.destroy();

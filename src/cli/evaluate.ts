@@ -1,7 +1,7 @@
 /**
  * `flm eval`: the evaluation sweep (src/eval/sweep.ts) headless.
  *   npm run flm -- eval --models <files…> --judge <file> --samples n [--steps-flm 1,2,…] [--steps-fmlm 1,2,4,8]
- *                       [--seed S] [--batch b] [--backend cpu|webgpu] [--corpus <brown|file>] [--out dir] [--no-cache]
+ *                       [--seed S] [--batch b] [--backend auto|wasm|webgpu|cpu] [--threads n] [--corpus <brown|file>] [--out dir] [--no-cache]
  *                       [--teacher <flm>]
  * Writes <out>/eval.md and <out>/eval.json ({"rows":[…],"judge":{…}}), caches
  * the generated tokens under <out>/samples/ (a rerun with another judge does
@@ -15,10 +15,10 @@ import { basename, join, resolve } from 'node:path';
 import { splitTrainVal } from '../data/corpus.ts';
 import { tokenizerFromJSON, type TokenizerJSON } from '../data/tokenizer.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
-import { distilledFrom, evalMarkdown, evalModelKind, runEvalSweep, DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM, type EvalModel, type SampleCache } from '../eval/sweep.ts';
+import { distilledFrom, evalMarkdown, evalModelKind, formatVsData, runEvalSweep, DEFAULT_STEPS_FLM, DEFAULT_STEPS_FMLM, type EvalModel, type SampleCache } from '../eval/sweep.ts';
 import { weightsFingerprint } from '../model/weights.ts';
 import { samplerFor } from '../io/meta.ts';
-import { createBackend, type BackendName } from './backend.ts';
+import { createBackend, type BackendChoice } from './backend.ts';
 import { loadModelFile } from './modelFile.ts';
 import { checkSamplingMemory } from './checks.ts';
 import { readRegular, RefusedError, writeFileAtomic } from './files.ts';
@@ -32,7 +32,9 @@ export interface EvalOptions {
   stepsFmlm?: number[];
   seed?: number;
   batch?: number;
-  backend: BackendName;
+  backend: BackendChoice;
+  /** The WebAssembly backend's threads (default: one per core). */
+  threads?: number;
   corpus?: string;
   out: string;
   cache?: boolean;
@@ -123,7 +125,7 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
   const heldOut = tokenizer.encode(splitTrainVal(corpus.text).val);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
-  const backend = await createBackend(o.backend);
+  const backend = await createBackend(o.backend, { threads: o.threads }, log);
   const t0 = performance.now();
   try {
     const result = await runEvalSweep(backend, judge, models, {
@@ -133,7 +135,9 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
         const label = `[${p.row + 1}/${p.rows}] ${p.model} ${p.name}${p.steps === null ? '' : ` ${p.steps} steps`}`;
         if (p.result) {
           const r = p.result;
-          log(`${label}: gen ppl ${r.gen_ppl.toFixed(3)}, entropy ${r.entropy.toFixed(3)}${r.ms_per_sample === null ? '' : `, ${r.ms_per_sample.toFixed(1)} ms/sample`} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+          const vs = r.entropy_vs_data ?? null;
+          log(`${label}: gen ppl ${r.gen_ppl.toFixed(3)}, entropy ${r.entropy.toFixed(3)}${vs === null ? '' : ` (${formatVsData(vs)} vs data)`}` +
+            `${r.ms_per_sample === null ? '' : `, ${r.ms_per_sample.toFixed(1)} ms/sample`} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
         } else if (p.done > 0 && process.stderr.isTTY) process.stderr.write(`${label}: ${p.done}/${p.samples}\r`);
       },
     });
@@ -141,7 +145,7 @@ export async function evalCommand(o: EvalOptions, log: (s: string) => void): Pro
       ...result,
       judge: { file: o.judge, ...result.judge },
       models: models.map((m, i) => ({ file: o.models[i], name: m.name, kind: evalModelKind(m.checkpoint, !!m.teacher), step: m.checkpoint.meta.step })),
-      backend: o.backend,
+      backend: backend.name,
       corpus: corpusSpec,
       seconds: (performance.now() - t0) / 1000,
     };

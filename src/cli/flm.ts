@@ -19,17 +19,23 @@ import { InterruptedError } from './interrupt.ts';
 
 const USAGE = `usage: npm run flm -- <command> [options]
 
+backends (--backend, every command): auto (the default) is WebGPU on a real GPU and the
+WebAssembly backend (wasm) where WebGPU is missing or emulated on the CPU (SwiftShader,
+lavapipe); cpu is the TypeScript reference. --threads n: wasm's threads (default one per
+core, at most 8); any count gives the same bits.
+
 commands:
-  parity <dir> [--backend cpu|webgpu|wasm]   compare the engine with golden fixtures in <dir>
+  parity <dir> [--backend …] [--threads n]
+                                         compare the engine with golden fixtures in <dir>
                                          (dit_*.safetensors, time_map.json, X.ckpt with
                                          X.expected.safetensors, …); prints a table and,
                                          last, one JSON line; exits 1 if a tolerance is exceeded
   train --corpus <brown|file> --preset <micro|small> [--tokenizer char|bpe] --steps N --out <file.safetensors>
-        [--resume <file>] [--seed S] [--backend webgpu|cpu|wasm] [--batch B] [--lr x] [--warmup n]
+        [--resume <file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x] [--warmup n]
         [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object
                                          {"steps","first_loss","last_loss","val_ce","tokens_per_s",…}
-  sample --checkpoint <file.safetensors|file.ckpt> --steps N [--seed S] [--count n] [--backend webgpu|cpu|wasm]
+  sample --checkpoint <file.safetensors|file.ckpt> --steps N [--seed S] [--count n] [--backend auto|wasm|webgpu|cpu] [--threads n]
          [--trajectory <out.json>] [--k K] [--teacher <flm.safetensors>] [--runtime studio|onnx] [--onnx <file.onnx>]
                                          sampling with the EMA weights (FLM: Euler; FMLM: the one-network
                                          flow map, --steps 1 = one-step; a stage-1 flow map: two-network
@@ -39,19 +45,19 @@ commands:
                                          --runtime onnx: the network runs as the exported ONNX model (or
                                          --onnx <file>) on onnxruntime-node, the rest as the studio does
   distill --stage 1|2 --teacher <flm.safetensors> [--teacher-g <g.safetensors>] --steps N --out <file>
-          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend webgpu|cpu|wasm] [--batch B] [--lr x]
+          [--resume <file>] [--corpus <brown|file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x]
           [--warmup n] [--eval-every n] [--save-every n]
                                          flow-map distillation: stage 1 trains the flow map g from the
                                          FLM, stage 2 the one-step FMLM from the FLM and g; last line:
                                          {"stage","steps","first_loss","last_loss","val_error",…}
   train-judge --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
-              [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend webgpu|cpu|wasm] [--batch B] [--lr x]
+              [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x]
               [--warmup n] [--eval-every n] [--save-every n] [--eval-batches n]
                                          train the autoregressive judge (causal DiT, t = 0, next-token CE)
                                          with the tokenizer of --like; last line: one JSON object
                                          {"steps","val_ce","val_ppl","val_ce_ema","val_ppl_ema",…}
   eval --models <files…> --judge <file> --samples n [--steps-flm 1,2,…,1024] [--steps-fmlm 1,2,4,8]
-       [--seed S] [--batch b] [--backend webgpu|cpu|wasm] [--corpus <brown|file>] [--out dir] [--no-cache]
+       [--seed S] [--batch b] [--backend auto|wasm|webgpu|cpu] [--threads n] [--corpus <brown|file>] [--out dir] [--no-cache]
        [--teacher <flm>]
                                          step sweep scored by the judge: generative perplexity, entropy and
                                          ms per sample per row, plus the held-out text ("data") row; a stage-1
@@ -91,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return c.code;
     case 'parity': {
-      const summary = await parityCommand(c.dir, c.backend, (s) => console.log(s));
+      const summary = await parityCommand(c.dir, c.backend, (s) => console.log(s), c.threads);
       console.log(JSON.stringify(summary));
       return summary.pass ? 0 : 1;
     }

@@ -1,5 +1,5 @@
 /**
- * `flm parity <dir> [--backend cpu|webgpu|wasm]`: run every fixture recognised in
+ * `flm parity <dir> [--backend auto|wasm|webgpu|cpu] [--threads n]`: run every fixture recognised in
  * <dir> and compare with the official implementation's numbers.
  */
 import { readdirSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { runTimeMapParity, TIME_MAP_TOLERANCE } from '../parity/timeMap.ts';
 import { isDitFixture, runDitParity, TOLERANCES } from '../parity/dit.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { expectedFileOf, isCkptExpected, runCkptParity } from '../parity/ckpt.ts';
-import { createBackend, type BackendName } from './backend.ts';
+import { createBackend, type BackendChoice, type BackendName } from './backend.ts';
 import { readRegular } from './files.ts';
 
 /** A fixture file, read with bounds (a regular file of at most 4 GiB, checked before reading). */
@@ -29,8 +29,9 @@ export interface ParitySummary {
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
 
-export async function parityCommand(dir: string, backendName: BackendName, log: (s: string) => void): Promise<ParitySummary> {
-  const backend = await createBackend(backendName);
+export async function parityCommand(dir: string, choice: BackendChoice, log: (s: string) => void, threads?: number): Promise<ParitySummary> {
+  const backend = await createBackend(choice, { threads }, log);
+  const backendName: BackendName = backend.name;
   // The wasm backend (f32 CPU kernels) is held to the CPU reference's tolerances.
   const tol = TOLERANCES[backendName === 'webgpu' ? 'webgpu' : 'cpu'];
   const summary: ParitySummary = { backend: backendName, files: 0, max_rel_err: { logits: 0, loss: 0, grads: 0, time_map: 0, sampler: 0, ckpt: 0 }, pass: true };

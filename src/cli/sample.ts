@@ -1,5 +1,5 @@
 /**
- * `flm sample --checkpoint <file> --steps N --seed S [--count n] [--backend cpu|webgpu] [--trajectory out.json] [--k K] [--teacher <flm>]`:
+ * `flm sample --checkpoint <file> --steps N --seed S [--count n] [--backend auto|wasm|webgpu|cpu] [--threads n] [--trajectory out.json] [--k K] [--teacher <flm>]`:
  * samples with the checkpoint's EMA weights (its raw weights when it has no
  * EMA): an FLM with N Euler steps (spec section 5), an FMLM with N steps of
  * the one-network flow-map sampler (N = 1: one-step generation, section 7),
@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import type { FrameSummary } from '../sampling/frames.ts';
 import { SAMPLER_NAMES, SamplingSession } from '../sampling/session.ts';
 import { trajectoryJSON } from '../sampling/trajectory.ts';
-import { createBackend, type BackendName } from './backend.ts';
+import { createBackend, type BackendChoice, type BackendName } from './backend.ts';
 import type { DiTConfig } from '../model/config.ts';
 import { loadModelFile } from './modelFile.ts';
 import { exportCheckpoint } from './exportOnnx.ts';
@@ -25,7 +25,7 @@ import { readRegular, writeFileAtomic } from './files.ts';
 const MAX_ONNX_BYTES = 2 * 2 ** 30;
 
 export interface SampleOptions {
-  checkpoint: string; steps: number; seed: number; count: number; backend: BackendName;
+  checkpoint: string; steps: number; seed: number; count: number; backend: BackendChoice; threads?: number;
   trajectory?: string; k?: number; teacher?: string;
   /** 'onnx': the network runs as the exported ONNX model on onnxruntime-node (the rest is the studio's math on the CPU backend). */
   runtime?: SampleRuntime;
@@ -48,8 +48,7 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
   checkSamplingMemory(ckpt.config, o.count, o.checkpoint);
   const onnx = o.runtime === 'onnx';
   // With onnxruntime the network runs there; the CPU reference backend does the math around it.
-  const backendName: BackendName = onnx ? 'cpu' : o.backend;
-  const backend = await createBackend(backendName);
+  const backend = await createBackend(onnx ? 'cpu' : o.backend, { threads: o.threads }, (s) => console.error(s));
   const networks: OnnxNetwork[] = [];
   try {
     const teacher = o.teacher ? loadModelFile(o.teacher).checkpoint : undefined;
@@ -71,7 +70,7 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
       run = await session.run(settings, onFrame);
     }
     if (o.trajectory) {
-      const json = trajectoryJSON({ model: basename(o.checkpoint), backend: onnx ? 'onnxruntime-node' : o.backend, length: ckpt.config.length, vocab: ckpt.config.vocab, ...settings }, session.pieces, frames, run);
+      const json = trajectoryJSON({ model: basename(o.checkpoint), backend: onnx ? 'onnxruntime-node' : backend.name, length: ckpt.config.length, vocab: ckpt.config.vocab, ...settings }, session.pieces, frames, run);
       writeFileAtomic(o.trajectory, new TextEncoder().encode(JSON.stringify(json)));
     }
     const named = file.official?.tokenizerName;
@@ -80,7 +79,7 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
       : ' (no tokenizer in this checkpoint: token ids)';
     run.texts.forEach((t, i) => print(`--- sample ${i}${label} ---\n${t}`));
     return {
-      steps: o.steps, seed: o.seed, count: o.count, backend: backendName,
+      steps: o.steps, seed: o.seed, count: o.count, backend: backend.name,
       ms_per_sample: run.msTotal / o.count, ms_per_step: run.msPerStep, sampler: SAMPLER_NAMES[session.kind], tokens: run.tokens, texts: run.texts,
       runtime: onnx ? 'onnxruntime-node' : 'studio',
     };

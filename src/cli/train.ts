@@ -1,7 +1,7 @@
 /**
  * `flm train`: the headless trainer, on the same engine as the studio.
  *   npm run flm -- train --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
- *                        [--resume <file>] [--seed S] [--backend cpu|webgpu] [--batch B] [--lr x] [--warmup n] [--dropout p]
+ *                        [--resume <file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x] [--warmup n] [--dropout p]
  * Prints progress on stderr and, as its last stdout line, one JSON object
  * {"steps", "first_loss", "last_loss", "val_ce", "tokens_per_s", ...}.
  */
@@ -17,7 +17,7 @@ import type { CorpusRef, TrainConfig } from '../io/meta.ts';
 import { Run, type CheckpointSink, type RunOutcome } from '../run/loop.ts';
 import { prepareRun, type PreparedRun, type SnapshotMeta } from '../run/trainer.ts';
 import { presetConfig, presetTrain, type PresetName } from '../train/presets.ts';
-import { createBackend, type BackendName } from './backend.ts';
+import { createBackend, type BackendChoice } from './backend.ts';
 import { checkKind, checkTokenizer, checkWork } from './checks.ts';
 import { claimOutput, readRegular, RefusedError, sameFile, writeFileAtomic } from './files.ts';
 import { catchInterrupts, InterruptedError, interruptSignal, pauseOnInterrupt } from './interrupt.ts';
@@ -32,7 +32,9 @@ export interface RunOptions {
   out: string;
   resume?: string;
   seed?: number;
-  backend: BackendName;
+  backend: BackendChoice;
+  /** The WebAssembly backend's threads (default: one per core). */
+  threads?: number;
   batch?: number;
   lr?: number;
   warmup?: number;
@@ -284,7 +286,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const config = resume?.config ?? presetConfig(o.preset, tokenizer.vocabSize);
   const train = withOverrides(resume?.meta.train ?? presetTrain(o.preset), o, !!resume);
   if (!resume) checkWork(config, train, `a new ${o.preset} run`, false);
-  const backend = await createBackend(o.backend);
+  const backend = await createBackend(o.backend, { threads: o.threads }, log);
   try {
     const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'flm', config, train }, resume });
     const H = p.unigramEntropy;
@@ -299,7 +301,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
     log(`saved ${o.out} at step ${p.trainer.step}`);
     return {
       steps: p.trainer.step, first_loss: r.first, last_loss: r.last, val_ce: r.val,
-      tokens_per_s: r.tokens / r.seconds, unigram_entropy: H, params: p.trainer.parameterCount, backend: o.backend, out: o.out,
+      tokens_per_s: r.tokens / r.seconds, unigram_entropy: H, params: p.trainer.parameterCount, backend: backend.name, out: o.out,
     };
   } finally {
     backend.destroy();

@@ -1,7 +1,7 @@
 /**
  * `flm train-judge`: trains the autoregressive judge (src/ar/) headless.
  *   npm run flm -- train-judge --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
- *                              [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend cpu|webgpu]
+ *                              [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n]
  *                              [--batch B] [--lr x] [--warmup n] [--eval-every n] [--save-every n] [--eval-batches n]
  * The tokenizer is the one of `--like` (the FLM the judge will score) or, without it, the
  * character tokenizer built from the corpus (the same construction as `flm train`).
@@ -79,7 +79,7 @@ export async function trainJudgeCommand(o: TrainJudgeOptions, log: (s: string) =
     ...(o.evalBatches !== undefined ? { evalBatches: o.evalBatches } : {}),
   };
   if (!resume) checkWork(config, train, `a new ${o.preset} judge`, false);
-  const backend = await createBackend(o.backend);
+  const backend = await createBackend(o.backend, { threads: o.threads }, log);
   try {
     const p = prepareRun(backend, { text: corpus.text, tokenizer, spec: { kind: 'judge', config, train }, resume });
     const trainer = p.trainer;
@@ -107,7 +107,7 @@ export async function trainJudgeCommand(o: TrainJudgeOptions, log: (s: string) =
     const summary: TrainJudgeSummary = {
       steps: trainer.step, first_loss: r.first, last_loss: r.last, val_ce: valCe, val_ppl: Math.exp(valCe),
       val_ce_ema: ema.ce, val_ppl_ema: Math.exp(ema.ce), val_tokens: ema.tokens,
-      tokens_per_s: r.tokens / r.seconds, seconds: r.seconds, params: trainer.parameterCount, backend: o.backend, out: o.out,
+      tokens_per_s: r.tokens / r.seconds, seconds: r.seconds, params: trainer.parameterCount, backend: backend.name, out: o.out,
     };
     trainer.release();
     return summary;

@@ -50,7 +50,7 @@ describe('npm run flm -- parity', () => {
   it('exits 2 with a usage message for a bad backend', () => {
     const r = flm(['parity', fixtures, '--backend', 'tpu']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--backend must be cpu or webgpu');
+    expect(r.stderr).toContain('--backend must be auto or webgpu or wasm or cpu');
   });
 
   it('runs through npm as documented', () => {

@@ -40,7 +40,7 @@ const BAD: [string[], RegExp][] = [
   [['train', '--steps', '2', '--eval-every', '-5', ...RUN], /--eval-every must be a whole number from 0/],
   [['train', '--steps', '2', '--save-every', '0.5', ...RUN], /--save-every must be a whole number/],
   [['train', '--steps', '2', '--tokenizer', 'words', ...RUN], /--tokenizer must be char or bpe/],
-  [['train', '--steps', '2', '--backend', 'tpu', '--out', 'x'], /--backend must be cpu or webgpu or wasm/],
+  [['train', '--steps', '2', '--backend', 'tpu', '--out', 'x'], /--backend must be auto or webgpu or wasm or cpu/],
   [['train', '--steps', '2', '--stesp', '5', ...RUN], /Unknown option '--stesp'/],
   [['train', '--steps', '2'], /train needs --out/],
   [['train', '--steps', '2', '--out', '', '--backend', 'cpu'], /train needs --out/],

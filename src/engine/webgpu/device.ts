@@ -67,6 +67,15 @@ export function summarizeAdapter(adapter: GPUAdapter, device?: GPUDevice): Adapt
   };
 }
 
+/**
+ * Whether the adapter is WebGPU emulated on the CPU (SwiftShader in Chrome,
+ * lavapipe/llvmpipe under Mesa): the flag where the browser sets it, else
+ * the names these emulators report.
+ */
+export function isCpuEmulated(s: AdapterSummary): boolean {
+  return s.isFallbackAdapter || /swiftshader|lavapipe|llvmpipe|software/i.test([s.vendor, s.architecture, s.device, s.description].join(' '));
+}
+
 /** The limits that decide how large a model fits, for people (e.g. in an out-of-memory message). */
 export function describeLimits(limits: Record<string, number>): string {
   return `maxBufferSize ${formatBytes(limits.maxBufferSize)}, maxStorageBufferBindingSize ${formatBytes(limits.maxStorageBufferBindingSize)}`;
