@@ -44,7 +44,14 @@ export function LossChart({ history, unigram, valLabel = 'validation CE', unit =
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  useEffect(() => { plot.current?.setData(data()); });
+  useEffect(() => {
+    const p = plot.current;
+    if (!p) return;
+    p.setData(data());
+    // The unigram line appears once the run reports its entropy (the chart exists before the run starts).
+    const show = unigram !== null;
+    if (p.series[3].show !== show) p.setSeries(3, { show });
+  });
 
   return <div ref={el} className="chart" data-testid="loss-chart" data-points={history.length} />;
 }

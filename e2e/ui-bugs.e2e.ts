@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launch, watchErrors } from './browser.ts';
+
+/**
+ * What needs a browser among the studio's small promises: the loss chart's
+ * unigram line appears during a run (not only after switching tabs).
+ */
+describe('studio details in headless Chromium', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  beforeAll(async () => {
+    browser = await launch();
+    // Reduced motion: the Demo's samples settle at once.
+    context = await browser.newContext({ reducedMotion: 'reduce' });
+    page = await context.newPage();
+    errors = watchErrors(page);
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  it('shows the unigram-entropy line as soon as a run reports it, and ms/step beside tokens/s', async () => {
+    await page.goto(`${inject('baseURL')}?view=train`);
+    await page.getByTestId('preset').selectOption('micro');
+    await page.getByTestId('steps').fill('4');
+    await page.getByTestId('train').click();
+    await page.getByTestId('status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 600_000 });
+    expect(await page.getByTestId('status').textContent()).toBe('done');
+    // uPlot's legend: the fourth series (after x, train loss, validation) is the unigram line; 'u-off' when hidden.
+    const unigram = page.getByTestId('loss-chart').locator('.u-legend .u-series').nth(3);
+    expect(await unigram.textContent()).toContain('unigram entropy');
+    expect(await unigram.getAttribute('class')).not.toContain('u-off');
+    const stats = (await page.getByTestId('run-stats').textContent()) ?? '';
+    expect(stats).toMatch(/\d+ tokens\/s · [\d.]+ ms\/step/);
+    expect(errors).toEqual([]);
+  });
+});
