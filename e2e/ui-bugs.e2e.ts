@@ -4,7 +4,8 @@ import { launch, watchErrors } from './browser.ts';
 
 /**
  * What needs a browser among the studio's small promises: the loss chart's
- * unigram line appears during a run (not only after switching tabs).
+ * unigram line appears during a run (not only after switching tabs), and a
+ * Demo sample copies as its text and is read as its text.
  */
 describe('studio details in headless Chromium', () => {
   let browser: Browser;
@@ -33,6 +34,33 @@ describe('studio details in headless Chromium', () => {
     expect(await unigram.getAttribute('class')).not.toContain('u-off');
     const stats = (await page.getByTestId('run-stats').textContent()) ?? '';
     expect(stats).toMatch(/\d+ tokens\/s · [\d.]+ ms\/step/);
+    expect(errors).toEqual([]);
+  });
+
+  it('copies a Demo sample as its text, and its live region reads the text, not the candidate layers', async () => {
+    await page.goto(`${inject('baseURL')}?view=demo&seed=7&steps=1&count=1&compare=0`);
+    await page.getByTestId('demo-result').waitFor({ timeout: 600_000 });
+    const condense = page.getByTestId('condense').first();
+    await condense.and(page.locator('[data-stage="text"]')).waitFor({ timeout: 60_000 });
+    const copied = await condense.evaluate((el) => {
+      let got = '';
+      const listen = (e: ClipboardEvent) => { got = e.clipboardData?.getData('text/plain') ?? ''; };
+      document.addEventListener('copy', listen);
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const sel = getSelection()!;
+      sel.removeAllRanges();
+      sel.addRange(range);
+      document.execCommand('copy');
+      document.removeEventListener('copy', listen);
+      return got;
+    });
+    const live = await condense.evaluate((el) => [...el.querySelectorAll('[aria-live]'), ...(el.matches('[aria-live]') ? [el] : [])]
+      .map((r) => r.textContent ?? ''));
+    // 64 positions of a character model: 64 characters (the candidate layers made 319).
+    expect(copied.length).toBe(64);
+    expect(live).toEqual([copied]);
+    expect(copied).not.toContain('·');
     expect(errors).toEqual([]);
   });
 });

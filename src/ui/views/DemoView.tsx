@@ -131,8 +131,8 @@ function Samples() {
   return (
     <div className="demo-samples" data-testid="demo-result" data-tokens={JSON.stringify(run.tokens)} data-seed={run.seed}>
       <h3>{KIND_SHORT[model.kind]} · {run.steps} step{run.steps === 1 ? '' : 's'} <span className="stats">({(run.msTotal / run.count).toFixed(0)} ms per sample)</span></h3>
-      {run.texts.map((_, i) => (
-        <Condense key={`${run.seed}-${run.steps}-${i}`} frames={frames} pieces={model.pieces} length={model.length} sample={i} />
+      {run.texts.map((t, i) => (
+        <Condense key={`${run.seed}-${run.steps}-${i}`} frames={frames} pieces={model.pieces} length={model.length} sample={i} text={t} />
       ))}
     </div>
   );
