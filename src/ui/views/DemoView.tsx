@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { visibleWhitespace } from '../../util/format.ts';
+import { BACKEND_LABEL } from '../components/BackendSelect.tsx';
 import { Condense } from '../components/Condense.tsx';
+import { NumberField } from '../components/NumberField.tsx';
 import { menuWith } from '../demoLink.ts';
 import { useDemo } from '../demoStore.ts';
 import { shownFor, type Tied } from '../messages.ts';
@@ -107,8 +109,8 @@ function Controls() {
       <button type="button" className="big" data-testid="demo-generate" disabled={!model || busy} onClick={() => void generate({ newSeed: true })}>
         Generate
       </button>
-      <label>Seed <input type="number" data-testid="demo-seed" min={0} value={link.seed} disabled={busy}
-        onChange={(e) => set({ seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} /></label>
+      <NumberField label="Seed " testid="demo-seed" value={link.seed} disabled={busy}
+        rule={{ name: 'Seed', integer: true, min: 0, max: 2 ** 31 - 1 }} onValue={(seed) => set({ seed })} />
       <button type="button" data-testid="demo-replay" disabled={!model || busy} onClick={() => void generate()}>Generate this seed</button>
       <label>{kind} steps{' '}
         <select data-testid="demo-steps" value={link.steps} disabled={busy} onChange={(e) => set({ steps: Number(e.target.value) })}>

@@ -4,6 +4,7 @@ import { visibleWhitespace } from '../../util/format.ts';
 import { CandidateColumns } from '../components/CandidateColumns.tsx';
 import { Checkpoints } from '../components/Checkpoints.tsx';
 import { LossChart } from '../components/LossChart.tsx';
+import { NumberField } from '../components/NumberField.tsx';
 import { Picker, useModels, type Choice } from '../components/ModelPicker.tsx';
 import { RunProgress } from '../components/RunProgress.tsx';
 import { isBusy } from '../reducers/train.ts';
@@ -74,14 +75,14 @@ export function DistillView() {
         <legend>Stage 1: the flow map g</legend>
         <div className="row">
           <Picker label="FLM teacher" testid="distill-teacher" choices={flms} value={f} onChange={setF} />
-          <label>Steps <input data-testid="distill-steps-1" type="number" min={1} value={steps1} onChange={(e) => setSteps1(Math.max(1, Number(e.target.value) || 1))} /></label>
+          <NumberField label="Steps " testid="distill-steps-1" value={steps1} rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps1} />
         </div>
       </fieldset>
       <fieldset className="group" disabled={busy}>
         <legend>Stage 2: the one-step FMLM δ (needs a stage-1 flow map of the same teacher)</legend>
         <div className="row">
           <Picker label="Stage-1 flow map" testid="distill-flowmap" choices={flowmaps} value={g} onChange={setG} />
-          <label>Steps <input data-testid="distill-steps-2" type="number" min={1} value={steps2} onChange={(e) => setSteps2(Math.max(1, Number(e.target.value) || 1))} /></label>
+          <NumberField label="Steps " testid="distill-steps-2" value={steps2} rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps2} />
         </div>
       </fieldset>
       <RunProgress

@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { fmtMB, visibleWhitespace } from '../../util/format.ts';
 import { Checkpoints } from '../components/Checkpoints.tsx';
 import { LossChart } from '../components/LossChart.tsx';
+import { NumberField } from '../components/NumberField.tsx';
 import { RunProgress } from '../components/RunProgress.tsx';
 import { isBusy } from '../reducers/train.ts';
 import { shownFor, type Tied } from '../messages.ts';
@@ -62,9 +63,8 @@ function ModelBox() {
     setModel: s.setModel, setSteps: s.setSteps, setBackend: s.setBackend, setTokenizer: s.setTokenizer, loadPresets: s.loadPresets,
   })));
   useEffect(() => { void loadPresets(); }, [loadPresets]);
-  const num = (k: string, v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n)) return;
+  // Only valid numbers reach here (NumberField): a blank hidden size is refused, not read as 0.
+  const num = (k: string, n: number) => {
     if (TRAIN_FIELDS.has(k)) setModel({ ...model, train: { ...model.train, [k]: n } });
     else setModel({ ...model, config: { ...model.config, [k]: n } });
   };
@@ -95,13 +95,13 @@ function ModelBox() {
       {model.preset === 'custom' && cfg && estimate && (
         <div className="grid">
           {(['length', 'hidden', 'blocks', 'heads', 'cond'] as const).map((k) => (
-            <label key={k}>{k} <input type="number" min={1} defaultValue={cfg[k]} onChange={(e) => num(k, e.target.value)} /></label>
+            <NumberField key={k} label={k} value={cfg[k]} rule={{ name: k, integer: true, min: 1 }} testid={`custom-${k}`} onValue={(v) => num(k, v)} />
           ))}
-          <label>batch <input type="number" min={1} defaultValue={estimate.batch} onChange={(e) => num('batch', e.target.value)} /></label>
-          <label>learning rate <input type="number" step="any" defaultValue={estimate.train.lr} onChange={(e) => num('lr', e.target.value)} /></label>
-          <label>warm-up <input type="number" min={0} defaultValue={estimate.train.warmup} onChange={(e) => num('warmup', e.target.value)} /></label>
-          <label>EMA decay <input type="number" step="any" defaultValue={estimate.train.emaDecay} onChange={(e) => num('emaDecay', e.target.value)} /></label>
-          <label>dropout <input type="number" step="any" min={0} max={0.9} defaultValue={0} onChange={(e) => num('dropout', e.target.value)} /></label>
+          <NumberField label="batch" value={estimate.batch} rule={{ name: 'batch', integer: true, min: 1 }} testid="custom-batch" onValue={(v) => num('batch', v)} />
+          <NumberField label="learning rate" value={estimate.train.lr ?? 0} rule={{ name: 'learning rate', min: 0, above: true }} testid="custom-lr" onValue={(v) => num('lr', v)} />
+          <NumberField label="warm-up" value={estimate.train.warmup ?? 0} rule={{ name: 'warm-up', integer: true, min: 0 }} testid="custom-warmup" onValue={(v) => num('warmup', v)} />
+          <NumberField label="EMA decay" value={estimate.train.emaDecay ?? 0} rule={{ name: 'EMA decay', min: 0, max: 1 }} testid="custom-emaDecay" onValue={(v) => num('emaDecay', v)} />
+          <NumberField label="dropout" value={estimate.train.dropout ?? 0} rule={{ name: 'dropout', min: 0, max: 0.9 }} testid="custom-dropout" onValue={(v) => num('dropout', v)} />
         </div>
       )}
       <label className="field"><span className="name">Tokenizer</span>
@@ -117,9 +117,8 @@ function ModelBox() {
           <option value="cpu">CPU reference</option>
         </select>
       </label>
-      <label className="field"><span className="name">Steps</span>
-        <input data-testid="steps" type="number" min={1} value={steps} onChange={(e) => setSteps(Math.max(1, Number(e.target.value) || 1))} />
-      </label>
+      <NumberField className="field" label={<span className="name">Steps</span>} testid="steps" value={steps}
+        rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps} />
     </fieldset>
   );
 }
