@@ -49,7 +49,8 @@ describe('distillation in headless Chromium', () => {
     // the flow map just trained (the bundled one is listed too)
     await flowmap.selectOption((await flowmap.locator('option[value^="stored:"]').getAttribute('value'))!);
     await page.getByTestId('distill-steps-2').fill('2');
-    expect(await page.getByTestId('continue').textContent()).toContain('105');
+    // Continue means what it means in Train: the stage's Steps setting, or that many more once reached (5 → 10).
+    expect(await page.getByTestId('continue').textContent()).toContain('to 10 steps');
     await page.getByTestId('distill-2').click();
     await finished();
     const sample = (await page.getByTestId('distill-sample').textContent()) ?? '';

@@ -11,6 +11,7 @@ import type {
   BackendPreference, CorpusSource, DistillRequest, ModelChoice, ModelEstimate, PresetInfo, TrainEvent,
 } from '../../workers/protocol.ts';
 import { changesCheckpoints, idleRun, reduceTrain, type TrainAction, type TrainRun } from './reducers/train.ts';
+import { exportFileName, uniqueName } from './checkpointNames.ts';
 import { checkpoints, trainer } from './workers.ts';
 
 export type { RunState, RunStatus } from './reducers/train.ts';
@@ -69,6 +70,8 @@ export const useTrain = create<TrainState>((set, get) => {
   const events = Comlink.proxy((e: TrainEvent) => { if (e.runId === runId) dispatch(e); });
   /** The user's text is sent as a copy: the store keeps its bytes for a later resume. */
   const copy = (c: CorpusSource): CorpusSource => (c.kind === 'bytes' ? { ...c, bytes: c.bytes.slice(0) } : c);
+  /** A new run's name: none of the stored checkpoints' (every micro run on the Brown corpus had the same one). */
+  const freshName = (base: string) => uniqueName(base, get().checkpoints.map((c) => c.name));
   let estimating = 0;
   const estimate = async () => {
     const mine = ++estimating;
@@ -109,7 +112,7 @@ export const useTrain = create<TrainState>((set, get) => {
       dispatch({ type: 'requested', fresh: true });
       try {
         await trainer().start({
-          runId: newRun(), backend, tokenizer, corpus: copy(corpus), model, steps, name: `${model.preset} on ${corpusLabel}`,
+          runId: newRun(), backend, tokenizer, corpus: copy(corpus), model, steps, name: freshName(`${model.preset} on ${corpusLabel}`),
           saveEvery: 20, sampleEvery: 20,
         }, events);
       } catch (e) {
@@ -140,7 +143,7 @@ export const useTrain = create<TrainState>((set, get) => {
     async remove(id) { await checkpoints().remove(id); await get().refresh(); },
     async exportFile(id) {
       const info = get().checkpoints.find((c) => c.id === id);
-      return { name: `${(info?.name ?? 'checkpoint').replace(/[^\w.-]+/g, '_')}-step${info?.step ?? 0}.safetensors`, bytes: await checkpoints().exportFile(id) };
+      return { name: exportFileName(info?.name ?? 'checkpoint', info?.step ?? 0), bytes: await checkpoints().exportFile(id) };
     },
     async importFile(file) {
       try {
@@ -157,7 +160,7 @@ export const useTrain = create<TrainState>((set, get) => {
       try {
         const corpus = get().corpus;
         await trainer().distill({
-          ...req, runId: newRun(), backend: get().backend, saveEvery: 20, sampleEvery: 10,
+          ...req, name: freshName(req.name), runId: newRun(), backend: get().backend, saveEvery: 20, sampleEvery: 10,
           ...(corpus.kind === 'bytes' ? { corpus: copy(corpus) } : {}),
         }, events);
       } catch (e) {

@@ -46,7 +46,7 @@ export function Checkpoints() {
         <tbody>
           {checkpoints.map((c) => (
             <tr key={c.id} data-testid="checkpoint-row" data-step={c.step} data-kind={c.kind}>
-              <td><input aria-label="name" defaultValue={c.name} onBlur={(e) => { if (e.target.value !== c.name) void rename(c.id, e.target.value); }} /></td>
+              <td><input aria-label="name" className="ckpt-name" size={Math.min(48, Math.max(20, c.name.length + 2))} defaultValue={c.name} title={c.name} onBlur={(e) => { if (e.target.value !== c.name) void rename(c.id, e.target.value); }} /></td>
               <td>{KIND_TEXT[c.kind] ?? c.kind}</td>
               <td>{c.step}</td>
               <td>{fmtMB(c.bytes)}</td>

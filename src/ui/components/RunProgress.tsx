@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { fmtLoss, fmtMB, fmtTime } from '../../util/format.ts';
+import { continueTarget } from '../reducers/train.ts';
 import { useTrain, type RunState } from '../trainStore.ts';
 
 /**
@@ -11,7 +12,7 @@ import { useTrain, type RunState } from '../trainStore.ts';
 export function RunProgress({ actions, valLabel = 'val CE', continueTo }: {
   actions: ReactNode;
   valLabel?: string;
-  /** The step count Continue runs to (by default the Steps setting, or one more than done). */
+  /** The step count Continue runs to (by default the Steps setting, or that many more once reached: continueTarget). */
   continueTo?: (run: RunState) => number;
 }) {
   const { run, status, message, notice, steps } = useTrain(useShallow((s) => ({
@@ -20,7 +21,7 @@ export function RunProgress({ actions, valLabel = 'val CE', continueTo }: {
   const { pause, resume, injectFault } = useTrain(useShallow((s) => ({ pause: s.pause, resume: s.resume, injectFault: s.injectFault })));
   const pct = run.steps ? (100 * run.step) / run.steps : 0;
   const training = status === 'training' || status === 'pausing';
-  const to = continueTo ? continueTo(run) : Math.max(steps, run.step + 1);
+  const to = continueTo ? continueTo(run) : continueTarget(run.step, steps);
   return (
     <div className="group">
       <div className="row">

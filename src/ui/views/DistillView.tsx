@@ -7,7 +7,7 @@ import { LossChart } from '../components/LossChart.tsx';
 import { NumberField } from '../components/NumberField.tsx';
 import { Picker, useModels, type Choice } from '../components/ModelPicker.tsx';
 import { RunProgress } from '../components/RunProgress.tsx';
-import { isBusy } from '../reducers/train.ts';
+import { continueTarget, isBusy } from '../reducers/train.ts';
 import { useTrain, type RunState } from '../trainStore.ts';
 
 /** The student's latest one-step sample and its superposition (stage 2) or state after the step (stage 1). */
@@ -43,8 +43,6 @@ function DistillChart() {
   return <LossChart history={history} unigram={null} valLabel="validation error (unweighted)" unit="loss" />;
 }
 
-/** A distillation continues to its target, or 100 steps further once it is reached. */
-const continueTo = ({ step, steps }: RunState) => (step < steps ? steps : step + 100);
 
 /**
  * Flow-map distillation (spec sections 6–7): stage 1 trains a flow map g
@@ -87,7 +85,7 @@ export function DistillView() {
       </fieldset>
       <RunProgress
         valLabel="val error"
-        continueTo={continueTo}
+        continueTo={(run: RunState) => continueTarget(run.step, run.kind === 'fmlm' ? steps2 : steps1)}
         actions={(
           <>
             <button type="button" data-testid="distill-1" disabled={busy || !teacher} onClick={() => void distill({ stage: 1, teacher: teacher!, steps: steps1, name: name(1) })}>
