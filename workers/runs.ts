@@ -22,6 +22,7 @@ import { Run, type CheckpointSink } from '../src/run/loop.ts';
 import { prepareRun, resumeSpec, type RunInput } from '../src/run/trainer.ts';
 import { presetConfig, presetTrain } from '../src/train/presets.ts';
 import { backendFor, deviceLoss, forgetBackend, publicUrl } from './backends.ts';
+import { stage2TeacherProblem } from './distillTeachers.ts';
 import { corpusText, modelBytes, teacherSources } from './models.ts';
 import { WorkerError, type BackendPreference, type CorpusSource, type DistillRequest, type ModelChoice, type ResumeRequest, type TrainEvent, type TrainRequest } from './protocol.ts';
 
@@ -124,6 +125,8 @@ export class StudioRuns {
     if (f.config.twoTime) throw new Error('the teacher must be an FLM checkpoint (a one-time model)');
     const g = req.teacherG ? await this.loadModel(req.teacherG) : undefined;
     if (req.stage === 2 && !g) throw new Error('stage 2 needs a stage-1 flow map as its second teacher');
+    const wrongTeacher = req.stage === 2 && g ? stage2TeacherProblem(f, g) : null;
+    if (wrongTeacher) throw new Error(wrongTeacher);
     if (!f.meta.tokenizer) throw new Error('the teacher has no tokenizer, so its corpus cannot be encoded');
     const { src, text, sha256 } = await this.trainingText(id, f, req.corpus);
     return this.studioRun({
