@@ -14,7 +14,7 @@ import { VitePWA } from 'vite-plugin-pwa';
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
+  "worker-src 'self' blob:",
   "connect-src 'self' data: https: http://localhost:* http://127.0.0.1:*",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",
@@ -35,6 +35,17 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation (SharedArrayBuffer, so that the WebAssembly backend
+ * runs on one thread per core): the dev server and `npm run studio` (vite
+ * preview) send these headers. Cross-origin reads (a share link's remote
+ * model) are CORS requests, which isolation allows.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 // `base: './'` lets the production build be served from any path.
 export default defineConfig({
   base: './',
@@ -49,7 +60,7 @@ export default defineConfig({
       registerType: 'autoUpdate',
       manifest: false,
       workbox: {
-        globPatterns: ['**/*.{js,css,html,svg,json,txt,safetensors}'],
+        globPatterns: ['**/*.{js,css,html,svg,json,txt,safetensors,wasm}'],
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         navigateFallback: 'index.html',
         // Every query parameter is the app's own state (view, model, seed…).
@@ -61,7 +72,7 @@ export default defineConfig({
     }),
   ],
   worker: { format: 'es' },
-  server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
+  server: { host: '127.0.0.1', port: 5173, headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', port: 4173, headers: ISOLATION_HEADERS },
   build: { target: 'es2022', sourcemap: true },
 });

@@ -1,42 +1,61 @@
 /**
- * The backend a worker computes on. 'auto': WebGPU wherever an adapter exists
- * (on a CPU-emulated adapter such as SwiftShader it runs micro about as fast
- * as the CPU reference: npm run bench:browser), else the CPU reference
- * backend, with a note saying why. One backend per choice per worker.
+ * The backend a worker computes on. 'auto' (the studio's default): WebGPU on a
+ * real GPU; the WebAssembly backend where WebGPU is missing or its adapter is
+ * a CPU emulation (SwiftShader, lavapipe), on one thread per core when the
+ * page is cross-origin isolated (src/engine/choose.ts). An explicit 'webgpu'
+ * that cannot start falls back to wasm too, with a notice. The CPU reference
+ * runs only when asked for. One backend per choice per worker.
  */
 import type { Backend } from '../src/engine/backend.ts';
+import { chooseAuto } from '../src/engine/choose.ts';
 import { CpuBackend } from '../src/engine/cpu/cpuBackend.ts';
 import { WasmBackend } from '../src/engine/wasm/wasmBackend.ts';
+import { webSpawn, webThreads } from '../src/engine/wasm/webWorkers.ts';
 import { GpuDeviceLostError } from '../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../src/engine/webgpu/gpuBackend.ts';
 import { WorkerError, type BackendPreference } from './protocol.ts';
 
 export interface ChosenBackend {
   backend: Backend;
-  /** Said after the backend's description (an emulated adapter, a fallback). */
+  /** Said after the backend's description (an emulated adapter, the wasm threads). */
   note: string;
-  /** Why the CPU backend computes although WebGPU was asked for (or auto); null otherwise. */
+  /** Why WebGPU does not compute although it was asked for, or auto chose; null when it does, or was not asked for. */
   fallbackReason: string | null;
 }
 
 const backends = new Map<BackendPreference, Promise<ChosenBackend>>();
 
+async function wasm(): Promise<{ backend: WasmBackend; note: string }> {
+  const { threads, why } = webThreads();
+  const backend = await WasmBackend.create({ threads, spawn: threads > 1 ? webSpawn : undefined });
+  return { backend, note: why ? ` (${why})` : '' };
+}
+
+async function choose(choice: BackendPreference): Promise<ChosenBackend> {
+  if (choice === 'cpu') return { backend: new CpuBackend(), note: '', fallbackReason: null };
+  if (choice === 'wasm') return { ...(await wasm()), fallbackReason: null };
+  if (choice === 'auto') {
+    let note = '';
+    const { backend, notWebGpu } = await chooseAuto({
+      webgpu: () => GpuBackend.create(),
+      wasm: async () => { const w = await wasm(); note = w.note; return w.backend; },
+    });
+    return { backend, note, fallbackReason: notWebGpu };
+  }
+  try {
+    const gpu = await GpuBackend.create();
+    return { backend: gpu, note: gpu.summary.isFallbackAdapter ? ' (a CPU emulation of WebGPU: no GPU was found)' : '', fallbackReason: null };
+  } catch (e) {
+    return { ...(await wasm()), fallbackReason: (e as Error).message };
+  }
+}
+
 export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBackend> {
   let p = backends.get(choice);
   if (!p) {
-    p = (async () => {
-      if (choice === 'cpu') return { backend: new CpuBackend(), note: '', fallbackReason: null };
-      // WebAssembly SIMD on one thread (a thread pool in the page needs cross-origin isolation).
-      if (choice === 'wasm') return { backend: await WasmBackend.create(), note: '', fallbackReason: null };
-      try {
-        const gpu = await GpuBackend.create();
-        return { backend: gpu, note: gpu.summary.isFallbackAdapter ? ' (a CPU emulation of WebGPU: no GPU was found)' : '', fallbackReason: null };
-      } catch (e) {
-        const why = (e as Error).message;
-        return { backend: new CpuBackend(), note: ` (WebGPU unavailable: ${why})`, fallbackReason: why };
-      }
-    })();
+    p = choose(choice);
     backends.set(choice, p);
+    p.catch(() => backends.delete(choice));
   }
   return p;
 }

@@ -56,7 +56,7 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** The backend a `?backend=` URL asks for (auto by default). */
 function backendFromUrl(): BackendPreference {
   const b = new URLSearchParams(globalThis.location?.search).get('backend');
-  return b === 'cpu' || b === 'webgpu' ? b : 'auto';
+  return b === 'cpu' || b === 'webgpu' || b === 'wasm' ? b : 'auto';
 }
 
 export const useTrain = create<TrainState>((set, get) => {

@@ -51,12 +51,13 @@ function BackendInfo() {
   return (
     <>
       <p className="stats demo-backend" data-testid="demo-backend" data-kind={model.backendKind}>
-        {model.backendKind === 'webgpu' ? 'WebGPU' : 'CPU'} · {model.backend}
+        {BACKEND_LABEL[model.backendKind]} · {model.backend}
       </p>
       {model.fallbackReason && (
         <p className="notice" role="status" data-testid="demo-fallback">
-          WebGPU is not available in this browser ({model.fallbackReason}), so the CPU backend runs the model: slower, but the
-          same tokens as <code>flm sample --backend cpu</code>.
+          WebGPU does not compute here: {model.fallbackReason}. {BACKEND_LABEL[model.backendKind]} runs the model instead
+          {model.backendKind === 'wasm' ? ' (SIMD kernels, far faster on a CPU than an emulated GPU)' : ''}; a share link reproduces
+          its tokens on the same backend.
         </p>
       )}
     </>

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { BACKEND_LABEL } from '../components/BackendSelect.tsx';
 import { useEngine } from '../store.ts';
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : String(x));
@@ -19,10 +20,10 @@ export function EngineView() {
       {info && (
         <>
           <p data-testid="backend">
-            Backend: <strong>{info.backend === 'webgpu' ? 'WebGPU' : 'CPU reference'}</strong> — {info.description}
+            Backend: <strong>{BACKEND_LABEL[info.backend]}</strong> — {info.description}
           </p>
           {info.fallbackReason && (
-            <p className="notice" role="status">WebGPU is unavailable here, so the CPU backend runs everything: {info.fallbackReason}</p>
+            <p className="notice" role="status">WebGPU does not compute here ({info.fallbackReason}), so {BACKEND_LABEL[info.backend]} runs everything.</p>
           )}
           {info.adapter && (
             <details>

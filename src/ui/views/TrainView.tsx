@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { fmtMB, visibleWhitespace } from '../../util/format.ts';
+import { BackendSelect } from '../components/BackendSelect.tsx';
 import { Checkpoints } from '../components/Checkpoints.tsx';
 import { LossChart } from '../components/LossChart.tsx';
 import { NumberField } from '../components/NumberField.tsx';
@@ -111,11 +112,7 @@ function ModelBox() {
         </select>
       </label>
       <label className="field"><span className="name">Backend</span>
-        <select data-testid="backend-choice" value={backend} onChange={(e) => setBackend(e.target.value as typeof backend)}>
-          <option value="auto">auto (WebGPU if available, else CPU)</option>
-          <option value="webgpu">WebGPU</option>
-          <option value="cpu">CPU reference</option>
-        </select>
+        <BackendSelect testid="backend-choice" value={backend} onChange={setBackend} />
       </label>
       <NumberField className="field" label={<span className="name">Steps</span>} testid="steps" value={steps}
         rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps} />
