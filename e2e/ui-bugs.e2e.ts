@@ -37,6 +37,32 @@ describe('studio details in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('asks before a checkpoint\'s Sample link leaves a run that is training; on yes the run pauses (saved), then the Sample view opens', async () => {
+    // The 4-step checkpoint of the test above is the row to open; a longer run trains meanwhile.
+    await page.getByTestId('steps').fill('2000');
+    await page.getByTestId('train').click();
+    await page.getByTestId('status').filter({ hasText: /^training$/ }).waitFor({ timeout: 600_000 });
+    await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 300_000 }).toBeGreaterThanOrEqual(1);
+    const link = page.locator('[data-testid="checkpoint-row"][data-step="4"]').getByTestId('open-sample');
+    const questions: string[] = [];
+    page.once('dialog', (d) => { questions.push(d.message()); void d.dismiss(); });
+    await link.click();
+    await expect.poll(() => questions.length).toBe(1);
+    expect(questions[0]).toMatch(/^Training is running \(step \d+ of 2000\)\. Opening the Sample view stops it/);
+    // No: the page stays, the run goes on.
+    expect(new URL(page.url()).searchParams.get('view')).toBe('train');
+    expect(await page.getByTestId('status').textContent()).toBe('training');
+    page.once('dialog', (d) => { void d.accept(); });
+    await Promise.all([page.waitForURL(/view=sample/, { timeout: 300_000 }), link.click()]);
+    expect(new URL(page.url()).searchParams.get('model')).toMatch(/^stored:/);
+    // The run was paused and saved before leaving: its checkpoint holds the steps it trained (not its step-0 save).
+    await page.goto(`${inject('baseURL')}?view=train`);
+    await expect.poll(() => page.getByTestId('checkpoint-row').count(), { timeout: 60_000 }).toBe(2);
+    const steps = await page.getByTestId('checkpoint-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-step'))));
+    expect(steps.filter((n) => n !== 4).every((n) => n >= 1)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
   it('copies a Demo sample as its text, and its live region reads the text, not the candidate layers', async () => {
     await page.goto(`${inject('baseURL')}?view=demo&seed=7&steps=1&count=1&compare=0`);
     await page.getByTestId('demo-result').waitFor({ timeout: 600_000 });

@@ -14,12 +14,38 @@ const onnxExporter = workerClient<OnnxApi>(() => new Worker(new URL('../../../wo
 /** A stored checkpoint's kind in words (the store keeps it as a plain string). */
 const KIND_TEXT: Record<string, string | undefined> = KIND_LABEL;
 
+/** The question before leaving a run that is training for the Sample view. */
+export function leaveQuestion(step: number, steps: number): string {
+  return `Training is running (step ${step} of ${steps}). Opening the Sample view stops it, and the steps since its last save would be lost.\n\n`
+    + 'OK: pause the run (it saves this step) and open the Sample view. Cancel: keep training.';
+}
+
+/** Resolves once no run holds the training worker (paused, done or failed). */
+function untilIdle(): Promise<void> {
+  return new Promise((resolve) => {
+    if (!isBusy(useTrain.getState().status)) { resolve(); return; }
+    const stop = useTrain.subscribe((s) => { if (!isBusy(s.status)) { stop(); resolve(); } });
+  });
+}
+
 /** The checkpoints stored in this browser: rename, resume, export, open in the Sample view, delete; import a file. */
 export function Checkpoints() {
   const { checkpoints, status, steps } = useTrain(useShallow((s) => ({ checkpoints: s.checkpoints, status: s.status, steps: s.steps })));
-  const { refresh, rename, remove, exportFile, importFile, resume } = useTrain(useShallow((s) => ({
-    refresh: s.refresh, rename: s.rename, remove: s.remove, exportFile: s.exportFile, importFile: s.importFile, resume: s.resume,
+  const { refresh, rename, remove, exportFile, importFile, resume, pause } = useTrain(useShallow((s) => ({
+    refresh: s.refresh, rename: s.rename, remove: s.remove, exportFile: s.exportFile, importFile: s.importFile, resume: s.resume, pause: s.pause,
   })));
+  /**
+   * The Sample view is another page: opening it while a run trains would stop
+   * the run and lose the steps since its last save. Ask; on yes the run
+   * pauses (and saves), then the Sample view opens.
+   */
+  const openSample = async (href: string) => {
+    const { run } = useTrain.getState();
+    if (!confirm(leaveQuestion(run.step, run.steps))) return;
+    await pause();
+    await untilIdle();
+    location.assign(href);
+  };
   useEffect(() => { void refresh(); }, [refresh]);
   const busy = isBusy(status);
   const save = async (id: string) => {
@@ -57,7 +83,10 @@ export function Checkpoints() {
                 <button type="button" data-testid="export" onClick={() => void save(c.id)}>Export</button>
                 <button type="button" data-testid="export-onnx" disabled={onnx.id !== null} title="the model as ONNX (opset 17) for onnxruntime: docs/onnx.md"
                   onClick={() => void saveOnnx(c.id)}>{onnx.id === c.id ? 'Exporting…' : 'Export ONNX'}</button>
-                {(c.kind === 'flm' || c.kind === 'fmlm') && <a className="button" data-testid="open-sample" href={`?view=sample&model=${encodeURIComponent(`stored:${c.id}`)}`}>Sample</a>}
+                {(c.kind === 'flm' || c.kind === 'fmlm') && (
+                  <a className="button" data-testid="open-sample" href={`?view=sample&model=${encodeURIComponent(`stored:${c.id}`)}`}
+                    onClick={(e) => { if (!busy) return; e.preventDefault(); void openSample(e.currentTarget.href); }}>Sample</a>
+                )}
                 <button type="button" disabled={busy} onClick={() => { if (confirm(`Delete "${c.name}"?`)) void remove(c.id); }}>Delete</button>
               </td>
             </tr>
