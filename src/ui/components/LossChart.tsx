@@ -2,15 +2,28 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LossPoint } from '../../io/checkpoint.ts';
+import { STEP_INCRS, stepLabels, tickLabels } from '../chartTicks.ts';
+
+interface Props { history: LossPoint[]; unigram: number | null; valLabel?: string; unit?: string }
 
 /**
  * Train loss per step and the periodic validation figure, drawn with uPlot:
  * cross-entropy (nats) for FLM training, the distillation error for the
- * distillation stages.
+ * distillation stages. Before a run there is nothing to draw: a line says
+ * what will appear (not an empty box of "--" values).
  */
-export function LossChart({ history, unigram, valLabel = 'validation CE', unit = 'nats' }: {
-  history: LossPoint[]; unigram: number | null; valLabel?: string; unit?: string;
-}) {
+export function LossChart(props: Props) {
+  if (props.history.length === 0) {
+    return (
+      <div className="chart chart-empty" data-testid="loss-chart" data-points={0}>
+        <p>The loss curve appears here once a run starts: the training loss at every step and, now and then, the {props.valLabel ?? 'validation CE'} on held-out text.</p>
+      </div>
+    );
+  }
+  return <LossPlot {...props} />;
+}
+
+function LossPlot({ history, unigram, valLabel = 'validation CE', unit = 'nats' }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
@@ -30,7 +43,11 @@ export function LossChart({ history, unigram, valLabel = 'validation CE', unit =
       width: Math.max(320, el.current.clientWidth),
       height: 240,
       scales: { x: { time: false } },
-      axes: [{ label: 'step' }, { label: unit, size: 70, values: (_u, vals) => vals.map((v) => (v === 0 || Math.abs(v) >= 0.01 ? String(+v.toFixed(3)) : v.toExponential(1))) }],
+      // Whole steps on x; y labels with the decimals that tell the ticks apart.
+      axes: [
+        { label: 'step', incrs: STEP_INCRS, values: (_u, splits) => stepLabels(splits) },
+        { label: unit, size: 70, values: (_u, splits) => tickLabels(splits) },
+      ],
       series: [
         {},
         { label: 'train loss', stroke: '#1f6feb', width: 1.5 },

@@ -2,6 +2,10 @@ import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useSample } from '../sampleStore.ts';
 import { ramp } from './colors.ts';
+import { axisTicks, scaleEnds, tickEvery } from './heatmapAxes.ts';
+
+/** The colour scale as a CSS gradient (the ramp sampled at 11 stops). */
+const GRADIENT = `linear-gradient(to right, ${Array.from({ length: 11 }, (_, i) => ramp(i / 10)).join(', ')})`;
 
 /**
  * Positions × frames for one sample: the prediction's entropy (scaled by
@@ -47,12 +51,31 @@ export function Heatmap({ length, vocab }: { length: number; vocab: number }) {
     setFrame(row);
     if (p >= 0 && p < length) selectPosition(p);
   };
+  const W = length * cw, H = frames.length * ch;
+  const cols = axisTicks(length, tickEvery(length, 8)), rows = axisTicks(frames.length, tickEvery(frames.length, 6));
+  const ends = scaleEnds(heatMode);
   return (
     <figure className="heatmap">
-      <canvas
-        ref={canvas} data-testid="heatmap" data-rows={frames.length} data-cols={length}
-        width={length * cw} height={frames.length * ch} onClick={onClick}
-      />
+      <div className="heatmap-grid" style={{ gridTemplateColumns: `auto ${W}px` }}>
+        <span className="heatmap-corner" aria-hidden="true">t ↓ · position →</span>
+        <div className="heatmap-x" style={{ width: W }} aria-hidden="true" data-testid="heatmap-x-axis">
+          {cols.map((p) => <span key={p} style={{ left: p * cw + cw / 2 }}>{p}</span>)}
+        </div>
+        <div className="heatmap-y" style={{ height: H }} aria-hidden="true" data-testid="heatmap-y-axis">
+          {rows.map((r) => <span key={r} style={{ top: r * ch + ch / 2 }}>{frames[r] ? `t ${frames[r].t.toFixed(2)}` : r}</span>)}
+        </div>
+        <canvas
+          ref={canvas} data-testid="heatmap" data-rows={frames.length} data-cols={length}
+          width={W} height={H} onClick={onClick}
+          role="img" aria-label={`heatmap of ${frames.length} frames by ${length} positions: ${ends.title}`}
+        />
+      </div>
+      <div className="heatmap-scale" data-testid="heatmap-scale">
+        <span>{ends.low}</span>
+        <span className="bar" style={{ background: GRADIENT }} aria-hidden="true" />
+        <span>{ends.high}</span>
+        <span className="title">{ends.title}</span>
+      </div>
       <figcaption>
         rows: frames (t = 0 at the top), columns: positions; colour: {heatMode === 'entropy'
           ? 'entropy of the prediction / ln V (dark: certain, yellow: uniform)'

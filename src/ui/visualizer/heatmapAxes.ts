@@ -1,0 +1,28 @@
+/**
+ * The heatmap's axes: which positions and which frames get a tick label,
+ * and the stops of its colour scale.
+ */
+
+/** Tick positions along an axis of `n` cells: 0, every `every`-th cell, and the last. */
+export function axisTicks(n: number, every: number): number[] {
+  if (n <= 0) return [];
+  const out: number[] = [];
+  for (let i = 0; i < n; i += Math.max(1, every)) out.push(i);
+  const last = n - 1;
+  // The last cell, unless a tick sits right next to it (the labels would overlap).
+  if (out[out.length - 1] !== last) {
+    if (last - out[out.length - 1] < Math.max(1, every) / 2) out.pop();
+    out.push(last);
+  }
+  return out;
+}
+
+/** A tick spacing that gives about `labels` labels over `n` cells (1, 2, 4, 8, 16…). */
+export const tickEvery = (n: number, labels: number): number => 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, n / Math.max(1, labels)))));
+
+/** What the colour scale's ends mean in each mode. */
+export function scaleEnds(mode: 'entropy' | 'final'): { low: string; high: string; title: string } {
+  return mode === 'entropy'
+    ? { low: '0: certain', high: '1: uniform', title: 'entropy of the prediction / ln V' }
+    : { low: '0', high: '1', title: 'probability of the finally chosen token' };
+}
