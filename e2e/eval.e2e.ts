@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, launch, watchErrors } from './browser.ts';
 
-interface Row { model: string; steps: number | null; ppl: number; entropy: number }
+interface Row { model: string; steps: number | null; ppl: number; entropy: number; vsData: number | null }
 
 async function rows(page: Page): Promise<Row[]> {
   return page.getByTestId('eval-row').evaluateAll((els) => els.map((e) => ({
@@ -10,6 +10,7 @@ async function rows(page: Page): Promise<Row[]> {
     steps: e.hasAttribute('data-steps') ? Number(e.getAttribute('data-steps')) : null,
     ppl: Number(e.getAttribute('data-ppl')),
     entropy: Number(e.getAttribute('data-entropy')),
+    vsData: e.hasAttribute('data-entropy-vs-data') ? Number(e.getAttribute('data-entropy-vs-data')) : null,
   })));
 }
 
@@ -48,11 +49,17 @@ describe('evaluation in headless Chromium', () => {
       expect(x.entropy > 0 && x.entropy < Math.log(64) + 1e-9).toBe(true);
     }
     const [data, flm1, , fmlm1] = r;
+    // Beside every generative perplexity: the entropy, and how far it lies from the real text's.
+    expect(data.vsData).toBeNull();
+    for (const x of r.slice(1)) expect(x.vsData).toBeCloseTo(x.entropy / data.entropy - 1, 9);
+    expect(await page.getByTestId('eval-table').locator('th').allTextContents()).toEqual(
+      ['model', 'steps', 'samples', 'gen. perplexity', 'entropy (nats)', 'entropy vs real text', 'ms / sample']);
     // One FLM step is the per-position mean (mostly spaces): far worse than one FMLM step, and than real text.
     expect(flm1.ppl).toBeGreaterThan(fmlm1.ppl);
     expect(flm1.ppl).toBeGreaterThan(data.ppl);
     await page.getByTestId('eval-chart-steps').waitFor();
     await page.getByTestId('eval-chart-time').waitFor();
+    await page.getByTestId('eval-chart-entropy').waitFor();
     expect(await page.getByTestId('eval-judge-info').textContent()).toMatch(/parameters/);
     console.log('browser eval:', JSON.stringify(r));
     await page.screenshot({ path: `${ARTIFACTS}eval-table.png`, fullPage: true });
@@ -61,7 +68,9 @@ describe('evaluation in headless Chromium', () => {
   it('the result is saved with the models: a reload shows it again', async () => {
     await page.reload();
     await page.getByTestId('eval-table').waitFor({ timeout: 60_000 });
-    expect((await rows(page)).length).toBe(4);
+    const again = await rows(page);
+    expect(again.length).toBe(4);
+    expect(again.slice(1).every((x) => x.vsData !== null)).toBe(true);
     expect(errors).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
 import { createStore, get, set, type UseStore } from 'idb-keyval';
 import { splitTrainVal } from '../src/data/corpus.ts';
 import { tokenizerFromJSON } from '../src/data/tokenizer.ts';
-import { evalMarkdown, runEvalSweep, type EvalModel } from '../src/eval/sweep.ts';
+import { evalMarkdown, runEvalSweep, withEntropyVsData, type EvalModel } from '../src/eval/sweep.ts';
 import { SamplingSession } from '../src/sampling/session.ts';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
@@ -87,7 +87,9 @@ const api: EvalApi = {
   },
 
   async saved(flm, fmlm) {
-    return (await get<SavedEval>(pairKey(flm, fmlm), evals())) ?? null;
+    const saved = await get<SavedEval>(pairKey(flm, fmlm), evals());
+    // A result saved before the entropy was compared with the data's gets the comparison now.
+    return saved ? withEntropyVsData(saved) : null;
   },
 
   async markdown(result) {

@@ -1,8 +1,9 @@
 /**
- * Evaluation metrics of issue 6 (definitions in docs/evaluation.md):
+ * Evaluation metrics (definitions in docs/evaluation.md, after the paper's):
  * - unigram entropy of one sample: H = −Σ_v (n_v/L) ln(n_v/L) over the
  *   histogram of its L tokens, in nats; a row reports the mean over samples
- *   (collapsed, repetitive samples score low, real text about 2.9 here);
+ *   (collapsed, repetitive samples score low, real text about 2.8 here),
+ *   next to the same figure for held-out real text (`relativeToData`);
  * - generative perplexity under the judge: exp of the mean NLL over all
  *   scored tokens of the row (every sample has L tokens, so this is exp of
  *   the mean of the per-sample mean NLLs).
@@ -28,6 +29,16 @@ export function meanSampleEntropy(tokens: Uint32Array, count: number, length: nu
   let s = 0;
   for (let i = 0; i < count; i++) s += sampleEntropy(tokens.subarray(i * length, (i + 1) * length));
   return s / count;
+}
+
+/**
+ * How far a row's figure lies from the real text's, as a signed fraction of
+ * the latter (−0.067: 6.7 % below the data's); null when there is no data
+ * figure to compare with (or it is 0, or either is not finite).
+ */
+export function relativeToData(x: number, data: number | null | undefined): number | null {
+  if (data === null || data === undefined || data === 0 || !Number.isFinite(data) || !Number.isFinite(x)) return null;
+  return x / data - 1;
 }
 
 /** exp(mean NLL) over equally long samples, from their per-sample mean NLLs. */

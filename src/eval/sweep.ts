@@ -16,7 +16,7 @@ import { SamplingSession } from '../sampling/session.ts';
 import { samplerFor } from '../io/meta.ts';
 import { weightsFingerprint } from '../model/weights.ts';
 import { tokenizerFromJSON, tokenPieces, type TokenizerJSON } from '../data/tokenizer.ts';
-import { generativePerplexity, heldOutWindows, mean, meanSampleEntropy } from './metrics.ts';
+import { generativePerplexity, heldOutWindows, mean, meanSampleEntropy, relativeToData } from './metrics.ts';
 
 export const DEFAULT_STEPS_FLM = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 export const DEFAULT_STEPS_FMLM = [1, 2, 4, 8];
@@ -48,6 +48,12 @@ export interface EvalRow {
   nll: number;
   /** Mean over samples of the unigram entropy of each sample (nats). */
   entropy: number;
+  /**
+   * The entropy relative to the data row's, as a signed fraction (−0.067:
+   * 6.7 % below real text); null for the data row itself and in a sweep
+   * without one. Absent from results saved before it was reported.
+   */
+  entropy_vs_data?: number | null;
   /** Wall time of sampling (not scoring) per sample, ms; null for the data row. */
   ms_per_sample: number | null;
   /** The first sample, decoded. */
@@ -68,6 +74,8 @@ export interface JudgeInfo {
 export interface EvalResult {
   rows: EvalRow[];
   judge: JudgeInfo;
+  /** The data row's mean per-sample unigram entropy (nats): what every row's entropy is compared with; null without a data row. */
+  data_entropy?: number | null;
   seed: number;
   batch: number;
 }
@@ -179,7 +187,7 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
     return tk ? tk.decode(first) : Array.from(first, (i) => pieces[i]).join('');
   };
   try {
-    let dataNll = NaN;
+    let dataNll = NaN, dataEntropy: number | null = null;
     if (o.heldOut) {
       const name = 'validation text';
       const tokens = heldOutWindows(o.heldOut, L, n);
@@ -188,8 +196,9 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
       dataNll = mean(nll);
       const row: EvalRow = {
         model: 'data', name, steps: null, samples: n, gen_ppl: generativePerplexity(nll), nll: dataNll,
-        entropy: meanSampleEntropy(tokens, n, L), ms_per_sample: null, example: decodeFirst(tokens),
+        entropy: meanSampleEntropy(tokens, n, L), entropy_vs_data: null, ms_per_sample: null, example: decodeFirst(tokens),
       };
+      dataEntropy = row.entropy;
       rows.push(row);
       o.onProgress?.({ row: 0, rows: totalRows, model: 'data', name, steps: null, done: n, samples: n, result: row });
     }
@@ -227,9 +236,10 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
             o.onProgress?.({ ...base, done: start + count });
           }
           if (o.cache && !cached) await o.cache.set(key, { tokens, ms });
+          const entropy = meanSampleEntropy(tokens, n, L);
           const row: EvalRow = {
             model: plan.kind, name: plan.m.name, steps, samples: n,
-            gen_ppl: generativePerplexity(nll), nll: mean(nll), entropy: meanSampleEntropy(tokens, n, L),
+            gen_ppl: generativePerplexity(nll), nll: mean(nll), entropy, entropy_vs_data: relativeToData(entropy, dataEntropy),
             ms_per_sample: ms / n, example: decodeFirst(tokens),
           };
           rows.push(row);
@@ -240,7 +250,7 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
       }
     }
     return {
-      rows, seed, batch,
+      rows, seed, batch, data_entropy: dataEntropy,
       judge: {
         name: judgeCkpt.meta.name, step: judgeCkpt.meta.step, params: judge.model.layout.count, length: L, vocab: V,
         val_ce: dataNll, val_ppl: Math.exp(dataNll),
@@ -251,19 +261,57 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
   }
 }
 
-/** The result as a markdown table (one line per row). */
+/**
+ * The data row's entropy of a result: its `data_entropy`, or (a result saved
+ * before that was recorded) the entropy of its data row; null without one.
+ */
+export function dataEntropyOf(r: { rows: EvalRow[]; data_entropy?: number | null }): number | null {
+  if (r.data_entropy !== undefined) return r.data_entropy;
+  return r.rows.find((x) => x.model === 'data')?.entropy ?? null;
+}
+
+/** A row's entropy against the data's: its `entropy_vs_data`, or computed from `dataEntropy` (older results); null for the data row. */
+export function entropyVsData(row: EvalRow, dataEntropy: number | null): number | null {
+  if (row.model === 'data') return null;
+  return row.entropy_vs_data ?? relativeToData(row.entropy, dataEntropy);
+}
+
+/**
+ * A result with every row's entropy against the data's filled in (results
+ * saved before it was reported lack `data_entropy` and `entropy_vs_data`).
+ */
+export function withEntropyVsData<R extends EvalResult>(r: R): R {
+  const dataEntropy = dataEntropyOf(r);
+  return { ...r, data_entropy: dataEntropy, rows: r.rows.map((x) => ({ ...x, entropy_vs_data: entropyVsData(x, dataEntropy) })) };
+}
+
+/**
+ * A signed fraction as a percentage with one decimal ("−6.7 %", "+1.2 %"), or
+ * "—" (the same as fmtSignedPercent of src/util/format.ts, which the UI uses:
+ * the layers keep the two apart).
+ */
+export function formatVsData(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '—';
+  const pct = Math.abs(x * 100).toFixed(1);
+  return `${x < 0 && pct !== '0.0' ? '−' : '+'}${pct} %`;
+}
+
+/** The result as a markdown table (one line per row): every generative perplexity with its entropy and the entropy against the data's. */
 export function evalMarkdown(r: EvalResult, title = 'Evaluation'): string {
   const f = (x: number | null, d: number) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+  const dataH = dataEntropyOf(r);
   const lines = [
     `# ${title}`, '',
     `Judge: "${r.judge.name}", step ${r.judge.step}, ${r.judge.params.toLocaleString('en-US')} parameters; ` +
-      `held-out NLL ${f(r.judge.val_ce, 4)} nats/token (perplexity ${f(r.judge.val_ppl, 3)}). Seed ${r.seed}, batch ${r.batch}.`, '',
-    '| model | name | steps | samples | gen. perplexity | NLL (nats/token) | entropy (nats) | ms/sample | sample 0 |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+      `held-out NLL ${f(r.judge.val_ce, 4)} nats/token (perplexity ${f(r.judge.val_ppl, 3)}). Seed ${r.seed}, batch ${r.batch}.`,
+    ...(dataH === null ? [] : ['', `Entropy: the mean over samples of each sample's unigram token entropy (nats); real text (the data row): ${f(dataH, 3)}.`]),
+    '',
+    '| model | name | steps | samples | gen. perplexity | entropy (nats) | entropy vs data | NLL (nats/token) | ms/sample | sample 0 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   const show = (s: string) => '`' + s.replace(/ /g, '·').replace(/\n/g, '↵').replace(/`/g, "'").replace(/\|/g, '¦') + '`';
   for (const x of r.rows) {
-    lines.push(`| ${x.model} | ${x.name} | ${x.steps ?? '—'} | ${x.samples} | ${f(x.gen_ppl, 3)} | ${f(x.nll, 4)} | ${f(x.entropy, 3)} | ${f(x.ms_per_sample, 1)} | ${show(x.example)} |`);
+    lines.push(`| ${x.model} | ${x.name} | ${x.steps ?? '—'} | ${x.samples} | ${f(x.gen_ppl, 3)} | ${f(x.entropy, 3)} | ${formatVsData(entropyVsData(x, dataH))} | ${f(x.nll, 4)} | ${f(x.ms_per_sample, 1)} | ${show(x.example)} |`);
   }
   return lines.join('\n') + '\n';
 }

@@ -22,3 +22,10 @@ export function fmtLoss(x: number): string {
 export function fmtMB(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
 }
+
+/** A signed fraction as a percentage with one decimal ("−6.7 %", "+1.2 %"), or "—" for none (an entropy against real text's). */
+export function fmtSignedPercent(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  const pct = Math.abs(x * 100).toFixed(1);
+  return `${x < 0 && pct !== '0.0' ? '−' : '+'}${pct} %`;
+}

@@ -64,6 +64,12 @@ describe('npm run flm -- train-judge and eval', () => {
       expect(r.entropy).toBeLessThanOrEqual(Math.log(16));
       if (r.model !== 'data') expect(r.ms_per_sample).toBeGreaterThan(0);
     }
+    // Every generative perplexity has its entropy beside it, and the entropy against the real text's (the data row).
+    expect(res.data_entropy).toBe(res.rows[0].entropy);
+    expect(res.rows[0].entropy_vs_data).toBeNull();
+    for (const r of res.rows.slice(1)) expect(r.entropy_vs_data).toBeCloseTo(r.entropy / res.data_entropy - 1, 12);
+    expect(e.stderr).toMatch(/fmlm fmlm\.safetensors 1 steps: gen ppl [\d.]+, entropy [\d.]+ \([−+][\d.]+ % vs data\)/);
+    expect(readFileSync(join(p('out'), 'eval.md'), 'utf8')).toContain('| gen. perplexity | entropy (nats) | entropy vs data |');
     expect(res.judge).toMatchObject({ file: p('judge.safetensors'), step: 3, length: 16 });
     expect(res.judge.val_ppl).toBeCloseTo(res.rows[0].gen_ppl, 9);
     expect(existsSync(join(p('out'), 'eval.md'))).toBe(true);

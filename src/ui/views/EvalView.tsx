@@ -55,7 +55,8 @@ function Results() {
       {result && (
         <p className="stats" data-testid="eval-judge-info">
           Judge {result.judge.name}: {result.judge.params.toLocaleString()} parameters
-          {Number.isFinite(result.judge.val_ppl) && <>, perplexity {result.judge.val_ppl.toFixed(2)} on the held-out text</>}; {result.samples} samples per row,
+          {Number.isFinite(result.judge.val_ppl) && <>, perplexity {result.judge.val_ppl.toFixed(2)} on the held-out text</>}
+          {typeof result.data_entropy === 'number' && <>, whose entropy is {result.data_entropy.toFixed(3)} nats (each row&apos;s entropy is compared with it)</>}; {result.samples} samples per row,
           seed {result.seed}, {result.backend}; saved {new Date(result.date).toLocaleString()}.
         </p>
       )}
@@ -92,7 +93,8 @@ export function EvalView() {
       <p>
         Samples of the FLM (Euler, many step counts) and of the FMLM (few steps), each scored by an autoregressive judge trained on the
         same corpus and tokenizer: generative perplexity (exp of the judge's mean NLL per token; lower is better, but only together with
-        an entropy near the real text's — a sampler that repeats itself scores low on both).
+        an entropy near the real text's — a sampler that repeats itself scores low on both). Beside each perplexity: the entropy of the
+        samples (each sample's unigram token entropy in nats, averaged over the samples) and how far it lies from the real text's.
       </p>
       <fieldset className="group" disabled={busy}>
         <legend>Models</legend>
