@@ -275,6 +275,13 @@ import type { SamplerKind } from '../src/io/meta.ts';
 import type { TrajectoryMeta } from '../src/sampling/trajectory.ts';
 
 /**
+ * Who computes the network's logits when sampling: the studio's own DiT on
+ * the chosen backend, or the model's ONNX export on onnxruntime-web.
+ */
+export type SampleRuntime = 'studio' | 'onnx';
+export const SAMPLE_RUNTIMES: readonly SampleRuntime[] = ['studio', 'onnx'];
+
+/**
  * A model to sample from: one the studio finds by itself (bundled or stored
  * in IndexedDB: a ModelRef), a file the user opened (its bytes, or the File
  * itself: a `.safetensors` or an official Lightning `.ckpt`, read in the
@@ -360,8 +367,11 @@ export interface SampleApi {
   /**
    * Sample with N Euler steps. Each of the N + 1 frames is summarised and
    * sent to `onFrame` (its typed arrays transferred) before the next step.
+   * `runtime` 'onnx': the network runs as the model's ONNX export on
+   * onnxruntime-web (WebAssembly), the rest is the studio's own math on its
+   * CPU backend; the run's `runtime` names what computed the logits.
    */
-  sample(settings: SampleSettings, onFrame?: (f: FrameSummary) => void): Promise<SampleRun>;
+  sample(settings: SampleSettings, onFrame?: (f: FrameSummary) => void, runtime?: SampleRuntime): Promise<SampleRun>;
   /**
    * Sample the loaded model's FLM teacher (a distilled model's) with the same
    * settings — the same seed gives the same noise — for side-by-side comparisons.

@@ -7,9 +7,14 @@
  * others from the model hub; token ids when none can be had), and streams
  * Euler sampling frames to the UI: per position the top-k candidates of z_t
  * and of the prediction, entropy and argmax, as transferred typed arrays
- * (never the full [B, L, V] tensors).
+ * (never the full [B, L, V] tensors). With the 'onnx' runtime the network
+ * is the model's ONNX export on onnxruntime-web (WebAssembly; its .wasm
+ * bundled with the studio, never fetched from a CDN) and the rest is the
+ * same sampler on the CPU backend: the same frames as the studio's own
+ * network.
  */
 import * as Comlink from 'comlink';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { resolveTokenizer, type ResolvedTokenizer } from '../src/data/tokenizerSources.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointStore } from '../src/io/checkpointStore.ts';
@@ -17,13 +22,15 @@ import { parameterCount } from '../src/train/presets.ts';
 import { frameBuffers, type FrameSummary } from '../src/sampling/frames.ts';
 import { finalTokenProb, trajectoryJSON } from '../src/sampling/trajectory.ts';
 import { SAMPLER_NAMES, SamplingSession } from '../src/sampling/session.ts';
+import { onnxLogitsProvider, OnnxModel } from '../src/sampling/onnxLogits.ts';
+import { exportOnnx } from '../src/io/onnx/index.ts';
 import { samplerFor } from '../src/io/meta.ts';
 import { backendFor, destroyDevice, deviceLoss, forgetBackend } from './backends.ts';
 import { exposeApi } from './expose.ts';
 import { bundledModels, modelBytes, openModel, teacherSources, tokenizerLoaders } from './models.ts';
 import {
   WorkerError, type BackendPreference, type LoadedModel, type LoadProgress, type ModelEntry, type ModelKind, type ModelRef, type ModelSource,
-  type OpenedFile, type SampleApi,
+  type OpenedFile, type SampleApi, type SampleRuntime,
 } from './protocol.ts';
 
 /** The kinds of model one can sample (a judge only scores samples). */
@@ -36,9 +43,84 @@ let session: SamplingSession | null = null;
  * tokenizer in use resolved), to rebuild it on a new device after a device
  * loss, or with another tokenizer.
  */
-let loaded: { ckpt: Checkpoint; choice: BackendPreference; tokenizer: ResolvedTokenizer; file: OpenedFile | null; name: string } | null = null;
+interface Loaded { ckpt: Checkpoint; choice: BackendPreference; tokenizer: ResolvedTokenizer; file: OpenedFile | null; name: string }
+let loaded: Loaded | null = null;
 /** The loaded model's FLM teacher, for comparisons (loaded on first use). */
 let teacher: { source: ModelRef; session: SamplingSession | null } | null = null;
+
+/**
+ * The loaded model on onnxruntime-web: its ONNX export (and its FLM
+ * teacher's, for a stage-1 flow map) in onnxruntime sessions, and a
+ * sampling session on the CPU backend whose logits come from them. Built on
+ * the first 'onnx' sample of a loaded model (`of`), dropped when another
+ * model or tokenizer is loaded.
+ */
+let onnx: { of: Loaded; session: SamplingSession; models: OnnxModel[] } | null = null;
+
+type OrtWeb = typeof import('onnxruntime-web/wasm');
+let ortWeb: Promise<OrtWeb> | null = null;
+
+/** onnxruntime's WebAssembly threads: one per core (at most 4) where the page is cross-origin isolated, else 1 (it needs SharedArrayBuffer). */
+const ORT_THREADS = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+
+/**
+ * onnxruntime-web's WebAssembly build, loaded on first use (a chunk of its
+ * own), reading its .wasm from the studio's own files (precached for
+ * offline use): wasmPaths names the bundled asset, never a CDN.
+ */
+function loadOrt(): Promise<OrtWeb> {
+  ortWeb ??= import('onnxruntime-web/wasm').then((ort) => {
+    ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href };
+    ort.env.wasm.numThreads = ORT_THREADS;
+    ort.env.wasm.proxy = false;
+    return ort;
+  }, (e: unknown) => {
+    ortWeb = null;
+    throw e;
+  });
+  return ortWeb;
+}
+
+function releaseOnnx(): void {
+  if (!onnx) return;
+  const { session: s, models } = onnx;
+  onnx = null;
+  s.release();
+  for (const m of models) void m.release().catch(() => undefined);
+}
+
+/** The loaded model's session with its network on onnxruntime-web (built on first use). */
+async function onnxSession(): Promise<SamplingSession> {
+  if (!loaded) throw new WorkerError('no-run', 'load a model first');
+  if (onnx?.of === loaded) return onnx.session;
+  releaseOnnx();
+  const current = loaded;
+  const ort = await loadOrt();
+  const models: OnnxModel[] = [];
+  try {
+    const open = async (c: Checkpoint) => {
+      const bytes = exportOnnx(c).bytes;
+      const m = new OnnxModel(ort, await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }), c.config);
+      models.push(m);
+      return m;
+    };
+    const model = await open(current.ckpt);
+    const f = teacherSources(current.ckpt).f;
+    const teacherCkpt = samplerFor(current.ckpt.meta) === 'two-network' && f ? await loadCheckpoint(f) : undefined;
+    const teacherModel = teacherCkpt ? await open(teacherCkpt) : null;
+    const threads = ort.env.wasm.numThreads ?? 1;
+    const runtime = `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, ${threads} thread${threads === 1 ? '' : 's'})`.replace('  ', ' ');
+    const { backend } = await backendFor('cpu');
+    const next = new SamplingSession(backend, withTokenizer(current.ckpt, current.tokenizer), {
+      teacher: teacherCkpt, logits: onnxLogitsProvider(runtime, model, teacherModel),
+    });
+    onnx = { of: current, session: next, models };
+    return next;
+  } catch (e) {
+    for (const m of models) void m.release().catch(() => undefined);
+    throw e;
+  }
+}
 
 /** Loads and samples run one at a time, in call order. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -142,6 +224,7 @@ const api: SampleApi = {
     session?.release();
     teacher?.session?.release();
     session = next;
+    releaseOnnx();
     loaded = { ckpt, choice, tokenizer: tk, file, name };
     backendWords = { note, fallbackReason };
     const f = teacherSources(ckpt).f;
@@ -163,6 +246,7 @@ const api: SampleApi = {
     const { session: next } = await buildSession(withTokenizer(current.ckpt, tk), current.choice);
     session.release();
     session = next;
+    releaseOnnx();
     loaded = { ...current, tokenizer: tk };
     return describeLoaded(current.name, current.ckpt, next, tk, current.file, backendWords);
   }),
@@ -178,9 +262,16 @@ const api: SampleApi = {
     return Comlink.transfer(copy, [copy]);
   }),
 
-  sample: (settings, onFrame) => serial(async () => {
+  sample: (settings, onFrame, runtime: SampleRuntime = 'studio') => serial(async () => {
     if (!session || !loaded) throw new WorkerError('no-run', 'load a model first');
     const send = onFrame && (async (f: FrameSummary) => { await onFrame(Comlink.transfer(f, frameBuffers(f))); });
+    if (runtime === 'onnx') {
+      const s = await onnxSession();
+      const models = onnx?.models ?? [];
+      for (const m of models) m.runMs = 0;
+      const run = await s.run(settings, send);
+      return { ...run, networkMs: models.reduce((a, m) => a + m.runMs, 0) };
+    }
     try {
       return await session.run(settings, send);
     } catch (e) {

@@ -54,6 +54,8 @@ export interface SampleRun {
   msPerStep: number;
   /** Who computed the network's logits, for people (the backend's description, or e.g. 'onnxruntime-web (wasm, 1 thread)'). */
   runtime?: string;
+  /** With an external runtime: the milliseconds spent in it (the network's share of msTotal). */
+  networkMs?: number;
 }
 
 /** The model produced NaN or ±Inf while sampling. */

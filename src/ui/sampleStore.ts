@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { FrameSummary } from '../sampling/frames.ts';
 import type { SampleSettings } from '../sampling/session.ts';
-import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelSource, TokenizerChoice } from '../../workers/protocol.ts';
+import type { BackendPreference, LoadedModel, LoadProgress, ModelEntry, ModelSource, SampleRuntime, TokenizerChoice } from '../../workers/protocol.ts';
 import { download } from './download.ts';
 import type { CellMode } from './components/CandidateColumns.tsx';
 import { compareJobs, initialSampleRun, reduceSample, sampleQuery, type SampleAction, type SampleRunState } from './reducers/sample.ts';
@@ -24,6 +24,10 @@ interface SampleState extends SampleRunState {
   modelKey: string | null;
   model: LoadedModel | null;
   backend: BackendPreference;
+  /** Who computes the network's logits: the studio's own DiT, or the model's ONNX export on onnxruntime-web. */
+  runtime: SampleRuntime;
+  /** The runtime of the recorded run (what the visualizer shows). */
+  recordedRuntime: SampleRuntime | null;
   settings: SampleSettings;
   cellMode: CellMode;
   heatMode: HeatMode;
@@ -40,6 +44,7 @@ interface SampleState extends SampleRunState {
   /** Download the loaded model as a studio `.safetensors` (to host it for a share link). */
   saveFile(): Promise<void>;
   setBackend(b: BackendPreference): Promise<void>;
+  setRuntime(r: SampleRuntime): void;
   setSettings(s: Partial<SampleSettings>): void;
   generate(): Promise<void>;
   setFrame(k: number): void;
@@ -60,13 +65,15 @@ interface SampleState extends SampleRunState {
 
 const DEFAULTS: SampleSettings = { steps: 8, seed: 0, count: 4, k: 8 };
 
-function toUrl(s: { modelKey: string | null; settings: SampleSettings; backend: BackendPreference }): void {
+function toUrl(s: { modelKey: string | null; settings: SampleSettings; backend: BackendPreference; runtime: SampleRuntime }): void {
   const url = new URL(location.href);
   if (s.modelKey && !s.modelKey.startsWith('file:')) url.searchParams.set('model', s.modelKey);
   else url.searchParams.delete('model');
   for (const [k, v] of Object.entries(s.settings)) url.searchParams.set(k, String(v));
   if (s.backend === 'auto') url.searchParams.delete('backend');
   else url.searchParams.set('backend', s.backend);
+  if (s.runtime === 'studio') url.searchParams.delete('runtime');
+  else url.searchParams.set('runtime', s.runtime);
   history.replaceState(null, '', url);
 }
 
@@ -106,6 +113,8 @@ export const useSample = create<SampleState>((set, get) => {
     modelKey: init.key,
     model: null,
     backend: init.backend,
+    runtime: init.runtime,
+    recordedRuntime: null,
     settings: init.settings,
     cellMode: 'prediction',
     heatMode: 'entropy',
@@ -192,18 +201,24 @@ export const useSample = create<SampleState>((set, get) => {
       if (key) await get().load(key);
     },
 
+    setRuntime(runtime) {
+      set({ runtime });
+      persist();
+    },
+
     setSettings(s) {
       set({ settings: { ...get().settings, ...s } });
       persist();
     },
 
     async generate() {
-      const { settings, model } = get();
+      const { settings, model, runtime } = get();
       if (!model) return;
       dispatch({ type: 'started', settings });
+      set({ recordedRuntime: runtime });
       const t0 = performance.now();
       try {
-        const run = await sampler().sample(settings, Comlink.proxy((f: FrameSummary) => dispatch({ type: 'frame', frame: f })));
+        const run = await sampler().sample(settings, Comlink.proxy((f: FrameSummary) => dispatch({ type: 'frame', frame: f })), runtime);
         dispatch({ type: 'done', run });
         console.info(`sampled ${settings.count}×${model.length} tokens, ${settings.steps} steps in ${(performance.now() - t0).toFixed(0)} ms`);
         await finalProbs();
@@ -231,20 +246,21 @@ export const useSample = create<SampleState>((set, get) => {
     },
 
     async trajectory() {
-      const { model, recorded, frames, run } = get();
+      const { model, recorded, frames, run, recordedRuntime } = get();
       if (!model || !recorded || !frames.length) return null;
-      const meta = { model: model.name, backend: model.backend, length: model.length, vocab: model.vocab, ...recorded };
+      const backend = recordedRuntime === 'onnx' && run?.runtime ? run.runtime : model.backend;
+      const meta = { model: model.name, backend, length: model.length, vocab: model.vocab, ...recorded };
       return sampler().trajectory(meta, model.pieces, frames, run ?? undefined);
     },
 
     async runCompare() {
-      const { model, settings, compareSteps, teacherSteps } = get();
+      const { model, settings, compareSteps, teacherSteps, runtime } = get();
       const jobs = compareJobs(model, compareSteps, teacherSteps);
       if (typeof jobs === 'string') { set({ message: jobs }); return; }
       dispatch({ type: 'compare-started' });
       try {
         for (const j of jobs) {
-          const r = j.model === 'this' ? await sampler().sample({ ...settings, steps: j.steps }) : await sampler().sampleTeacher({ ...settings, steps: j.steps });
+          const r = j.model === 'this' ? await sampler().sample({ ...settings, steps: j.steps }, undefined, runtime) : await sampler().sampleTeacher({ ...settings, steps: j.steps });
           dispatch({ type: 'compare-column', column: { ...j, texts: r.texts, msPerStep: r.msPerStep, msTotal: r.msTotal } });
         }
       } catch (e) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FrameSummary } from '../../src/sampling/frames.ts';
 import type { SampleRun } from '../../src/sampling/session.ts';
 import { stepsLabel } from '../../src/ui/labels.ts';
-import { compareJobs, initialSampleRun, parseSteps, reduceSample, sampleQuery, type SampleAction, type SampleRunState } from '../../src/ui/reducers/sample.ts';
+import { compareJobs, initialSampleRun, parseSteps, reduceSample, runtimeText, sampleQuery, type SampleAction, type SampleRunState } from '../../src/ui/reducers/sample.ts';
 
 /** A frame of 2 rows, k = 1. */
 const frame = (step: number, argmax = [step, step]): FrameSummary => ({
@@ -105,7 +105,16 @@ describe('comparison jobs and step lists', () => {
   it('read the settings, model and backend of a Sample view URL, with defaults for missing or bad values', () => {
     const d = { steps: 8, seed: 0, count: 4, k: 8 };
     expect(sampleQuery('?model=stored:abc&steps=1&seed=11&count=2&k=5&backend=cpu', d))
-      .toEqual({ key: 'stored:abc', settings: { steps: 1, seed: 11, count: 2, k: 5 }, backend: 'cpu' });
-    expect(sampleQuery('?steps=-1&seed=x&backend=gl', d)).toEqual({ key: null, settings: d, backend: 'auto' });
+      .toEqual({ key: 'stored:abc', settings: { steps: 1, seed: 11, count: 2, k: 5 }, backend: 'cpu', runtime: 'studio' });
+    expect(sampleQuery('?steps=-1&seed=x&backend=gl&runtime=tf', d)).toEqual({ key: null, settings: d, backend: 'auto', runtime: 'studio' });
+    expect(sampleQuery('?runtime=onnx', d).runtime).toBe('onnx');
+  });
+
+  it('says which runtime produced a run and its timing', () => {
+    expect(runtimeText({ runtime: 'onnxruntime-web 1.30.0 (wasm, 1 thread)', msTotal: 84.4, msPerStep: 42.2, count: 4, networkMs: 60.2 }))
+      .toBe('onnxruntime-web 1.30.0 (wasm, 1 thread): 84 ms, 42 ms/step, 21 ms/sample (onnxruntime-web 60 ms)');
+    expect(runtimeText({ runtime: 'CPU reference (TypeScript)', msTotal: 9.25, msPerStep: 4.625, count: 2 }))
+      .toBe('CPU reference (TypeScript): 9.3 ms, 4.6 ms/step, 4.6 ms/sample');
+    expect(runtimeText({ msTotal: 12, msPerStep: 12, count: 1 })).toBe('the studio: 12 ms, 12 ms/step, 12 ms/sample');
   });
 });

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { download } from '../download.ts';
 import { stepsLabel } from '../labels.ts';
-import { fileText, MODEL_FILE_ACCEPT, progressText } from '../reducers/sample.ts';
+import { fileText, MODEL_FILE_ACCEPT, progressText, runtimeText } from '../reducers/sample.ts';
 import { keyOf, useSample } from '../sampleStore.ts';
 import { Compare } from '../visualizer/Compare.tsx';
 import { FrameText } from '../visualizer/FrameText.tsx';
@@ -61,12 +61,12 @@ function ModelFile() {
 }
 
 function Controls() {
-  const { model, settings, status, models, modelKey, backend, comparing, run, message, notice } = useSample(useShallow((s) => ({
+  const { model, settings, status, models, modelKey, backend, runtime, recordedRuntime, comparing, run, message, notice } = useSample(useShallow((s) => ({
     model: s.model, settings: s.settings, status: s.status, models: s.models, modelKey: s.modelKey, backend: s.backend,
-    comparing: s.comparing, run: s.run, message: s.message, notice: s.notice,
+    runtime: s.runtime, recordedRuntime: s.recordedRuntime, comparing: s.comparing, run: s.run, message: s.message, notice: s.notice,
   })));
-  const { load, setBackend, setSettings, generate, loseDevice } = useSample(useShallow((s) => ({
-    load: s.load, setBackend: s.setBackend, setSettings: s.setSettings, generate: s.generate, loseDevice: s.loseDevice,
+  const { load, setBackend, setRuntime, setSettings, generate, loseDevice } = useSample(useShallow((s) => ({
+    load: s.load, setBackend: s.setBackend, setRuntime: s.setRuntime, setSettings: s.setSettings, generate: s.generate, loseDevice: s.loseDevice,
   })));
   const busy = status === 'sampling' || status === 'loading' || comparing;
   const num = (v: string) => (v === '' ? NaN : Number(v));
@@ -86,6 +86,11 @@ function Controls() {
         <label>Backend{' '}
           <select data-testid="sample-backend" value={backend} onChange={(e) => void setBackend(e.target.value as typeof backend)}>
             <option value="auto">auto</option><option value="webgpu">WebGPU</option><option value="cpu">CPU reference</option>
+          </select>
+        </label>
+        <label title="onnxruntime-web runs the model's ONNX export (the network only); the noise, softmax and updates stay the studio's, on its CPU backend (docs/onnx.md)">Network on{' '}
+          <select data-testid="sample-runtime" value={runtime} onChange={(e) => setRuntime(e.target.value === 'onnx' ? 'onnx' : 'studio')}>
+            <option value="studio">the studio (this backend)</option><option value="onnx">onnxruntime-web (ONNX export)</option>
           </select>
         </label>
       </div>
@@ -111,6 +116,11 @@ function Controls() {
         <p className="stats" data-testid="sample-latency">
           {run.count} × {model?.length} tokens, {run.steps} steps: {run.msTotal.toFixed(0)} ms ({run.msPerStep.toFixed(1)} ms/step,{' '}
           {(run.msTotal / run.count).toFixed(0)} ms/sample, including frame summaries)
+        </p>
+      )}
+      {run && (
+        <p className="stats" data-testid="sample-runtime-info" data-runtime={recordedRuntime ?? ''} data-ms={run.msTotal.toFixed(1)}>
+          Sampled with {runtimeText(run)}
         </p>
       )}
       {message && <p className="error" role="alert" data-testid="sample-error">{message}</p>}

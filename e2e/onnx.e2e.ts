@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { ONNX_META, readOnnxMetadata } from '../src/io/onnx/index.ts';
+import type { TrajectoryJSON } from '../src/sampling/trajectory.ts';
+import { ARTIFACTS, launch, watchErrors } from './browser.ts';
+
+const root = new URL('../', import.meta.url).pathname;
+
+/**
+ * ONNX in the studio: "Export ONNX" on a stored checkpoint gives a file
+ * onnxruntime-node opens and runs; the Sample view samples the bundled FMLM
+ * and FLM with the studio's own network and with the ONNX export on
+ * onnxruntime-web (its .wasm served by the production build), same seed:
+ * the same tokens and the same frames.
+ */
+describe('ONNX export and sampling with onnxruntime-web in headless Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  beforeAll(async () => {
+    browser = await launch({ webgpu: false });
+    page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+    errors = watchErrors(page);
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  it('Export ONNX on a stored checkpoint downloads a model that onnxruntime-node opens and runs', async () => {
+    await page.goto(`${inject('baseURL')}?view=train`);
+    await page.getByTestId('import').setInputFiles(`${root}public/models/fmlm-micro-char.safetensors`);
+    const row = page.locator('[data-testid="checkpoint-row"][data-kind="fmlm"]');
+    await row.first().waitFor({ timeout: 60_000 });
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), row.first().getByTestId('export-onnx').click()]);
+    expect(d.suggestedFilename()).toMatch(/\.onnx$/);
+    const bytes = new Uint8Array(readFileSync((await d.path())!));
+    const cfg = JSON.parse(readOnnxMetadata(bytes)[ONNX_META.config]!) as { vocab: number; length: number; twoTime: boolean };
+    expect(cfg.twoTime).toBe(true);
+    const session = await ort.InferenceSession.create(bytes);
+    expect([...session.inputNames].sort()).toEqual(['t', 't_prime', 'xt']);
+    const { vocab: V, length: L } = cfg;
+    const out = await session.run({
+      xt: new ort.Tensor('float32', new Float32Array(L * V).fill(1 / V), [1, L, V]),
+      t: new ort.Tensor('float32', new Float32Array([0]), [1]),
+      t_prime: new ort.Tensor('float32', new Float32Array([1]), [1]),
+    });
+    expect(out.logits.dims).toEqual([1, L, V]);
+    expect((out.logits.data as Float32Array).every(Number.isFinite)).toBe(true);
+    await session.release();
+    console.log(`Export ONNX: ${d.suggestedFilename()}, ${bytes.length} bytes, V ${V}, L ${L}`);
+  });
+
+  const generate = async () => {
+    await page.getByTestId('generate').click();
+    await page.getByTestId('sample-status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+    const err = await page.getByTestId('sample-error').textContent({ timeout: 500 }).catch(() => null);
+    expect(await page.getByTestId('sample-status').textContent(), err ?? '').toBe('done');
+  };
+  const exportJson = async (): Promise<TrajectoryJSON> => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    return JSON.parse(readFileSync((await d.path())!, 'utf8')) as TrajectoryJSON;
+  };
+
+  const cases: [string, string, number][] = [['FMLM', 'fmlm-micro-char.safetensors', 1], ['FLM', 'flm-micro-char.safetensors', 3]];
+  for (const [name, file, steps] of cases) {
+    it(`${name}, ${steps} step${steps > 1 ? 's' : ''}: the studio's network and onnxruntime-web give the same frames and tokens`, async () => {
+      await page.goto(`${inject('baseURL')}?view=sample&model=bundled:${file}&steps=${steps}&seed=21&count=2&k=4&backend=cpu`);
+      await page.getByTestId('model-info').waitFor({ timeout: 120_000 });
+      await page.getByTestId('sample-runtime').selectOption('studio');
+      await generate();
+      const studio = await exportJson();
+      const studioInfo = await page.getByTestId('sample-runtime-info').textContent();
+
+      await page.getByTestId('sample-runtime').selectOption('onnx');
+      expect(new URL(page.url()).searchParams.get('runtime')).toBe('onnx');
+      await generate();
+      const info = page.getByTestId('sample-runtime-info');
+      expect(await info.getAttribute('data-runtime')).toBe('onnx');
+      const onnxInfo = (await info.textContent())!;
+      expect(onnxInfo).toMatch(/onnxruntime-web [\d.]+ \(wasm, \d+ threads?\)/);
+      const viaOnnx = await exportJson();
+      expect(viaOnnx.meta.backend).toMatch(/^onnxruntime-web/);
+
+      expect(viaOnnx.tokens).toEqual(studio.tokens);
+      expect(viaOnnx.texts).toEqual(studio.texts);
+      expect(viaOnnx.frames.length).toBe(steps + 1);
+      expect(viaOnnx.frames.length).toBe(studio.frames.length);
+      let worst = 0;
+      viaOnnx.frames.forEach((f, k) => {
+        const s = studio.frames[k];
+        expect(f.argmax_z).toEqual(s.argmax_z);
+        expect(f.argmax_p).toEqual(s.argmax_p);
+        // best first: compared rank by rank (a near-tie may swap two lower candidates' ids, never the probabilities)
+        const sp = s.top_p.probs.flat(2);
+        f.top_p.probs.flat(2).forEach((p, i) => { worst = Math.max(worst, Math.abs(p - sp[i])); });
+      });
+      expect(worst).toBeLessThan(1e-4);
+      console.log(`${name} ${steps} step(s): frames' top-k probabilities max |Δ| ${worst.toExponential(1)}\n  studio: ${studioInfo}\n  onnx:   ${onnxInfo}`);
+      await page.screenshot({ path: `${ARTIFACTS}onnx-sample-${name.toLowerCase()}.png`, fullPage: true });
+    });
+  }
+
+  it('no page errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
