@@ -30,7 +30,7 @@ commands:
                                          (dit_*.safetensors, time_map.json, X.ckpt with
                                          X.expected.safetensors, …); prints a table and,
                                          last, one JSON line; exits 1 if a tolerance is exceeded
-  train --corpus <brown|file> --preset <micro|small> [--tokenizer char|bpe] --steps N --out <file.safetensors>
+  train --corpus <brown|file> --preset <micro|small|base> [--tokenizer char|bpe] --steps N --out <file.safetensors>
         [--resume <file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x] [--warmup n]
         [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object
@@ -50,7 +50,7 @@ commands:
                                          flow-map distillation: stage 1 trains the flow map g from the
                                          FLM, stage 2 the one-step FMLM from the FLM and g; last line:
                                          {"stage","steps","first_loss","last_loss","val_error",…}
-  train-judge --corpus <brown|file> --preset <micro|small> --steps N --out <file.safetensors>
+  train-judge --corpus <brown|file> --preset <micro|small|base> --steps N --out <file.safetensors>
               [--like <flm.safetensors>] [--resume <file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x]
               [--warmup n] [--eval-every n] [--save-every n] [--eval-batches n]
                                          train the autoregressive judge (causal DiT, t = 0, next-token CE)

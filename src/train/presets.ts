@@ -1,10 +1,14 @@
-/** Named model sizes. `micro` matches the TF.js peer configuration of docs/platform.md. */
+/**
+ * Named model sizes. `micro` matches the TF.js peer configuration of
+ * docs/platform.md; `base` is the recipe of the bundled models that write
+ * English, chosen by timing trials on a 2-core CPU (docs/models-base.md).
+ */
 import { blockAdaLn, finalAdaLn } from '../model/adaln.ts';
 import { paramLayout } from '../model/layout.ts';
 import { defaultConfig, type DiTConfig } from '../model/config.ts';
 import { REFERENCE_TRAIN, type TrainConfig } from './schedule.ts';
 
-export type PresetName = 'micro' | 'small';
+export type PresetName = 'micro' | 'small' | 'base';
 
 export interface Preset {
   name: PresetName;
@@ -27,6 +31,13 @@ export const PRESETS: Record<PresetName, Preset> = {
     name: 'small',
     description: 'L 128, D 256, 8 heads, 6 blocks, batch 32: a laptop GPU',
     config: { length: 128, hidden: 256, heads: 8, blocks: 6, cond: 128, twoTime: false, lossWeighting: false, softcap: 50, mlpRatio: 4 },
+    batch: 32,
+    train: { lr: 1e-3, warmup: 200, emaDecay: 0.9995, evalEvery: 200, evalBatches: 8, dropout: 0 },
+  },
+  base: {
+    name: 'base',
+    description: 'L 64, D 192, 6 heads, 6 blocks, batch 32 (3.6M parameters with the bundled BPE: 64 tokens ≈ 129 characters): hours on a CPU (WebAssembly backend)',
+    config: { length: 64, hidden: 192, heads: 6, blocks: 6, cond: 96, twoTime: false, lossWeighting: false, softcap: 50, mlpRatio: 4 },
     batch: 32,
     train: { lr: 1e-3, warmup: 200, emaDecay: 0.9995, evalEvery: 200, evalBatches: 8, dropout: 0 },
   },

@@ -17,7 +17,7 @@ const BAD: [string[], RegExp][] = [
   [['train', '--steps', '0x10', ...RUN], /--steps must be a number/],
   [['train', '--steps', '1e400', ...RUN], /--steps must be a number/],
   [['train', '--steps', '', ...RUN], /--steps must be a number/],
-  [['train', '--steps', '2', '--preset', '__proto__', ...RUN], /--preset must be micro or small, not __proto__/],
+  [['train', '--steps', '2', '--preset', '__proto__', ...RUN], /--preset must be micro or small or base, not __proto__/],
   [['train', '--steps', '2', '--preset', 'toString', ...RUN], /--preset must be micro or small/],
   [['train', '--steps', '2', '--preset', 'constructor', ...RUN], /--preset must be micro or small/],
   [['train', '--steps', '2', '--dropout', '1', ...RUN], /--dropout must be at least 0 and below 1, not 1/],

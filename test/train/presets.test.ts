@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BpeTokenizer } from '../../src/data/bpeTokenizer.ts';
+import { parameterCount, presetConfig, presetTrain, PRESETS } from '../../src/train/presets.ts';
+
+describe('presets', () => {
+  it('micro, small and base, by name', () => {
+    expect(Object.keys(PRESETS)).toEqual(['micro', 'small', 'base']);
+    for (const [name, p] of Object.entries(PRESETS)) expect(p.name).toBe(name);
+    expect(() => presetConfig('huge' as never, 10)).toThrow(/unknown preset "huge" \(choose micro, small, base\)/);
+  });
+
+  it('base: 3.6M parameters with the bundled BPE, and at least 128 characters of text per sequence', () => {
+    const json = JSON.parse(readFileSync(new URL('../../public/corpus/brown-bpe.json', import.meta.url), 'utf8'));
+    const bpe = BpeTokenizer.fromTokenizerJson(json, 'brown-bpe');
+    const cfg = presetConfig('base', bpe.vocabSize);
+    expect(cfg).toMatchObject({ vocab: 512, length: 64, hidden: 192, heads: 6, blocks: 6, cond: 96 });
+    expect(parameterCount(cfg)).toBe(3_601_280);
+    const text = readFileSync(new URL('../../public/corpus/brown.txt', import.meta.url), 'utf8').slice(0, 100_000);
+    expect((text.length / bpe.encode(text).length) * cfg.length).toBeGreaterThanOrEqual(128);
+    expect(presetTrain('base', 10)).toMatchObject({ batch: 32, steps: 10, lr: 1e-3, warmup: 200, dropout: 0 });
+  });
+});
