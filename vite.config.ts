@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { ISOLATION_HEADERS } from './src/isolation.ts';
 
 /**
  * The production build's content security policy: scripts only from the
@@ -35,39 +36,25 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
-/**
- * Cross-origin isolation (SharedArrayBuffer, so that the WebAssembly backend
- * runs on one thread per core): the dev server and `npm run studio` (vite
- * preview) send these headers. Cross-origin reads (a share link's remote
- * model) are CORS requests, which isolation allows.
- */
-export const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
-
 // `base: './'` lets the production build be served from any path.
 export default defineConfig({
   base: './',
   plugins: [
     react(),
     contentSecurityPolicy(),
-    // Offline after the first visit: a service worker precaches the app, the
-    // bundled corpus and the bundled models (Workbox, generated at build time).
+    // Offline after the first visit, and cross-origin isolated on static hosts from the second:
+    // src/sw.ts precaches the app, the bundled corpus and the bundled models (the list is
+    // written in at build time) and serves them with the isolation headers.
     VitePWA({
-      strategies: 'generateSW',
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
       injectRegister: false,
       registerType: 'autoUpdate',
       manifest: false,
-      workbox: {
+      injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,json,txt,safetensors,wasm}'],
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
-        navigateFallback: 'index.html',
-        // Every query parameter is the app's own state (view, model, seed…).
-        ignoreURLParametersMatching: [/.*/],
-        clientsClaim: true,
-        skipWaiting: true,
-        cleanupOutdatedCaches: true,
       },
     }),
   ],

@@ -161,9 +161,15 @@ describe('demo mode, share links and offline use (production build, headless Chr
     await waitReady(page);
     // The service worker has precached the app and the bundled models once it controls the page.
     await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 120_000 });
+    // This host sends no isolation headers: the first visit has no shared memory (WebAssembly on one thread)…
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     await ctx.setOffline(true);
     await page.reload();
     await waitReady(page);
+    // …the service worker serves the page with them from the second visit on: one thread per core.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(await page.getByTestId('demo-backend').textContent()).toContain(`WebAssembly SIMD (f32x4), ${Math.min(8, cores)} thread`);
     expect(await page.getByTestId('demo-error').count()).toBe(0);
     await page.getByTestId('demo-generate').click();
     expect((await tokensOf(page))[0].length).toBe(64);
