@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launch, watchErrors } from './browser.ts';
+import { ARTIFACTS, launch, watchErrors } from './browser.ts';
 
 /**
  * What needs a browser among the studio's small promises: the loss chart's
- * unigram line appears during a run (not only after switching tabs), and a
- * Demo sample copies as its text and is read as its text.
+ * unigram line appears during a run (not only after switching tabs), a
+ * checkpoint's Sample link asks before it leaves a training run, a Demo
+ * sample copies as its text and is read as its text, and the Train view's
+ * Model box stays inside its card with each setting on one row.
  */
 describe('studio details in headless Chromium', () => {
   let browser: Browser;
@@ -88,5 +90,44 @@ describe('studio details in headless Chromium', () => {
     expect(live).toEqual([copied]);
     expect(copied).not.toContain('·');
     expect(errors).toEqual([]);
+  });
+  it('keeps the Train view\'s Model box inside its card at 1440 px, each setting on one row (micro and custom), and no page scrolls sideways', async () => {
+    const p = await context.newPage();
+    const pageErrors = watchErrors(p);
+    for (const [width, height] of [[1440, 900], [390, 844]] as const) {
+      await p.setViewportSize({ width, height });
+      await p.goto(`${inject('baseURL')}?view=train`);
+      await expect.poll(() => p.getByTestId('model-size').textContent(), { timeout: 120_000 }).toMatch(/parameters/);
+      for (const preset of ['micro', 'custom']) {
+        await p.getByTestId('preset').selectOption(preset);
+        if (preset === 'custom') await p.getByTestId('custom-hidden').waitFor({ timeout: 60_000 });
+        const layout = await p.evaluate(() => {
+          const box = document.querySelector('.model-box')!;
+          const card = box.getBoundingClientRect();
+          const name = (e: Element) => `${e.tagName.toLowerCase()}${e.getAttribute('data-testid') ? `[${e.getAttribute('data-testid')}]` : ''}.${e.className}`;
+          const outside = [...box.querySelectorAll('*')].filter((e) => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && (r.right > card.right + 0.5 || r.left < card.left - 0.5);
+          }).map(name);
+          // A setting's name and its control share a row; a custom field's name is one line.
+          const split = [...box.querySelectorAll('.field')].filter((f) => {
+            const [a, b] = [f.children[0], f.children[1]].map((c) => c?.getBoundingClientRect());
+            return a && b && Math.abs((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2) > 6;
+          }).map(name);
+          const wrapped = [...box.querySelectorAll('.grid label')].filter((l) => l.scrollWidth > l.clientWidth + 1).map(name);
+          // Nor does any part of the view leave the view's card.
+          const panel = document.querySelector('section.panel')!.getBoundingClientRect();
+          const outsidePanel = [...document.querySelectorAll('section.panel > *, section.panel .group')].filter((e) => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && (r.right > panel.right + 0.5 || r.left < panel.left - 0.5);
+          }).map(name);
+          return { outside, split, wrapped, outsidePanel, pageWidth: document.documentElement.scrollWidth, viewport: innerWidth };
+        });
+        await p.screenshot({ path: `${ARTIFACTS}ui-train-${preset}-${width}.png`, fullPage: true });
+        expect(layout, `${preset} at ${width} px`).toEqual({ outside: [], split: [], wrapped: [], outsidePanel: [], pageWidth: layout.viewport, viewport: width });
+      }
+    }
+    expect(pageErrors).toEqual([]);
+    await p.close();
   });
 });
