@@ -84,6 +84,12 @@ async function readFile(file: Blob & { name?: string }, onProgress?: (p: LoadPro
 export async function openModel(
   store: CheckpointStore, src: ModelSource, onProgress?: (p: LoadProgress) => void,
 ): Promise<{ name: string; ckpt: Checkpoint; file: OpenedFile | null }> {
+  if (src.kind === 'stored') {
+    // A stored checkpoint goes by the name it has in this browser: a rename changes the store's record, not the file.
+    const [{ name, bytes }, info] = await Promise.all([modelBytes(store, src, onProgress), store.list().then((l) => l.find((c) => c.id === src.id))]);
+    const ckpt = decodeCheckpoint(bytes);
+    return info ? { name: info.name, ckpt: { ...ckpt, meta: { ...ckpt.meta, name: info.name } }, file: null } : { name, ckpt, file: null };
+  }
   if (src.kind !== 'file') {
     const { name, bytes } = await modelBytes(store, src, onProgress);
     return { name, ckpt: decodeCheckpoint(bytes), file: null };
