@@ -100,7 +100,9 @@ async function onnxSession(): Promise<SamplingSession> {
   try {
     const open = async (c: Checkpoint) => {
       const bytes = exportOnnx(c).bytes;
-      const m = new OnnxModel(ort, await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }), c.config);
+      // No spinning between runs: onnxruntime's idle threads would take the cores the page and the studio's math need.
+      const options = { executionProviders: ['wasm'], extra: { session: { intra_op: { allow_spinning: '0' } } } };
+      const m = new OnnxModel(ort, await ort.InferenceSession.create(bytes, options), c.config);
       models.push(m);
       return m;
     };

@@ -56,6 +56,8 @@ export interface SampleRun {
   runtime?: string;
   /** With an external runtime: the milliseconds spent in it (the network's share of msTotal). */
   networkMs?: number;
+  /** Of msTotal, the milliseconds spent waiting for the frames' receiver (e.g. the page drawing each frame). */
+  msFrames?: number;
 }
 
 /** The model produced NaN or ±Inf while sampling. */
@@ -281,10 +283,17 @@ export class SamplingSession {
    * summarised (top-k, entropy, argmax, decoded argmax text) and handed over
    * before the next step runs.
    */
-  async run(s: SampleSettings, onFrame?: (f: FrameSummary) => void | Promise<void>): Promise<SampleRun> {
+  async run(s: SampleSettings, showFrame?: (f: FrameSummary) => void | Promise<void>): Promise<SampleRun> {
     checkSettings(s, this.config.vocab);
     const L = this.config.length, V = this.config.vocab, rows = s.count * L;
     const sampler = this.sampler(s.count);
+    // The time the receiver of the frames takes (a page drawing them) is counted apart.
+    let msFrames = 0;
+    const onFrame = showFrame && (async (f: FrameSummary) => {
+      const w0 = performance.now();
+      await showFrame(f);
+      msFrames += performance.now() - w0;
+    });
     const t0 = performance.now();
     let tokens: Uint32Array;
     try {
@@ -313,7 +322,7 @@ export class SamplingSession {
     return {
       steps: s.steps, seed: s.seed, count: s.count, tokens: rowsOut,
       texts: rowsOut.map((r) => this.decode(r)),
-      msTotal: ms, msPerStep: ms / s.steps, runtime: this.runtime,
+      msTotal: ms, msPerStep: ms / s.steps, runtime: this.runtime, msFrames,
     };
   }
 

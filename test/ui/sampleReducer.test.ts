@@ -111,10 +111,10 @@ describe('comparison jobs and step lists', () => {
   });
 
   it('says which runtime produced a run and its timing', () => {
-    expect(runtimeText({ runtime: 'onnxruntime-web 1.30.0 (wasm, 1 thread)', msTotal: 84.4, msPerStep: 42.2, count: 4, networkMs: 60.2 }))
-      .toBe('onnxruntime-web 1.30.0 (wasm, 1 thread): 84 ms, 42 ms/step, 21 ms/sample (onnxruntime-web 60 ms)');
-    expect(runtimeText({ runtime: 'CPU reference (TypeScript)', msTotal: 9.25, msPerStep: 4.625, count: 2 }))
+    expect(runtimeText({ runtime: 'onnxruntime-web 1.30.0 (wasm, 1 thread)', msTotal: 284.4, steps: 2, count: 4, networkMs: 60.2, msFrames: 200 }))
+      .toBe('onnxruntime-web 1.30.0 (wasm, 1 thread): 84 ms, 42 ms/step, 21 ms/sample, of which onnxruntime-web 60 ms (+ 200 ms drawing the frames)');
+    expect(runtimeText({ runtime: 'CPU reference (TypeScript)', msTotal: 9.25, steps: 2, count: 2, msFrames: 0 }))
       .toBe('CPU reference (TypeScript): 9.3 ms, 4.6 ms/step, 4.6 ms/sample');
-    expect(runtimeText({ msTotal: 12, msPerStep: 12, count: 1 })).toBe('the studio: 12 ms, 12 ms/step, 12 ms/sample');
+    expect(runtimeText({ msTotal: 12, steps: 1, count: 1 })).toBe('the studio: 12 ms, 12 ms/step, 12 ms/sample');
   });
 });
