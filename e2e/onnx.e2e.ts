@@ -19,9 +19,15 @@ describe('ONNX export and sampling with onnxruntime-web in headless Chromium', (
   let browser: Browser;
   let page: Page;
   let errors: string[];
+  /** Every URL the studio asked for (page, workers), to check where onnxruntime's .wasm comes from. */
+  const requested: string[] = [];
+  /** The FMLM's one-step tokens with the studio's network (seed 21), for the offline run. */
+  let fmlmTokens: number[][] | undefined;
   beforeAll(async () => {
     browser = await launch({ webgpu: false });
-    page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+    const ctx = await browser.newContext({ acceptDownloads: true });
+    ctx.on('request', (r) => { requested.push(r.url()); });
+    page = await ctx.newPage();
     errors = watchErrors(page);
   });
   afterAll(async () => { await browser?.close(); });
@@ -95,10 +101,43 @@ describe('ONNX export and sampling with onnxruntime-web in headless Chromium', (
         f.top_p.probs.flat(2).forEach((p, i) => { worst = Math.max(worst, Math.abs(p - sp[i])); });
       });
       expect(worst).toBeLessThan(1e-4);
+      if (name === 'FMLM') fmlmTokens = studio.tokens;
       console.log(`${name} ${steps} step(s): frames' top-k probabilities max |Δ| ${worst.toExponential(1)}\n  studio: ${studioInfo}\n  onnx:   ${onnxInfo}`);
       await page.screenshot({ path: `${ARTIFACTS}onnx-sample-${name.toLowerCase()}.png`, fullPage: true });
     });
   }
+
+  it("onnxruntime's .wasm is the studio's own file: fetched from its origin, and after one visit it samples offline", async () => {
+    const origin = new URL(inject('baseURL')).origin;
+    const wasm = requested.filter((u) => /ort-wasm[^/]*\.wasm(\?|$)/.test(u));
+    console.log(`onnxruntime .wasm requests: ${wasm.join(', ') || 'none seen'}`);
+    expect(wasm.length).toBeGreaterThan(0);
+    for (const u of wasm) expect(new URL(u).origin).toBe(origin);
+    expect(requested.filter((u) => !u.startsWith(origin) && !/^(data|blob):/.test(u))).toEqual([]);
+
+    const ctx = await browser.newContext({ acceptDownloads: true });
+    const p = await ctx.newPage();
+    const offlineErrors = watchErrors(p);
+    await p.goto(`${inject('baseURL')}?view=sample&model=bundled:fmlm-micro-char.safetensors&steps=1&seed=21&count=2&k=4&runtime=onnx`);
+    await p.getByTestId('model-info').waitFor({ timeout: 120_000 });
+    // The service worker has precached the app (the .wasm included) once it controls the page.
+    await p.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 120_000 });
+    await ctx.setOffline(true);
+    await p.reload();
+    await p.getByTestId('model-info').waitFor({ timeout: 120_000 });
+    expect(await p.getByTestId('sample-runtime').inputValue()).toBe('onnx');
+    await p.getByTestId('generate').click();
+    await p.getByTestId('sample-status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+    const err = await p.getByTestId('sample-error').textContent({ timeout: 500 }).catch(() => null);
+    expect(await p.getByTestId('sample-status').textContent(), err ?? '').toBe('done');
+    expect(await p.getByTestId('sample-runtime-info').textContent()).toMatch(/onnxruntime-web/);
+    const [d] = await Promise.all([p.waitForEvent('download'), p.getByTestId('export-json').click()]);
+    const offline = JSON.parse(readFileSync((await d.path())!, 'utf8')) as TrajectoryJSON;
+    expect(fmlmTokens).toBeDefined();
+    expect(offline.tokens).toEqual(fmlmTokens);
+    expect(offlineErrors).toEqual([]);
+    await ctx.close();
+  });
 
   it('no page errors', () => {
     expect(errors).toEqual([]);
