@@ -24,6 +24,8 @@ export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> 
       '--no-first-run',
       '--disable-sync',
       '--disable-quic',
+      // Extra flags from the environment (a real GPU's Vulkan backend: bench/gpu.sh).
+      ...(process.env.CHROMIUM_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     ],
   });
 }

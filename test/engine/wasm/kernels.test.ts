@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../../src/engine/cpu/cpuBackend.ts';
 import { WasmBackend } from '../../../src/engine/wasm/wasmBackend.ts';
-import { cases, compare, type Check } from './cases.ts';
+import { cases, compare, type Check } from '../../kernels/cases.ts';
 
 /**
  * Every case of the table on the wasm backend against the reference; and

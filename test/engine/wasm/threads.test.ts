@@ -10,7 +10,7 @@ import { splitTrainVal } from '../../../src/data/corpus.ts';
 import { defaultConfig } from '../../../src/model/config.ts';
 import { REFERENCE_TRAIN, type TrainConfig } from '../../../src/train/schedule.ts';
 import { FlmTrainer } from '../../../src/train/trainer.ts';
-import { cases, compare } from './cases.ts';
+import { cases, compare } from '../../kernels/cases.ts';
 
 describe('wasm worker pool: the bits of one thread', () => {
   let pooled: WasmBackend;

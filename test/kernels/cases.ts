@@ -8,9 +8,9 @@
  * K slices of 256) or the attention key tiles (64); outputs start with stale
  * contents, so overwrite-vs-accumulate is checked too.
  */
-import type { AttentionParams, Backend, GateParams, LnModulateParams, Ops, Tensor } from '../../../src/engine/backend.ts';
-import { alignUp, VIEW_ALIGN } from '../../../src/engine/backend.ts';
-import { randomArray } from '../../helpers.ts';
+import type { AttentionParams, Backend, GateParams, LnModulateParams, Ops, Tensor } from '../../src/engine/backend.ts';
+import { alignUp, VIEW_ALIGN } from '../../src/engine/backend.ts';
+import { randomArray } from '../helpers.ts';
 
 /** How one output is compared with the reference. */
 export interface Check {
