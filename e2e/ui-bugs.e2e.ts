@@ -92,6 +92,7 @@ describe('studio details in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
   it('keeps the Train view\'s Model box inside its card at 1440 px, each setting on one row (micro and custom), and no page scrolls sideways', async () => {
+    // The same browser context: the checkpoints table holds the runs of the tests above, and is measured too.
     const p = await context.newPage();
     const pageErrors = watchErrors(p);
     for (const [width, height] of [[1440, 900], [390, 844]] as const) {

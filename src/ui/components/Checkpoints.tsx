@@ -67,6 +67,8 @@ export function Checkpoints() {
   return (
     <div className="group">
       <h3>Checkpoints (stored in this browser)</h3>
+      {/* On a narrow screen the table scrolls inside its box, not the page. */}
+      <div className="table-scroll">
       <table className="checkpoints" data-testid="checkpoints">
         <thead><tr><th>name</th><th>kind</th><th>step</th><th>size</th><th>saved</th><th /></tr></thead>
         <tbody>
@@ -93,6 +95,7 @@ export function Checkpoints() {
           ))}
         </tbody>
       </table>
+      </div>
       {onnx.error && <p className="error" data-testid="export-onnx-error">{onnx.error}</p>}
       <label className="file">Import a .safetensors checkpoint… <input data-testid="import" type="file" accept=".safetensors" onChange={(e) => { const f = e.target.files?.[0]; if (f) void importFile(f); e.target.value = ''; }} /></label>
     </div>
