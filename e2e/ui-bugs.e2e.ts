@@ -6,8 +6,10 @@ import { ARTIFACTS, launch, watchErrors } from './browser.ts';
  * What needs a browser among the studio's small promises: the loss chart's
  * unigram line appears during a run (not only after switching tabs), a
  * checkpoint's Sample link asks before it leaves a training run, a Demo
- * sample copies as its text and is read as its text, and the Train view's
- * Model box stays inside its card with each setting on one row.
+ * sample copies as its text and is read as its text, a share link's values
+ * are shown or named in a notice, number boxes refuse what they cannot use
+ * at once, and the Train view's Model box stays inside its card with each
+ * setting on one row.
  */
 describe('studio details in headless Chromium', () => {
   let browser: Browser;
@@ -91,6 +93,31 @@ describe('studio details in headless Chromium', () => {
     expect(copied).not.toContain('·');
     expect(errors).toEqual([]);
   });
+  it('shows a share link\'s out-of-menu value and says which values it could not use; refuses Steps 0 and a blank hidden size at once', async () => {
+    await page.goto(`${inject('baseURL')}?view=demo&seed=-5&count=999&backend=tpu&compare=7`);
+    const notice = page.getByTestId('demo-link-notice');
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.locator('li').allTextContents()).toEqual([
+      'backend=tpu is not a backend (auto, webgpu, wasm or cpu): using auto',
+      'seed=-5 is not a whole number from 0 to 2147483647: using 0',
+      'count=999 is not a whole number from 1 to 8: using 2',
+    ]);
+    expect(await page.getByTestId('demo-compare').inputValue()).toBe('7');
+
+    await page.goto(`${inject('baseURL')}?view=train`);
+    await page.getByTestId('steps').fill('0');
+    expect(await page.getByTestId('steps-error').textContent()).toBe('Steps must be a whole number of at least 1');
+    expect(await page.getByTestId('steps').getAttribute('aria-invalid')).toBe('true');
+    await page.getByTestId('steps').fill('30');
+    expect(await page.getByTestId('steps-error').count()).toBe(0);
+    await page.getByTestId('preset').selectOption('custom');
+    await page.getByTestId('custom-hidden').fill('');
+    expect(await page.getByTestId('custom-hidden-error').textContent()).toBe('hidden must be a whole number of at least 1');
+    // The estimate keeps the last good hidden size (64), never 0.
+    expect(await page.getByTestId('model-size').textContent()).toContain('D 64');
+    expect(errors).toEqual([]);
+  });
+
   it('keeps the Train view\'s Model box inside its card at 1440 px, each setting on one row (micro and custom), and no page scrolls sideways', async () => {
     // The same browser context: the checkpoints table holds the runs of the tests above, and is measured too.
     const p = await context.newPage();
