@@ -16,7 +16,8 @@ import { createBackend, type BackendChoice, type BackendName } from './backend.t
 import type { DiTConfig } from '../model/config.ts';
 import { loadModelFile } from './modelFile.ts';
 import { exportCheckpoint } from './exportOnnx.ts';
-import { OnnxNetwork, OnnxSampler, runWithOnnx } from './onnxRuntime.ts';
+import { openOnnxModel } from './onnxRuntime.ts';
+import { onnxLogitsProvider, type OnnxModel } from '../sampling/onnxLogits.ts';
 import { readOnnxMetadata, ONNX_META } from '../io/onnx/index.ts';
 import { checkSamplingMemory } from './checks.ts';
 import { readRegular, writeFileAtomic } from './files.ts';
@@ -49,26 +50,25 @@ export async function sampleCommand(o: SampleOptions, print: (s: string) => void
   const onnx = o.runtime === 'onnx';
   // With onnxruntime the network runs there; the CPU reference backend does the math around it.
   const backend = await createBackend(onnx ? 'cpu' : o.backend, { threads: o.threads }, (s) => console.error(s));
-  const networks: OnnxNetwork[] = [];
+  const networks: OnnxModel[] = [];
   try {
     const teacher = o.teacher ? loadModelFile(o.teacher).checkpoint : undefined;
     if (teacher) checkSamplingMemory(teacher.config, o.count, o.teacher!);
-    const session = new SamplingSession(backend, ckpt, { teacher });
+    let logits;
+    if (onnx) {
+      // The same session and samplers; only the network's logits come from onnxruntime-node.
+      const bytes = o.onnx ? onnxFileFor(o.onnx, ckpt.config) : exportCheckpoint(ckpt).bytes;
+      const net = await openOnnxModel(bytes, ckpt.config);
+      networks.push(net);
+      const f = teacher ? await openOnnxModel(exportCheckpoint(teacher).bytes, teacher.config) : null;
+      if (f) networks.push(f);
+      logits = onnxLogitsProvider('onnxruntime-node', net, f);
+    }
+    const session = new SamplingSession(backend, ckpt, { teacher, logits });
     const frames: FrameSummary[] = [];
     const settings = { steps: o.steps, seed: o.seed, count: o.count, k: Math.min(o.k ?? 8, ckpt.config.vocab) };
     const onFrame = o.trajectory ? (f: FrameSummary) => { frames.push(f); } : undefined;
-    let run;
-    if (onnx) {
-      const bytes = o.onnx ? onnxFileFor(o.onnx, ckpt.config) : exportCheckpoint(ckpt).bytes;
-      const net = await OnnxNetwork.create(bytes, ckpt.config);
-      networks.push(net);
-      const f = teacher ? await OnnxNetwork.create(exportCheckpoint(teacher).bytes, teacher.config) : null;
-      if (f) networks.push(f);
-      const sampler = new OnnxSampler(backend, net, o.count, f);
-      run = await runWithOnnx(session, sampler, settings, onFrame);
-    } else {
-      run = await session.run(settings, onFrame);
-    }
+    const run = await session.run(settings, onFrame);
     if (o.trajectory) {
       const json = trajectoryJSON({ model: basename(o.checkpoint), backend: onnx ? 'onnxruntime-node' : backend.name, length: ckpt.config.length, vocab: ckpt.config.vocab, ...settings }, session.pieces, frames, run);
       writeFileAtomic(o.trajectory, new TextEncoder().encode(JSON.stringify(json)));

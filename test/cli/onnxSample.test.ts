@@ -1,15 +1,17 @@
 /**
- * Sampling with onnxruntime against the studio's samplers: a one-step FMLM
- * sample gives identical tokens (the sampler's own input state, the one step
- * with logits from onnxruntime-node and onnxruntime-web), OnnxSampler draws
- * the same noise and follows the Euler, flow-map and two-network samplers.
+ * Sampling with onnxruntime against the studio's own network: a one-step
+ * FMLM sample gives identical tokens (the sampler's own input state, the one
+ * step with logits from onnxruntime-node and onnxruntime-web), and the
+ * studio's samplers with their logits from onnxruntime (OnnxLogits, the
+ * logits seam the CLI's --runtime onnx uses) draw the same noise and follow
+ * the Euler, flow-map and two-network samplers.
  */
 import { readFileSync } from 'node:fs';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { exportCheckpoint } from '../../src/cli/exportOnnx.ts';
 import { loadModelFile } from '../../src/cli/modelFile.ts';
-import { OnnxNetwork, OnnxSampler, runWithOnnx } from '../../src/cli/onnxRuntime.ts';
+import { openOnnxModel } from '../../src/cli/onnxRuntime.ts';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { softmax } from '../../src/engine/reference/softmax.ts';
 import { argmaxRows, EulerSampler, type SampleFrame } from '../../src/flm/sampler.ts';
@@ -20,6 +22,7 @@ import { paramLayout } from '../../src/model/layout.ts';
 import { uploadWeights } from '../../src/model/weights.ts';
 import { configOfFixture, fixtureParams, relL2 } from '../../src/parity/dit.ts';
 import type { FrameSummary } from '../../src/sampling/frames.ts';
+import { OnnxLogits, onnxLogitsProvider } from '../../src/sampling/onnxLogits.ts';
 import { SamplingSession } from '../../src/sampling/session.ts';
 
 ortWeb.env.wasm.numThreads = 1;
@@ -65,8 +68,8 @@ describe('one-step FMLM: identical tokens with logits from onnxruntime', () => {
       const studio = await studioSample(ckpt, count, 1, 11);
       const z0 = studio.frames[0].z;
       const bytes = exportCheckpoint(ckpt).bytes;
-      // onnxruntime-node, through the CLI's network wrapper …
-      const net = await OnnxNetwork.create(bytes, cfg);
+      // onnxruntime-node, as the CLI opens it …
+      const net = await openOnnxModel(bytes, cfg);
       const t0 = new Float32Array(count).fill(0), t1 = new Float32Array(count).fill(1);
       const logitsNode = await net.logits(z0, t0, t1);
       // … and onnxruntime-web's WebAssembly backend.
@@ -83,8 +86,9 @@ describe('one-step FMLM: identical tokens with logits from onnxruntime', () => {
         expect(relL2(p, studio.z)).toBeLessThan(1e-5);
       }
       console.log(`${name}: ${rows} tokens identical; smallest top-2 probability margin ${minMargin(studio.z, V).toExponential(2)}`);
-      // The whole one-step sample through OnnxSampler: same noise, same tokens.
-      const sampler = new OnnxSampler(new CpuBackend(), net, count);
+      // The whole one-step sample, the studio's sampler with its logits from onnxruntime: same noise, same tokens.
+      const be = new CpuBackend();
+      const sampler = new EulerSampler(be, cfg, count, new OnnxLogits(be, net, count));
       const frames: SampleFrame[] = [];
       const r = await sampler.sample(1, 11, (f) => { frames.push(f); });
       expect(frames[0].z).toEqual(z0);
@@ -95,13 +99,14 @@ describe('one-step FMLM: identical tokens with logits from onnxruntime', () => {
   }
 });
 
-describe('OnnxSampler follows the studio samplers', () => {
+describe('the studio samplers with their logits from onnxruntime', () => {
   it('FLM, 8 Euler steps: every frame close, tokens identical', async () => {
     const ckpt = bundled('flm-micro-char.safetensors'), count = 2;
     const studio = await studioSample(ckpt, count, 8, 3);
-    const net = await OnnxNetwork.create(exportCheckpoint(ckpt).bytes, ckpt.config);
+    const net = await openOnnxModel(exportCheckpoint(ckpt).bytes, ckpt.config);
     const frames: SampleFrame[] = [];
-    const r = await new OnnxSampler(new CpuBackend(), net, count).sample(8, 3, (f) => { frames.push(f); });
+    const be = new CpuBackend();
+    const r = await new EulerSampler(be, ckpt.config, count, new OnnxLogits(be, net, count)).sample(8, 3, (f) => { frames.push(f); });
     expect(frames.length).toBe(9);
     frames.forEach((f, k) => {
       expect(f.step).toBe(k);
@@ -117,23 +122,26 @@ describe('OnnxSampler follows the studio samplers', () => {
     const be = new CpuBackend();
     const studio = new TwoNetworkSampler(be, f.config, g.config, count, { f: uploadWeights(be, f), g: uploadWeights(be, g) });
     const want = await studio.sample(2, 5);
-    const gNet = await OnnxNetwork.create(exportCheckpoint(g).bytes, g.config);
-    const fNet = await OnnxNetwork.create(exportCheckpoint(f).bytes, f.config);
-    const got = await new OnnxSampler(new CpuBackend(), gNet, count, fNet).sample(2, 5);
+    const gNet = await openOnnxModel(exportCheckpoint(g).bytes, g.config);
+    const fNet = await openOnnxModel(exportCheckpoint(f).bytes, f.config);
+    const host = new CpuBackend();
+    const got = await new TwoNetworkSampler(host, f.config, g.config, count, { f: new OnnxLogits(host, fNet, count), g: new OnnxLogits(host, gNet, count) }).sample(2, 5);
     expect(relL2(got.z, want.z)).toBeLessThan(1e-4);
     expect(Array.from(got.tokens)).toEqual(Array.from(want.tokens));
     await gNet.release();
     await fNet.release();
   });
 
-  it('runWithOnnx gives the session\'s run: texts, frames with texts, settings checked', async () => {
+  it('a session with the onnxruntime logits provider gives the studio session\'s run: texts, frames with texts, settings checked', async () => {
     const ckpt = bundled('fmlm-micro-char.safetensors'), be = new CpuBackend();
     const session = new SamplingSession(be, ckpt);
-    const net = await OnnxNetwork.create(exportCheckpoint(ckpt).bytes, ckpt.config);
+    const net = await openOnnxModel(exportCheckpoint(ckpt).bytes, ckpt.config);
+    const viaOnnx = new SamplingSession(be, ckpt, { logits: onnxLogitsProvider('onnxruntime-node', net) });
     const settings = { steps: 2, seed: 9, count: 2, k: 4 };
     const wantFrames: FrameSummary[] = [], frames: FrameSummary[] = [];
     const want = await session.run(settings, (f) => { wantFrames.push(f); });
-    const got = await runWithOnnx(session, new OnnxSampler(be, net, 2), settings, (f) => { frames.push(f); });
+    const got = await viaOnnx.run(settings, (f) => { frames.push(f); });
+    expect(got.runtime).toBe('onnxruntime-node');
     expect(got.tokens).toEqual(want.tokens);
     expect(got.texts).toEqual(want.texts);
     // The frames the visualizer shows: the same candidates, argmaxes and texts, entropies within float error.
@@ -147,12 +155,12 @@ describe('OnnxSampler follows the studio samplers', () => {
       expect(relL2(f.pProbs, w.pProbs)).toBeLessThan(1e-5); // the top-k probabilities, best first
       expect(relL2(f.entropy, w.entropy)).toBeLessThan(1e-5);
     });
-    await expect(runWithOnnx(session, new OnnxSampler(be, net, 2), { ...settings, steps: 0 })).rejects.toThrow(/steps/);
+    await expect(viaOnnx.run({ ...settings, steps: 0 })).rejects.toThrow(/steps/);
     await net.release();
   });
 
   it('refuses a model whose inputs are not the DiT\'s', async () => {
     const flm = bundled('flm-micro-char.safetensors'), fmlm = bundled('fmlm-micro-char.safetensors');
-    await expect(OnnxNetwork.create(exportCheckpoint(flm).bytes, fmlm.config)).rejects.toThrow(/t_prime/);
+    await expect(openOnnxModel(exportCheckpoint(flm).bytes, fmlm.config)).rejects.toThrow(/t_prime/);
   });
 });
