@@ -32,6 +32,11 @@ export interface OpCase {
   run(b: Backend): Promise<Record<string, Float32Array>>;
   /** One check for every output, or one per output name. */
   check: Check | Record<string, Check>;
+  /**
+   * The WebGPU backend's check where it differs: its row kernels reduce in
+   * f32 (workgroup trees), where the reference and the wasm kernels sum in f64.
+   */
+  webgpuCheck?: Check;
 }
 
 const up = (b: Backend, a: Float32Array): Tensor => { const t = b.tensor(a.length); b.write(t, a); return t; };
@@ -281,7 +286,7 @@ for (const [B, L, H, d, softcap, qk, causal] of ATTN) {
 for (const [rows, cols, scale] of [[1, 2, 1], [3, 37, 3], [70, 37, 6], [5, 1000, 4], [3, 50257, 8], [300, 9, 20], [2, 65, 80]]) {
   const x = randomArray(rows * cols, rows * 3 + cols, scale);
   cases.push({
-    op: 'softmax', name: `${rows}×${cols} ×${scale}`, check: { relL2: 1e-5 },
+    op: 'softmax', name: `${rows}×${cols} ×${scale}`, check: { relL2: 1e-5 }, ...(cols > 10_000 ? { webgpuCheck: { relL2: 1e-4 } } : {}),
     async run(b) { const out = stale(b, rows * cols); b.ops.softmax(out, up(b, x), rows, cols); return read(b, { out }); },
   });
   cases.push({
