@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { BackendSelect } from '../components/BackendSelect.tsx';
 import { download } from '../download.ts';
 import { stepsLabel } from '../labels.ts';
 import { fileText, MODEL_FILE_ACCEPT, progressText, runtimeText } from '../reducers/sample.ts';
@@ -84,9 +85,7 @@ function Controls() {
           <input type="file" data-testid="model-file" accept={MODEL_FILE_ACCEPT} onChange={(e) => { const f = e.target.files?.[0]; if (f) void load('', f); e.target.value = ''; }} />
         </label>
         <label>Backend{' '}
-          <select data-testid="sample-backend" value={backend} onChange={(e) => void setBackend(e.target.value as typeof backend)}>
-            <option value="auto">auto</option><option value="webgpu">WebGPU</option><option value="cpu">CPU reference</option>
-          </select>
+          <BackendSelect testid="sample-backend" value={backend} onChange={(b) => void setBackend(b)} />
         </label>
         <label title="onnxruntime-web runs the model's ONNX export (the network only); the noise, softmax and updates stay the studio's, on its CPU backend (docs/onnx.md)">Network on{' '}
           <select data-testid="sample-runtime" value={runtime} onChange={(e) => setRuntime(e.target.value === 'onnx' ? 'onnx' : 'studio')}>
