@@ -8,11 +8,11 @@
  * is written next to its destination and renamed into place, so a crash
  * leaves no half-written checkpoint.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeCheckpoint } from '../io/checkpoint.ts';
 import type { LightningInfo } from '../io/ckpt/index.ts';
 import { paramLayout } from '../model/layout.ts';
+import { RefusedError, sameFile, writeFileAtomic } from './files.ts';
 import { loadModelFile, ModelFileError, type ModelFileFormat } from './modelFile.ts';
 
 export interface ConvertSummary {
@@ -63,17 +63,15 @@ function withMetadata(bytes: Uint8Array, extra: Record<string, string>): Uint8Ar
 }
 
 export function convertCommand(input: string, output: string): ConvertSummary {
-  if (resolve(input) === resolve(output)) throw new ModelFileError(`convert: the output ${output} is the input itself`, null);
+  if (resolve(input) === resolve(output) || sameFile(input, output)) throw new ModelFileError(`convert: the output ${output} is the input itself`, null);
   const file = loadModelFile(input);
   const c = file.checkpoint;
   let bytes = encodeCheckpoint(c);
   if (file.official) bytes = withMetadata(bytes, originMetadata(file.official));
-  const tmp = `${output}.partial-${process.pid}`;
   try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, output);
+    writeFileAtomic(output, bytes);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    if (e instanceof RefusedError) throw e;
     throw new ModelFileError(`cannot write ${output}: ${(e as Error).message}`, null, false, { cause: e });
   }
   return {

@@ -6,7 +6,8 @@
  * the tokenizer and the time map's γ(t) table; the last line printed is one
  * JSON object.
  */
-import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { RefusedError, sameFile, writeFileAtomic } from './files.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import {
@@ -29,9 +30,11 @@ export interface ExportOnnxSummary {
 }
 
 export function exportOnnxCommand(input: string, output: string, opts: { f16?: boolean; weights?: 'sampling' | 'raw' } = {}): ExportOnnxSummary {
+  if (resolve(input) === resolve(output) || sameFile(input, output)) throw new RefusedError(`export-onnx: the output ${output} is the input itself`);
   const { checkpoint: ckpt } = loadModelFile(input);
   const r = exportCheckpoint(ckpt, opts);
-  writeFileSync(output, r.bytes);
+  // Written whole or not at all, and never over a folder, a FIFO or a device.
+  writeFileAtomic(output, r.bytes);
   const cfg = ckpt.config;
   return {
     out: output, bytes: r.bytes.length, opset: ONNX_OPSET, ir_version: ONNX_IR_VERSION,
