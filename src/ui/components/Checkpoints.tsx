@@ -70,7 +70,7 @@ export function Checkpoints() {
       {/* On a narrow screen the table scrolls inside its box, not the page. */}
       <div className="table-scroll">
       <table className="checkpoints" data-testid="checkpoints">
-        <thead><tr><th>name</th><th>kind</th><th>step</th><th>size</th><th>saved</th><th /></tr></thead>
+        <thead><tr><th>name</th><th>kind</th><th>step</th><th>size</th><th>saved</th><th><span className="sr-only">actions</span></th></tr></thead>
         <tbody>
           {checkpoints.map((c) => (
             <tr key={c.id} data-testid="checkpoint-row" data-step={c.step} data-kind={c.kind}>

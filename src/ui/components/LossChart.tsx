@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LossPoint } from '../../io/checkpoint.ts';
 import { STEP_INCRS, stepLabels, tickLabels } from '../chartTicks.ts';
+import { Term } from './Term.tsx';
 
 interface Props { history: LossPoint[]; unigram: number | null; valLabel?: string; unit?: string }
 
@@ -16,7 +17,7 @@ export function LossChart(props: Props) {
   if (props.history.length === 0) {
     return (
       <div className="chart chart-empty" data-testid="loss-chart" data-points={0}>
-        <p>The loss curve appears here once a run starts: the training loss at every step and, now and then, the {props.valLabel ?? 'validation CE'} on held-out text.</p>
+        <p>The loss curve appears here once a run starts: the training loss at every step and, now and then, the {props.valLabel ? props.valLabel : <Term k="validation CE" />} on held-out text.</p>
       </div>
     );
   }

@@ -1,16 +1,21 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { visibleWhitespace } from '../../util/format.ts';
 import { BACKEND_LABEL } from '../components/BackendSelect.tsx';
 import { Condense } from '../components/Condense.tsx';
 import { NumberField } from '../components/NumberField.tsx';
+import { networkEvaluations, runsOf, tokenDiff, type DiffCell } from '../demoDiff.ts';
 import { menuWith } from '../demoLink.ts';
 import { useDemo } from '../demoStore.ts';
 import { shownFor, type Tied } from '../messages.ts';
 import { KIND_SHORT } from '../labels.ts';
 import { isBusy } from '../reducers/demo.ts';
+import { Term } from '../components/Term.tsx';
 
 let started = false;
+
+/** The FLM step counts the Demo offers to compare with (a link's other value is added to them). */
+const COMPARE_STEPS = [0, 8, 16, 32, 64, 128, 256];
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 
@@ -105,6 +110,7 @@ function Controls() {
   })));
   const busy = isBusy(phase);
   const kind = model ? KIND_SHORT[model.kind] : 'FLM';
+  const compareMenu = menuWith(COMPARE_STEPS, link.compare);
   return (
     <div className="row demo-controls">
       <button type="button" className="big" data-testid="demo-generate" disabled={!model || busy} onClick={() => void generate({ newSeed: true })}>
@@ -120,8 +126,16 @@ function Controls() {
       </label>
       <label>FLM steps to compare{' '}
         <select data-testid="demo-compare" value={link.compare} disabled={busy} onChange={(e) => set({ compare: Number(e.target.value) })}>
-          {menuWith([0, 8, 16, 32, 64, 128, 256], link.compare).map((n) => <option key={n} value={n}>{n === 0 ? 'none' : n}</option>)}
+          {compareMenu.map((n) => <option key={n} value={n}>{n === 0 ? 'none' : n}</option>)}
         </select>
+      </label>
+      <label className="demo-slider">
+        <span className="sr-only">FLM steps to compare, slider</span>
+        <input type="range" data-testid="demo-compare-slider" min={0} max={compareMenu.length - 1} step={1}
+          value={Math.max(0, compareMenu.indexOf(link.compare))} disabled={busy}
+          aria-valuetext={link.compare === 0 ? 'no comparison' : `${link.compare} FLM steps`}
+          onChange={(e) => set({ compare: compareMenu[Number(e.target.value)] })} />
+        <span aria-hidden="true" className="stats">{link.compare === 0 ? 'none' : link.compare}</span>
       </label>
       <span className="status" data-testid="demo-status">{phase}</span>
     </div>
@@ -141,15 +155,67 @@ function Samples() {
   );
 }
 
+/** One sample's text with the positions that differ from the other side's marked. */
+function Marked({ cells, testid }: { cells: DiffCell[]; testid: string }) {
+  return (
+    <pre className="demo-text diff-text" data-testid={testid}>
+      {runsOf(cells).map((r) => (r.same
+        ? <span key={r.from}>{visibleWhitespace(r.text)}</span>
+        : <mark key={r.from} className="diff">{visibleWhitespace(r.text)}</mark>))}
+    </pre>
+  );
+}
+
+const ms = (x: number) => (x < 10 ? x.toFixed(1) : x.toFixed(0));
+
 function Comparison() {
-  const { phase, steps, compare } = useDemo(useShallow((s) => ({ phase: s.phase, steps: s.link.compare, compare: s.compare })));
+  const { phase, steps, compare, model, run } = useDemo(useShallow((s) => ({ phase: s.phase, steps: s.link.compare, compare: s.compare, model: s.model, run: s.run })));
+  const diffs = useMemo(() => (model && run && compare
+    ? run.tokens.map((t, i) => tokenDiff(t, compare.tokens[i] ?? [], (id) => model.pieces[id] ?? `⟨${id}⟩`))
+    : []), [model, run, compare]);
+  const differing = diffs.reduce((n, d) => n + d.differing, 0);
+  const total = diffs.reduce((n, d) => n + d.total, 0);
+  const kind = model ? KIND_SHORT[model.kind] : 'FMLM';
+  const studentMs = run ? (run.msTotal - (run.msFrames ?? 0)) / run.count : 0;
   return (
     <>
       {phase === 'comparing' && <p className="status" data-testid="demo-comparing">FLM is taking {steps} steps from the same noise…</p>}
       {compare && (
         <div className="demo-compare" data-testid="demo-compare-result" data-tokens={JSON.stringify(compare.tokens)}>
           <h3>FLM teacher · {compare.steps} steps, same noise <span className="stats">({compare.msPerSample.toFixed(0)} ms per sample)</span></h3>
-          {compare.texts.map((t, i) => <pre key={i} className="demo-text">{visibleWhitespace(t)}</pre>)}
+          {model && run && (
+            <>
+              <table className="demo-cost" data-testid="demo-cost">
+                <caption className="sr-only">Cost of one sample on each side</caption>
+                <thead><tr><th scope="col">sampler</th><th scope="col">steps</th><th scope="col">network evaluations</th><th scope="col">time per sample</th></tr></thead>
+                <tbody>
+                  <tr data-testid="demo-cost-student">
+                    <th scope="row">{kind}</th><td>{run.steps}</td><td>{networkEvaluations(model.kind, run.steps)}</td><td>{ms(studentMs)} ms</td>
+                  </tr>
+                  <tr data-testid="demo-cost-teacher">
+                    <th scope="row">FLM teacher</th><td>{compare.steps}</td><td>{networkEvaluations('flm', compare.steps)}</td><td>{ms(compare.msPerSample)} ms</td>
+                  </tr>
+                </tbody>
+              </table>
+              <p className="stats" data-testid="demo-diff-summary" data-differing={differing} data-total={total}>
+                <strong>{kind}: {networkEvaluations(model.kind, run.steps)} network evaluation{networkEvaluations(model.kind, run.steps) === 1 ? '' : 's'};
+                  FLM: {compare.steps}.</strong>{' '}
+                {differing === 0 ? `The same tokens at all ${total} positions.` : `${total - differing} of ${total} positions the same (${((100 * (total - differing)) / total).toFixed(0)} %), ${differing} marked.`}
+              </p>
+              <p className="legend" data-testid="demo-diff-legend">
+                <mark className="diff">marked</mark> a position where the two samples have different tokens; unmarked: the same token.
+                <span aria-hidden="true"> · is a space, ↵ a line break.</span>
+              </p>
+            </>
+          )}
+          {compare.texts.map((t, i) => (diffs[i] ? (
+            <div key={i} className="diff-pair" data-testid="demo-diff">
+              <p className="diff-side">{kind} · {run!.steps} step{run!.steps === 1 ? '' : 's'}</p>
+              <Marked cells={diffs[i].a} testid="demo-diff-student" />
+              <p className="diff-side">FLM · {compare.steps} steps</p>
+              <Marked cells={diffs[i].b} testid="demo-diff-teacher" />
+            </div>
+          ) : <pre key={i} className="demo-text">{visibleWhitespace(t)}</pre>))}
         </div>
       )}
     </>
@@ -192,8 +258,8 @@ export function DemoView() {
     <section className="panel demo" data-testid="demo" data-phase={phase}>
       <h2>Text from noise, in one step</h2>
       <p className="lead">
-        A flow-map language model (FMLM) turns Gaussian noise into text with a single network evaluation.
-        Its teacher, a flow-based language model (FLM), needs many steps from the same noise.
+        A flow-map language model (<Term k="FMLM" />) turns Gaussian noise into text with a single network evaluation.
+        Its teacher, a flow-based language model (<Term k="FLM" />), needs many <Term k="Euler steps" /> from the same noise.
       </p>
       <Loading />
       <SizeQuestion />

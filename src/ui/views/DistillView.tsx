@@ -9,6 +9,7 @@ import { Picker, useModels, type Choice } from '../components/ModelPicker.tsx';
 import { RunProgress } from '../components/RunProgress.tsx';
 import { continueTarget, isBusy } from '../reducers/train.ts';
 import { useTrain, type RunState } from '../trainStore.ts';
+import { Term } from '../components/Term.tsx';
 
 /** The student's latest one-step sample and its superposition (stage 2) or state after the step (stage 1). */
 function StudentSample() {
@@ -17,7 +18,7 @@ function StudentSample() {
   const fmlm = kind === 'fmlm';
   return (
     <div className="group">
-      <h3>One-step sample of the student at step {sample.step} ({fmlm ? 'softmax δ(z0, 0, 1)' : 'one two-network step'}, EMA weights)</h3>
+      <h3>One-step sample of the student at step {sample.step} ({fmlm ? 'softmax δ(z0, 0, 1)' : 'one two-network step'}, <Term k="EMA" /> weights)</h3>
       <pre className="sample" data-testid="distill-sample" title="spaces shown as ·, line breaks as ↵">{visibleWhitespace(sample.text)}</pre>
       {pieces && sample.frames.length > 0 && (
         <>
@@ -65,9 +66,9 @@ export function DistillView() {
     <section className="panel" aria-labelledby="distill-title">
       <h2 id="distill-title">Distil an FLM into a one-step FMLM</h2>
       <p>
-        Stage 1 learns a flow map g that jumps from time s to t with two evaluations of the frozen FLM teacher (a
-        two-half-step bootstrap target). Stage 2 trains a student δ, initialised from the FLM, to match that map with one
-        network: its one step from noise (t = 0 → 1) is a whole sequence.
+        Stage 1 learns a <Term k="flow map" /> g that jumps from time s to t, trained to agree with two half-jumps of
+        the frozen <Term k="FLM" /> teacher. Stage 2 trains a student δ (the <Term k="FMLM" />), initialised from the FLM,
+        to match that map with one network: its <Term k="one-step">one step</Term> from noise (t = 0 → 1) is a whole sequence.
       </p>
       <fieldset className="group" disabled={busy}>
         <legend>Stage 1: the flow map g</legend>

@@ -5,6 +5,7 @@ import { EvalCharts, EvalTable } from '../components/EvalCharts.tsx';
 import { Picker, useModels, type Choice } from '../components/ModelPicker.tsx';
 import { download } from '../download.ts';
 import { useEval } from '../evalStore.ts';
+import { Term } from '../components/Term.tsx';
 
 const sourceOf = (choices: Choice[], key: string) => choices.find((c) => c.key === key)?.source ?? null;
 
@@ -91,10 +92,11 @@ export function EvalView() {
     <section className="panel" data-testid="eval" data-status={status}>
       <h2>Evaluate: generative perplexity and entropy against steps</h2>
       <p>
-        Samples of the FLM (Euler, many step counts) and of the FMLM (few steps), each scored by an autoregressive judge trained on the
-        same corpus and tokenizer: generative perplexity (exp of the judge's mean NLL per token; lower is better, but only together with
-        an entropy near the real text's — a sampler that repeats itself scores low on both). Beside each perplexity: the entropy of the
-        samples (each sample's unigram token entropy in nats, averaged over the samples) and how far it lies from the real text's.
+        Samples of the <Term k="FLM" /> (<Term k="Euler steps" />, many step counts) and of the <Term k="FMLM" /> (few steps), each scored by an
+        autoregressive judge trained on the same corpus and tokenizer: generative <Term k="perplexity" /> (exp of the judge&apos;s mean loss per
+        token; lower is better, but only together with an entropy near the real text&apos;s — a sampler that repeats itself scores low on both).
+        Beside each perplexity: the <Term k="entropy" /> of the samples (each sample&apos;s unigram token entropy in <Term k="nats" />, averaged
+        over the samples) and how far it lies from the real text&apos;s.
       </p>
       <fieldset className="group" disabled={busy}>
         <legend>Models</legend>

@@ -9,6 +9,7 @@ import { RunProgress } from '../components/RunProgress.tsx';
 import { isBusy } from '../reducers/train.ts';
 import { shownFor, type Tied } from '../messages.ts';
 import { useTrain } from '../trainStore.ts';
+import { Term } from '../components/Term.tsx';
 
 function CorpusPicker() {
   const { corpusLabel, setCorpus, status } = useTrain(useShallow((s) => ({ corpusLabel: s.corpusLabel, setCorpus: s.setCorpus, status: s.status })));
@@ -136,7 +137,7 @@ function SamplePreview() {
   if (!sample) return null;
   return (
     <div className="group">
-      <h3>Sample at step {sample.step} (8 Euler steps, EMA weights)</h3>
+      <h3>Sample at step {sample.step} (8 <Term k="Euler steps" />, <Term k="EMA" /> weights)</h3>
       <pre className="sample" data-testid="sample" title="spaces shown as ·, line breaks as ↵">{visibleWhitespace(sample.text)}</pre>
     </div>
   );

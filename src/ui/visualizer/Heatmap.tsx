@@ -56,7 +56,8 @@ export function Heatmap({ length, vocab }: { length: number; vocab: number }) {
   const ends = scaleEnds(heatMode);
   return (
     <figure className="heatmap">
-      <div className="heatmap-grid" style={{ gridTemplateColumns: `auto ${W}px` }}>
+      {/* Focusable: on a narrow screen the grid scrolls sideways, and the keyboard must reach it too. */}
+      <div className="heatmap-grid" style={{ gridTemplateColumns: `auto ${W}px` }} tabIndex={0} role="group" aria-label="heatmap (scrolls sideways when wider than the screen)">
         <span className="heatmap-corner" aria-hidden="true">t ↓ · position →</span>
         <div className="heatmap-x" style={{ width: W }} aria-hidden="true" data-testid="heatmap-x-axis">
           {cols.map((p) => <span key={p} style={{ left: p * cw + cw / 2 }}>{p}</span>)}

@@ -1,0 +1,163 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, launch, watchErrors } from './browser.ts';
+
+/** axe-core's browser build, evaluated in the page (not a script tag: the studio's CSP allows no inline script). */
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const VIEWS = ['demo', 'train', 'distill', 'sample', 'evaluate', 'engine'] as const;
+const SIZES = [[1440, 900], [390, 844]] as const;
+
+interface Violation { id: string; impact: string | null; help: string; nodes: { target: string[]; html: string; failureSummary?: string }[] }
+
+/** What the view shows once it has settled (the Demo: its first sample, or its error). */
+async function settle(page: Page, view: string): Promise<void> {
+  await page.locator('section.panel').first().waitFor({ timeout: 60_000 });
+  if (view === 'demo') {
+    await page.locator('[data-testid="demo"][data-phase="ready"], [data-testid="demo"][data-phase="failed"]').waitFor({ timeout: 240_000 });
+  }
+  if (view === 'train') await expect.poll(() => page.getByTestId('model-size').textContent(), { timeout: 120_000 }).toMatch(/parameters/);
+  // The rest of the views list models and checkpoints from workers: give them a moment.
+  await page.waitForTimeout(1500);
+}
+
+async function axe(page: Page): Promise<Violation[]> {
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const a = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Violation[] }> } }).axe;
+    const r = await a.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, html: n.html.slice(0, 200), failureSummary: n.failureSummary })) }));
+  });
+}
+
+/**
+ * Every view at a laptop's and a phone's size: a screenshot of each
+ * (e2e/artifacts/view-<name>-<width>.png), no sideways scroll, and an axe
+ * audit with no serious or critical violation. Every violation found, of any
+ * impact, is written to e2e/artifacts/a11y-<name>-<width>.json.
+ */
+describe('accessibility and layout of every view', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  beforeAll(async () => {
+    browser = await launch();
+    context = await browser.newContext({ reducedMotion: 'reduce' });
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  for (const view of VIEWS) {
+    it(`${view}: fits 1440×900 and 390×844 without sideways scroll, and axe finds nothing serious or critical`, async () => {
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      const serious: string[] = [];
+      const widths: Record<number, { scrollWidth: number; innerWidth: number }> = {};
+      for (const [width, height] of SIZES) {
+        await page.setViewportSize({ width, height });
+        await page.goto(`${inject('baseURL')}?view=${view}`);
+        await settle(page, view);
+        await page.screenshot({ path: `${ARTIFACTS}view-${view}-${width}.png`, fullPage: true });
+        widths[width] = await page.evaluate(() => ({ scrollWidth: document.scrollingElement!.scrollWidth, innerWidth }));
+        const violations = await axe(page);
+        writeFileSync(`${ARTIFACTS}a11y-${view}-${width}.json`, JSON.stringify(violations, null, 2));
+        for (const v of violations) {
+          if (v.impact === 'serious' || v.impact === 'critical') serious.push(`${width}px ${v.impact} ${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        }
+      }
+      for (const [width] of SIZES) expect(widths[width].scrollWidth, `${view} at ${width} px`).toBeLessThanOrEqual(widths[width].innerWidth);
+      expect(serious).toEqual([]);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  it('demo with a comparison: the differing positions marked with a legend, evaluations and time per side, the slider and the menu agree; axe finds nothing serious or critical', async () => {
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    for (const [width, height] of SIZES) {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${inject('baseURL')}?view=demo&seed=7&steps=1&count=2&compare=8`);
+      await page.getByTestId('demo-compare-result').waitFor({ timeout: 240_000 });
+      await page.locator('[data-testid="demo"][data-phase="ready"]').waitFor({ timeout: 240_000 });
+      const student = JSON.parse((await page.getByTestId('demo-result').getAttribute('data-tokens'))!) as number[][];
+      const teacher = JSON.parse((await page.getByTestId('demo-compare-result').getAttribute('data-tokens'))!) as number[][];
+      const differing = student.reduce((n, t, i) => n + t.filter((x, j) => x !== teacher[i][j]).length, 0);
+      const summary = page.getByTestId('demo-diff-summary');
+      expect(Number(await summary.getAttribute('data-differing'))).toBe(differing);
+      expect(Number(await summary.getAttribute('data-total'))).toBe(student.flat().length);
+      // One pair of marked texts per sample; as many marked characters on each side as differing positions (one character per token here).
+      expect(await page.getByTestId('demo-diff').count()).toBe(2);
+      const marked = await page.getByTestId('demo-diff-student').locator('mark.diff').allTextContents();
+      expect(marked.join('').length).toBe(differing);
+      expect(await page.getByTestId('demo-diff-legend').textContent()).toContain('different tokens');
+      expect(await page.getByTestId('demo-cost-student').locator('td').allTextContents()).toEqual(['1', '1', expect.stringMatching(/^[\d.]+ ms$/)]);
+      expect(await page.getByTestId('demo-cost-teacher').locator('td').allTextContents()).toEqual(['8', '8', expect.stringMatching(/^[\d.]+ ms$/)]);
+      await page.screenshot({ path: `${ARTIFACTS}view-demo-compare-${width}.png`, fullPage: true });
+      expect(await page.evaluate(() => document.scrollingElement!.scrollWidth <= innerWidth)).toBe(true);
+      const violations = await axe(page);
+      writeFileSync(`${ARTIFACTS}a11y-demo-compare-${width}.json`, JSON.stringify(violations, null, 2));
+      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    }
+    // The slider, labelled, moves through the menu's choices; the menu follows it and the other way round.
+    const slider = page.getByLabel('FLM steps to compare, slider');
+    await slider.focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByTestId('demo-compare').inputValue()).toBe('16');
+    await page.getByTestId('demo-compare').selectOption('64');
+    expect(await slider.inputValue()).toBe('4');
+    expect(await slider.getAttribute('aria-valuetext')).toBe('64 FLM steps');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('sample after Generate (the visualizer, its frames and charts): no sideways scroll, and axe finds nothing serious or critical', async () => {
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    for (const [width, height] of SIZES) {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${inject('baseURL')}?view=sample`);
+      await page.getByTestId('sample-status').filter({ hasText: /^(ready|done)$/ }).waitFor({ timeout: 240_000 });
+      await page.getByTestId('generate').click();
+      await page.getByTestId('sample-status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+      expect(await page.getByTestId('sample-status').textContent()).toBe('done');
+      await page.screenshot({ path: `${ARTIFACTS}view-sample-generated-${width}.png`, fullPage: true });
+      expect(await page.evaluate(() => document.scrollingElement!.scrollWidth), `sample after Generate at ${width} px`).toBeLessThanOrEqual(width);
+      const violations = await axe(page);
+      writeFileSync(`${ARTIFACTS}a11y-sample-generated-${width}.json`, JSON.stringify(violations, null, 2));
+      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${width}px ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('first run: each view says what it shows until dismissed (remembered), the tabs number the suggested path, and glossary terms open from the keyboard', async () => {
+    const ctx = await browser.newContext({ reducedMotion: 'reduce' });
+    const page = await ctx.newPage();
+    await page.goto(`${inject('baseURL')}?view=train`);
+    const intro = page.getByTestId('intro');
+    expect(await intro.getAttribute('open')).not.toBeNull();
+    expect(await intro.getAttribute('data-view')).toBe('train');
+    await page.getByTestId('intro-dismiss').click();
+    expect(await intro.getAttribute('open')).toBeNull();
+    await page.reload();
+    await page.getByTestId('intro').waitFor();
+    expect(await page.getByTestId('intro').getAttribute('open')).toBeNull();
+    // Another view's paragraph is still open; the folded one opens again from its summary.
+    await page.getByTestId('tab-evaluate').click();
+    expect(await page.getByTestId('intro').getAttribute('data-view')).toBe('evaluate');
+    expect(await page.getByTestId('intro').getAttribute('open')).not.toBeNull();
+    // The suggested path: Demo → Sample → Train → Distill → Evaluate, numbered in the tabs, Engine after them.
+    const tabs = await page.getByRole('tab').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step') ?? '-'}:${e.getAttribute('data-testid')}`));
+    expect(tabs).toEqual(['1:tab-demo', '2:tab-sample', '3:tab-train', '4:tab-distill', '5:tab-evaluate', '-:tab-engine']);
+    // A glossary term: reached with Tab, its definition shown on focus and given as its description.
+    const term = page.locator('[data-testid="intro"] .term[data-term="perplexity"]');
+    await page.locator('[data-testid="intro"] summary').focus();
+    for (let i = 0; i < 10 && !(await term.evaluate((e) => e === document.activeElement)); i++) await page.keyboard.press('Tab');
+    expect(await term.evaluate((e) => e === document.activeElement)).toBe(true);
+    expect(await term.locator('.tip').isVisible()).toBe(true);
+    const described = await term.evaluate((e) => document.getElementById(e.getAttribute('aria-describedby')!)?.textContent ?? '');
+    expect(described).toMatch(/judge/);
+    await ctx.close();
+  });
+});
