@@ -150,6 +150,16 @@ describe('accessibility and layout of every view', () => {
     // The suggested path: Demo → Sample → Train → Distill → Evaluate, numbered in the tabs, Engine after them.
     const tabs = await page.getByRole('tab').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step') ?? '-'}:${e.getAttribute('data-testid')}`));
     expect(tabs).toEqual(['1:tab-demo', '2:tab-sample', '3:tab-train', '4:tab-distill', '5:tab-evaluate', '-:tab-engine']);
+    // The tabs answer the arrow keys (the tab pattern): from Evaluate, right is Engine, then round to Demo.
+    await page.getByTestId('tab-evaluate').focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByTestId('tab-engine').getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByTestId('tab-engine').evaluate((e) => e === document.activeElement)).toBe(true);
+    await page.keyboard.press('ArrowRight');
+    expect(new URL(page.url()).searchParams.get('view')).toBe('demo');
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    expect(new URL(page.url()).searchParams.get('view')).toBe('evaluate');
     // A glossary term: reached with Tab, its definition shown on focus and given as its description.
     const term = page.locator('[data-testid="intro"] .term[data-term="perplexity"]');
     await page.locator('[data-testid="intro"] summary').focus();

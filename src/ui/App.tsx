@@ -18,6 +18,16 @@ export function App() {
     history.replaceState(null, '', url);
   };
   const Current = viewFor(view).component;
+  // The tab pattern's keys: arrows move to the previous or next tab (wrapping), Home and End to the first and last.
+  const onKey = (e: React.KeyboardEvent<HTMLDivElement>) => {
+    const i = TABS.findIndex((t) => t.view.id === view);
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const next = TABS[(to + TABS.length) % TABS.length].view.id;
+    choose(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
   return (
     <div className="app">
       <header>
@@ -28,9 +38,9 @@ export function App() {
         <p className="path" id="suggested-path">
           New here? Follow the numbers: {SUGGESTED_PATH.map((id) => viewFor(id).title).join(' → ')}.
         </p>
-        <div role="tablist" aria-describedby="suggested-path">
+        <div role="tablist" aria-describedby="suggested-path" onKeyDown={onKey}>
           {TABS.map(({ view: v, step }) => (
-            <button key={v.id} id={`tab-${v.id}`} type="button" role="tab" aria-selected={view === v.id} aria-controls="view-panel"
+            <button key={v.id} id={`tab-${v.id}`} type="button" role="tab" aria-selected={view === v.id} tabIndex={view === v.id ? 0 : -1} aria-controls="view-panel"
               title={step ? `Step ${step} of the suggested path: ${v.description}` : v.description}
               data-testid={`tab-${v.id}`} data-step={step || undefined} onClick={() => choose(v.id)}>
               {step > 0 && <span className="tab-step" aria-hidden="true">{step}</span>}
