@@ -168,6 +168,14 @@ describe('accessibility and layout of every view', () => {
     expect(await term.locator('.tip').isVisible()).toBe(true);
     const described = await term.evaluate((e) => document.getElementById(e.getAttribute('aria-describedby')!)?.textContent ?? '');
     expect(described).toMatch(/judge/);
+    // On a phone the shown definition stays inside the page.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await term.focus();
+    expect(await term.locator('.tip').isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(390);
+    const tip = await term.locator('.tip').boundingBox();
+    expect(tip!.x).toBeGreaterThanOrEqual(0);
+    expect(tip!.x + tip!.width).toBeLessThanOrEqual(390);
     await ctx.close();
   });
 });
