@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, launch, watchErrors } from './browser.ts';
+import { clickAndFinish, hooks, trainWorker } from './hooks.ts';
 
 /**
  * Training faults in the studio itself: NaN weights roll back to the last
- * checkpoint, a destroyed GPU device is recovered from the last checkpoint,
- * and two tabs training at once keep their own checkpoints intact.
+ * checkpoint (a NaN loss, or finite loss and NaN weights at a periodic save),
+ * a destroyed GPU device is recovered from the last checkpoint three times and
+ * the fourth loss is a clear error, two tabs training at once keep their own
+ * checkpoints intact, and two tabs resuming the same checkpoint do not both train it.
  */
 describe('reliability in headless Chromium', () => {
   let browser: Browser;
@@ -22,13 +25,16 @@ describe('reliability in headless Chromium', () => {
 
   const step = async (p: Page) => Number(await p.getByTestId('step').textContent());
   const status = (p: Page) => p.getByTestId('status').textContent();
+  // On WebGPU (SwiftShader here), chosen by name: 'auto' takes WebAssembly on an emulated adapter, and a lost device needs a GPU backend.
   const startRun = async (p: Page, steps: number) => {
-    await p.goto(`${inject('baseURL')}?view=train`);
+    await p.goto(`${inject('baseURL')}?view=train&backend=webgpu`);
+    await p.getByTestId('preset').waitFor({ timeout: 180_000 }); // a fresh context on a busy machine
     await p.getByTestId('preset').selectOption('micro');
     await p.getByTestId('steps').fill(String(steps));
-    await p.getByTestId('train').click();
+    await p.getByTestId('train').click({ timeout: 180_000 });
   };
   const finished = (p: Page) => p.getByTestId('status').filter({ hasText: /^(done|error|paused)$/ }).waitFor({ timeout: 600_000 });
+  const openFaults = (p: Page) => p.locator('details.faults').evaluate((d) => { (d as HTMLDetailsElement).open = true; });
 
   it('NaN weights: training pauses, says so, rolls back to the last checkpoint, and Continue goes on from it', async () => {
     await startRun(page, 12);
@@ -66,7 +72,7 @@ describe('reliability in headless Chromium', () => {
   });
 
   it('sampling after a lost GPU device gives the same tokens on a new device', async () => {
-    await page.goto(`${inject('baseURL')}?view=sample&steps=2&seed=3&count=1`);
+    await page.goto(`${inject('baseURL')}?view=sample&steps=2&seed=3&count=1&backend=webgpu`);
     await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
     const generate = async () => {
       await page.getByTestId('generate').click();
@@ -98,4 +104,122 @@ describe('reliability in headless Chromium', () => {
     expect(otherErrors).toEqual([]);
     expect(errors).toEqual([]);
   });
+
+  it('finite loss, non-finite weights, periodic save: the save is refused, the run rolls back to the last checkpoint, which is kept and loads', async () => {
+    await startRun(page, 24); // the Train view saves every 20 steps
+    const h = hooks(await trainWorker(page));
+    await expect.poll(() => step(page), { timeout: 600_000 }).toBeGreaterThanOrEqual(2);
+    // The weights become NaN after step 20's loss is computed, right before its periodic save.
+    await h.injectFault('nan-weights-at-save');
+    await finished(page);
+    expect(await status(page)).toBe('paused');
+    const msg = (await page.getByTestId('train-error').textContent()) ?? '';
+    expect(msg).toMatch(/^The weights became non-finite at step 20 \(its loss, [\d.]+, was finite\), so its checkpoint was not saved \(weights tensor \S+ holds NaN\)\. Training paused and rolled back to the last checkpoint \(step 0\), which is kept; Resume continues from there\./);
+    expect(await step(page)).toBe(0);
+    expect(await page.getByTestId('checkpoint-row').first().getAttribute('data-step')).toBe('0');
+    const [kept] = (await h.storeState()).checkpoints;
+    expect(kept).toMatchObject({ step: 0, rev: 1, loads: true, finite: true });
+    await page.screenshot({ path: `${ARTIFACTS}reliability-nan-at-save.png`, fullPage: true });
+    // Continue goes on from the kept checkpoint (two steps suffice to show it).
+    await page.getByTestId('steps').fill('2');
+    await page.getByTestId('continue').click();
+    await page.getByTestId('status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 600_000 });
+    expect(await status(page)).toBe('done');
+    expect(await step(page)).toBe(2);
+    expect((await h.storeState()).checkpoints[0]).toMatchObject({ id: kept.id, step: 2, rev: 2, loads: true, finite: true });
+  }, 900_000);
+
+  it('a device lost again and again: 3 recoveries, then a clear error; the last checkpoint still loads', async () => {
+    await startRun(page, 400);
+    const h = hooks(await trainWorker(page));
+    await openFaults(page);
+    const notice = page.getByTestId('train-notice');
+    let lastTrainer = -1;
+    for (let k = 0; k <= 3; k++) {
+      // The run's current trainer (a new one after each recovery) has done a step on its device.
+      await expect.poll(async () => {
+        const l = await h.live();
+        return l !== null && l.alive && l.recoveries === k && l.trainer !== lastTrainer && l.step >= 1;
+      }, { timeout: 600_000, interval: 250 }).toBe(true);
+      lastTrainer = (await h.live())!.trainer;
+      expect(await status(page)).toBe('training');
+      await page.getByTestId('fault-device-loss').click();
+      if (k < 3) {
+        // Recovered (or stopped, which fails the test with the run's message).
+        await expect.poll(async () => (await h.live())?.recoveries === k + 1 || (await status(page)) !== 'training', { timeout: 600_000 }).toBe(true);
+        const error = await page.getByTestId('train-error').textContent({ timeout: 1000 }).catch(() => null);
+        expect({ recovery: k + 1, status: await status(page), error }).toEqual({ recovery: k + 1, status: 'training', error: null });
+        expect(await notice.textContent()).toMatch(/^The GPU device was lost .*Recovered automatically: a new device was created and training continued from the checkpoint at step \d+\.$/);
+      }
+    }
+    await page.getByTestId('status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 600_000 });
+    expect(await status(page)).toBe('error');
+    const msg = (await page.getByTestId('train-error').textContent()) ?? '';
+    const m = /^The GPU device was lost 4 times in this run, so training stopped; Resume continues from the last checkpoint \(step (\d+)\)\. The GPU device was lost/.exec(msg);
+    expect(m, msg).not.toBeNull();
+    expect((await h.live())!.recoveries).toBe(3);
+    // An artifact only: after four destroyed devices a busy machine's compositor can be slow to capture.
+    await page.screenshot({ path: `${ARTIFACTS}reliability-device-lost-4.png`, timeout: 120_000 }).catch((e: Error) => console.log(`screenshot skipped: ${e.message}`));
+    // That checkpoint is stored and loads; the row's Resume goes on from it.
+    const [last] = (await h.storeState()).checkpoints;
+    expect(last).toMatchObject({ step: Number(m![1]), loads: true, finite: true });
+    await page.getByTestId('steps').fill(String(last.step + 2));
+    // A click event without Playwright's wait for two animation frames: after four destroyed devices
+    // SwiftShader's GPU process (which also composites the page) can hold frames back on a busy machine.
+    const resume = page.getByTestId('checkpoint-row').first().getByTestId('resume');
+    expect(await resume.textContent()).toBe(`Resume to ${last.step + 2}`);
+    expect(await clickAndFinish(page, { click: () => resume.dispatchEvent('click') })).toBe('done');
+    expect(await step(page)).toBe(last.step + 2);
+  }, 1_200_000);
+
+  it('two tabs resuming the same checkpoint: the second is refused while the first trains it (a real Web Lock), and takes over once it pauses', async () => {
+    // A browser context of their own (one IndexedDB, one lock manager): the checkpoint is the only one.
+    const tabs = await browser.newContext();
+    const page = await tabs.newPage();
+    await startRun(page, 2);
+    await finished(page);
+    expect(await status(page)).toBe('done');
+    const h = hooks(await trainWorker(page));
+    const [ckpt] = (await h.storeState()).checkpoints;
+    expect(ckpt).toMatchObject({ step: 2, rev: 2 });
+    const other = await tabs.newPage();
+    const otherErrors = watchErrors(other);
+    await other.goto(`${inject('baseURL')}?view=train`);
+    for (const p of [page, other]) await p.getByTestId('steps').fill('400');
+    const top = (p: Page) => p.getByTestId('checkpoint-row').first();
+    expect(await top(other).getAttribute('data-step')).toBe('2');
+
+    // Tab 1 resumes it…
+    await top(page).getByTestId('resume').click();
+    await page.getByTestId('status').filter({ hasText: /^(training|error)$/ }).waitFor({ timeout: 600_000 });
+    expect(await status(page), (await page.getByTestId('train-error').textContent({ timeout: 1000 }).catch(() => null)) ?? '').toBe('training');
+    await expect.poll(() => step(page), { timeout: 600_000 }).toBeGreaterThanOrEqual(4);
+    // …holding a Web Lock on it that the other tab sees (the browser's own lock manager)…
+    const held = await other.evaluate(async () => (await navigator.locks.query()).held?.map((l) => l.name) ?? []);
+    expect(held).toContain(`flm-train:${ckpt.id}`);
+    // …so the other tab's resume of the same checkpoint is refused, with the typed error in words.
+    await top(other).getByTestId('resume').click();
+    await other.getByTestId('status').filter({ hasText: /^error$/ }).waitFor({ timeout: 60_000 });
+    expect(await other.getByTestId('train-error').textContent())
+      .toBe('This checkpoint is being trained in another tab. Pause it there (or close that tab), then resume it here.');
+    expect(await status(page)).toBe('training');
+    await other.screenshot({ path: `${ARTIFACTS}reliability-two-tabs-same-checkpoint.png`, fullPage: true });
+
+    // Tab 1 pauses: its lock is let go, and the other tab continues from where tab 1 stopped.
+    await page.getByTestId('pause').click();
+    await finished(page);
+    expect(await status(page)).toBe('paused');
+    const pausedAt = await step(page);
+    await expect.poll(async () => (await h.storeState()).checkpoints.find((c) => c.id === ckpt.id)?.step).toBe(pausedAt);
+    await other.reload();
+    for (const p of [other]) await p.getByTestId('steps').fill(String(pausedAt + 2));
+    expect(await top(other).getAttribute('data-step')).toBe(String(pausedAt));
+    expect(await clickAndFinish(other, top(other).getByTestId('resume'))).toBe('done');
+    expect(await step(other)).toBe(pausedAt + 2);
+    // One history: the stored checkpoint is the other tab's last save, on top of tab 1's.
+    const final = (await h.storeState()).checkpoints.find((c) => c.id === ckpt.id)!;
+    expect(final).toMatchObject({ step: pausedAt + 2, loads: true, finite: true });
+    expect(otherErrors).toEqual([]);
+    await tabs.close();
+  }, 1_200_000);
 });

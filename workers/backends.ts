@@ -63,13 +63,18 @@ export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBa
 /**
  * Whether `e` (thrown by a step, a read or a save) comes from a lost device.
  * A read on a destroyed device fails before `device.lost` settles, so wait
- * briefly for it.
+ * for it briefly. An error that only a dead device gives (a pending read
+ * whose buffer went away) counts as a loss even when `device.lost` has not
+ * said so yet: recovering from the last checkpoint is safe either way.
  */
 export async function deviceLoss(b: Backend, e: unknown): Promise<GpuDeviceLostError | null> {
   if (e instanceof GpuDeviceLostError) return e;
   if (!(b instanceof GpuBackend)) return null;
-  const info = await Promise.race([b.handle.device.lost, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
-  return info ? new GpuDeviceLostError(`The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`, String(info.reason)) : null;
+  const message = e instanceof Error ? e.message : String(e);
+  const deadLike = /unmapped before mapping|device (is |was )?lost|destroyed/i.test(message);
+  const info = await Promise.race([b.handle.device.lost, new Promise<null>((r) => setTimeout(() => r(null), deadLike ? 5000 : 2000))]);
+  if (info) return new GpuDeviceLostError(`The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`, String(info.reason));
+  return deadLike ? new GpuDeviceLostError(`The GPU device was lost (it stopped answering): ${message}`, 'unknown') : null;
 }
 
 /** Drop a backend whose device was lost, so that the next request creates a fresh one. */
