@@ -23,6 +23,20 @@ async function settle(page: Page, view: string): Promise<void> {
   await page.waitForTimeout(1500);
 }
 
+/** The page's scroll width, with the elements that reach past the viewport's right edge (the deepest ones), to say why. */
+async function sideways(page: Page): Promise<{ scrollWidth: number; innerWidth: number; past: string[] }> {
+  return page.evaluate(() => {
+    // Not what a box that scrolls sideways by itself holds: that is clipped there.
+    const clipped = (e: Element) => { for (let p = e.parentElement; p; p = p.parentElement) if (/auto|scroll|hidden/.test(getComputedStyle(p).overflowX)) return true; return false; };
+    const past = [...document.querySelectorAll('body *')].filter((e) => {
+      if (clipped(e)) return false;
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.right > innerWidth + 0.5 && ![...e.children].some((c) => c.getBoundingClientRect().right > innerWidth + 0.5);
+    }).slice(0, 8).map((e) => `${e.tagName.toLowerCase()}.${String(e.className)}[${Math.round(e.getBoundingClientRect().right)}]`);
+    return { scrollWidth: document.scrollingElement!.scrollWidth, innerWidth, past };
+  });
+}
+
 async function axe(page: Page): Promise<Violation[]> {
   await page.evaluate(AXE);
   return page.evaluate(async () => {
@@ -125,6 +139,29 @@ describe('accessibility and layout of every view', () => {
       expect(await page.evaluate(() => document.scrollingElement!.scrollWidth), `sample after Generate at ${width} px`).toBeLessThanOrEqual(width);
       const violations = await axe(page);
       writeFileSync(`${ARTIFACTS}a11y-sample-generated-${width}.json`, JSON.stringify(violations, null, 2));
+      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${width}px ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('train after a short run (the loss chart, its legend, the preview and the checkpoints): axe finds nothing serious or critical', async () => {
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`${inject('baseURL')}?view=train`);
+    await page.getByTestId('preset').selectOption('micro');
+    await page.getByTestId('steps').fill('4');
+    await page.getByTestId('train').click();
+    await page.getByTestId('status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 600_000 });
+    expect(await page.getByTestId('status').textContent()).toBe('done');
+    for (const [width, height] of SIZES) {
+      await page.setViewportSize({ width, height });
+      await page.screenshot({ path: `${ARTIFACTS}view-train-trained-${width}.png`, fullPage: true });
+      const w = await sideways(page);
+      expect(w.scrollWidth, `train after a run at ${width} px: ${w.past.join(', ')}`).toBeLessThanOrEqual(width);
+      const violations = await axe(page);
+      writeFileSync(`${ARTIFACTS}a11y-train-trained-${width}.json`, JSON.stringify(violations, null, 2));
       expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${width}px ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     }
     expect(errors).toEqual([]);

@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 
 import type { EvalRow } from '../../eval/sweep.ts';
 import { fmtSignedPercent } from '../../util/format.ts';
+import { followWidth } from './followWidth.ts';
 
 type EvalRowView = EvalRow;
 
@@ -32,7 +33,7 @@ function RowChart({ rows, x, label, metric = PPL, testid }: { rows: EvalRowView[
     const series: (number | null)[][] = kinds.map((k) => xs.map((v) => { const r = points.find((p) => p.model === k && x(p) === v); return r ? metric.of(r) : null; }));
     const aligned = [xs, ...series, ...(data ? [xs.map(() => metric.of(data))] : [])] as uPlot.AlignedData;
     const plot = new uPlot({
-      width: Math.max(300, el.current.clientWidth),
+      width: Math.max(200, el.current.clientWidth),
       height: 260,
       scales: { x: { time: false, distr: 3, log: 2 }, y: metric.log ? { distr: 3, log: 10 } : {} },
       axes: [{ label }, { label: metric.label, size: 60 }],
@@ -42,7 +43,8 @@ function RowChart({ rows, x, label, metric = PPL, testid }: { rows: EvalRowView[
         ...(data ? [{ label: 'real text', stroke: COLORS.data, dash: [6, 4], width: 1.5, points: { show: false } }] : []),
       ],
     }, aligned, el.current);
-    return () => plot.destroy();
+    const unfollow = followWidth(el.current, plot, 200, 260);
+    return () => { unfollow(); plot.destroy(); };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LossPoint } from '../../io/checkpoint.ts';
 import { STEP_INCRS, stepLabels, tickLabels } from '../chartTicks.ts';
+import { followWidth } from './followWidth.ts';
 import { Term } from './Term.tsx';
 
 interface Props { history: LossPoint[]; unigram: number | null; valLabel?: string; unit?: string }
@@ -41,7 +42,7 @@ function LossPlot({ history, unigram, valLabel = 'validation CE', unit = 'nats' 
   useEffect(() => {
     if (!el.current) return;
     const opts: uPlot.Options = {
-      width: Math.max(320, el.current.clientWidth),
+      width: Math.max(200, el.current.clientWidth),
       height: 240,
       scales: { x: { time: false } },
       // Whole steps on x; y labels with the decimals that tell the ticks apart.
@@ -57,7 +58,8 @@ function LossPlot({ history, unigram, valLabel = 'validation CE', unit = 'nats' 
       ],
     };
     plot.current = new uPlot(opts, data(), el.current);
-    return () => { plot.current?.destroy(); plot.current = null; };
+    const unfollow = followWidth(el.current, plot.current, 200, 240);
+    return () => { unfollow(); plot.current?.destroy(); plot.current = null; };
     // created once; data updates below
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
