@@ -7,5 +7,10 @@
  */
 export const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
+  // credentialless, not require-corp: a cross-origin no-cors request (how a
+  // share link's failed model download tells a CORS refusal from a network
+  // error, src/io/remoteModel.ts) still goes out, without credentials, where
+  // require-corp would block it unless the other host sent CORP. A browser
+  // without credentialless is simply not isolated: one thread.
+  'Cross-Origin-Embedder-Policy': 'credentialless',
 } as const;
