@@ -60,7 +60,7 @@ function BackendInfo() {
       </p>
       {model.fallbackReason && (
         <p className="notice" role="status" data-testid="demo-fallback">
-          WebGPU does not compute here: {model.fallbackReason}. {BACKEND_LABEL[model.backendKind]} runs the model instead
+          WebGPU does not compute here: {model.fallbackReason.replace(/\.+$/, '')}. {BACKEND_LABEL[model.backendKind]} runs the model instead
           {model.backendKind === 'wasm' ? ' (SIMD kernels, far faster on a CPU than an emulated GPU)' : ''}; a share link reproduces
           its tokens on the same backend.
         </p>

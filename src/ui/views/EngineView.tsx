@@ -23,7 +23,7 @@ export function EngineView() {
             Backend: <strong>{BACKEND_LABEL[info.backend]}</strong> — {info.description}
           </p>
           {info.fallbackReason && (
-            <p className="notice" role="status">WebGPU does not compute here ({info.fallbackReason}), so {BACKEND_LABEL[info.backend]} runs everything.</p>
+            <p className="notice" role="status">WebGPU does not compute here ({info.fallbackReason.replace(/\.+$/, '')}), so {BACKEND_LABEL[info.backend]} runs everything.</p>
           )}
           {info.adapter && (
             <details>
