@@ -168,7 +168,8 @@ describe('reliability in headless Chromium', () => {
     // SwiftShader's GPU process (which also composites the page) can hold frames back on a busy machine.
     const resume = page.getByTestId('checkpoint-row').first().getByTestId('resume');
     expect(await resume.textContent()).toBe(`Resume to ${last.step + 2}`);
-    expect(await clickAndFinish(page, { click: () => resume.dispatchEvent('click') })).toBe('done');
+    const resumed = await clickAndFinish(page, { click: () => resume.dispatchEvent('click') });
+    expect(resumed, (await page.getByTestId('train-error').textContent({ timeout: 1000 }).catch(() => null)) ?? '').toBe('done');
     expect(await step(page)).toBe(last.step + 2);
   }, 1_200_000);
 

@@ -50,10 +50,29 @@ async function choose(choice: BackendPreference): Promise<ChosenBackend> {
   }
 }
 
-export function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBackend> {
+/** Backends whose GPU device is gone (destroyed or lost): never handed out again. */
+const dead = new WeakSet<Backend>();
+
+function watch(c: ChosenBackend): ChosenBackend {
+  if (c.backend instanceof GpuBackend) void c.backend.handle.device.lost.then(() => dead.add(c.backend));
+  return c;
+}
+
+/**
+ * The backend of `choice`, made once per worker; a WebGPU backend whose
+ * device was lost is replaced by a fresh one (a run that stopped after its
+ * last recovery leaves a dead device behind, and Resume must not get it).
+ */
+export async function backendFor(choice: BackendPreference = 'auto'): Promise<ChosenBackend> {
+  const cached = backends.get(choice);
+  if (cached) {
+    const c = await cached.catch(() => null);
+    if (c && !dead.has(c.backend)) return c;
+    if (backends.get(choice) === cached) backends.delete(choice);
+  }
   let p = backends.get(choice);
   if (!p) {
-    p = choose(choice);
+    p = choose(choice).then(watch);
     backends.set(choice, p);
     p.catch(() => backends.delete(choice));
   }
