@@ -47,16 +47,7 @@ export interface ModelFile {
 function fdSource(fd: number, size: number): ByteSource {
   return {
     size,
-    read(offset, length) {
-      const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, out, done, length - done, offset + done);
-        if (n === 0) break;
-        done += n;
-      }
-      return done === length ? out : out.subarray(0, done);
-    },
+    read: (offset, length) => readExactly(fd, length, offset),
   };
 }
 
