@@ -9,8 +9,8 @@
 //            over the item's rows, coalesced along columns (column_sum2);
 //   _dw:     per column j: dw = Σ_items (1 + scale)·A, then the scale
 //            column becomes dscale = w·A (one thread per column).
-// All three entries share one binding list; binding 7 is dx for _dx and dmod
-// for the other two (it is read-write, never aliased with an input).
+// Each entry binds only the variables it uses; acc (binding 7) is dx for _dx
+// and dmod for the other two (it is read-write, never aliased with an input).
 
 override T: u32 = 1u;
 const CB: u32 = 32u;                  // columns per colsum workgroup

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { matmul } from '../../src/engine/kernels/matmul.ts';
 import { GpuDeviceLostError, GpuValidationError } from '../../src/engine/webgpu/errors.ts';
 import { GpuBackend } from '../../src/engine/webgpu/gpuBackend.ts';
-import { grid, packUniforms, type KernelDef } from '../../src/engine/webgpu/context.ts';
+import { Shader } from '../../src/engine/kernels/kernel.ts';
+import { grid, packUniforms } from '../../src/engine/webgpu/context.ts';
 import { nodeGpu } from '../../src/engine/webgpu/nodeGpu.ts';
 import { gpuBackend } from '../gpu.ts';
 
@@ -16,9 +17,10 @@ describe('WebGPU engine context', () => {
 
   it('surfaces a WGSL compilation error as a typed GpuValidationError', async () => {
     const b = await GpuBackend.create(await nodeGpu());
-    const bad: KernelDef = { name: 'broken', source: '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }', entry: 'main', bindings: ['rw'] };
+    const bad = new Shader('broken', '@group(0) @binding(0) var<storage, read_write> out: array<f32>;\n' +
+      '@compute @workgroup_size(1) fn broken_main() { let x: u32 = 1.5; out[0] = f32(x); }').entry('broken_main', ['out']);
     const t = b.tensor(4);
-    b.ctx.dispatch(bad, {}, [t], null, [1, 1, 1]);
+    b.ctx.dispatch(bad, {}, { out: t }, null, [1, 1, 1]);
     await expect(b.sync()).rejects.toBeInstanceOf(GpuValidationError);
     b.destroy();
   });
@@ -99,8 +101,8 @@ describe('dynamic uniforms in compiled programs', () => {
     let k = 1;
     // K read from a closure: the same program computes with K = 1, then K = 3.
     const { default: source } = await import('../../shaders/matmul.wgsl?raw');
-    const MM: KernelDef = { name: 'matmul', source, entry: 'matmul_forward', bindings: ['uniform', 'read', 'read', 'read', 'rw'] };
-    const prog = b.compile(() => b.ctx.dispatch(MM, { TRANS_A: 0, TRANS_B: 0, HAS_BIAS: 0, ACCUMULATE: 0 }, [A, B, A, C], () => packUniforms([n, n, k]), [1, 1, 1]));
+    const MM = new Shader('matmul', source).entry('matmul_forward', ['A', 'B', 'bias', 'C']);
+    const prog = b.compile(() => b.ctx.dispatch(MM, { TRANS_A: 0, TRANS_B: 0, HAS_BIAS: 0, ACCUMULATE: 0 }, { A, B, bias: A, C }, () => packUniforms([n, n, k]), [1, 1, 1]));
     prog.run();
     expect((await b.read(C))[0]).toBe(1);
     k = 3;

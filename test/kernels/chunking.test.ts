@@ -33,7 +33,7 @@ async function limited<T>(gpu: GpuBackend, bytes: number | null, f: () => Promis
   setMaxBindingBytes(gpu.ctx, bytes);
   try {
     const out = await f();
-    return { out, bindings: spy.mock.calls.map((c) => c[2] as GpuTensor[]) };
+    return { out, bindings: spy.mock.calls.map((c) => Object.values(c[2]) as GpuTensor[]) };
   } finally {
     setMaxBindingBytes(gpu.ctx, null);
     spy.mockRestore();

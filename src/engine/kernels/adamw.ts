@@ -7,7 +7,7 @@ import { elementGrid, Shader } from './kernel.ts';
 export type { AdamWParams } from '../backend.ts';
 
 const SHADER = new Shader('adamw', body, ['grid']);
-const ADAMW_STEP = SHADER.entry('adamw_step', ['uniform', 'read', 'read', 'rw', 'rw', 'rw']);
+const ADAMW_STEP = SHADER.entry('adamw_step', ['grads', 'norm_sq', 'params', 'm', 'v']);
 
 /**
  * One AdamW step with global-norm clipping over n elements, in place on
@@ -28,5 +28,5 @@ export function adamw(
     const c = adamwCoefficients(hp);
     return packUniforms([n], [c.decay, beta1, 1 - beta1, beta2, 1 - beta2, eps, maxGradNorm, c.stepSize, c.bc2Sqrt]);
   };
-  ctx.dispatch(ADAMW_STEP, {}, [grads, normSq, params, m, v], uniforms, elementGrid(ctx, n));
+  ctx.dispatch(ADAMW_STEP, {}, { grads, norm_sq: normSq, params, m, v }, uniforms, elementGrid(ctx, n));
 }

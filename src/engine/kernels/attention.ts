@@ -6,13 +6,10 @@ import { Shader, workgroupGrid } from './kernel.ts';
 
 const FORWARD = new Shader('attention', forwardBody, ['grid', 'math']);
 const BACKWARD = new Shader('attention_backward', backwardBody, ['grid', 'math']);
-// q, k, v, o, att
-const ATTENTION_FORWARD = FORWARD.entry('attention_forward', ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
-// dout, att, q, k, v, o, scratch, dq
-const ATTENTION_BACKWARD_ROWS = BACKWARD.entry('attention_backward_rows',
-  ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw']);
-// dout, att, q, scratch (dR), dk, dv
-const ATTENTION_BACKWARD_COLS = BACKWARD.entry('attention_backward_cols', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw']);
+const ATTENTION_FORWARD = FORWARD.entry('attention_forward', ['q', 'k', 'v', 'o', 'att']);
+const ATTENTION_BACKWARD_ROWS = BACKWARD.entry('attention_backward_rows', ['dout', 'att', 'q', 'k', 'v', 'o', 'scratch', 'dq']);
+// dR: the rows pass's scratch.
+const ATTENTION_BACKWARD_COLS = BACKWARD.entry('attention_backward_cols', ['dout', 'att', 'q', 'dR', 'dk', 'dv']);
 
 /** Queries (forward, backward rows) or keys (backward cols) per workgroup; fixed in the WGSL. */
 const BLOCK = 64;
@@ -41,7 +38,7 @@ function setup(ctx: GpuContext, p: AttentionParams): { constants: Record<string,
 export function attention(ctx: GpuContext, o: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): void {
   if (p.batch * p.heads * p.length === 0) return;
   const s = setup(ctx, p);
-  ctx.dispatch(ATTENTION_FORWARD, s.constants, [q, k, v, o, att], s.uniforms, s.workgroups);
+  ctx.dispatch(ATTENTION_FORWARD, s.constants, { q, k, v, o, att }, s.uniforms, s.workgroups);
 }
 
 /** dq, dk, dv [B, H, L, d]; scratch [B, H, L, L] receives dR. Two dispatches (rows, then columns). */
@@ -53,6 +50,6 @@ export function attentionBackward(
 ): void {
   if (p.batch * p.heads * p.length === 0) return;
   const s = setup(ctx, p);
-  ctx.dispatch(ATTENTION_BACKWARD_ROWS, s.constants, [dout, att, q, k, v, o, scratch, dq], s.uniforms, s.workgroups);
-  ctx.dispatch(ATTENTION_BACKWARD_COLS, s.constants, [dout, att, q, scratch, dk, dv], s.uniforms, s.workgroups);
+  ctx.dispatch(ATTENTION_BACKWARD_ROWS, s.constants, { dout, att, q, k, v, o, scratch, dq }, s.uniforms, s.workgroups);
+  ctx.dispatch(ATTENTION_BACKWARD_COLS, s.constants, { dout, att, q, dR: scratch, dk, dv }, s.uniforms, s.workgroups);
 }

@@ -4,21 +4,21 @@ import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { bindable, rowChunks, rowGrid, rowLanes, rowsView, Shader } from './kernel.ts';
 
 const SHADER = new Shader('cross_entropy', body, ['grid', 'reduce']);
-const CROSS_ENTROPY_FORWARD = SHADER.entry('cross_entropy_forward', ['uniform', 'read', 'read', 'rw']);
-const CROSS_ENTROPY_BACKWARD = SHADER.entry('cross_entropy_backward', ['uniform', 'read', 'read', 'rw', 'read']);
+const CROSS_ENTROPY_FORWARD = SHADER.entry('cross_entropy_forward', ['logits', 'targets', 'out']);
+const CROSS_ENTROPY_BACKWARD = SHADER.entry('cross_entropy_backward', ['logits', 'targets', 'out', 'dce']);
 
 /** ce[r] = logsumexp(logits[r]) − logits[r, target[r]] (targets: a u32 tensor). */
 export function crossEntropy(ctx: GpuContext, ce: Tensor, logits: Tensor, targets: Tensor, rows: number, cols: number): void {
   if (rows === 0 || cols === 0) return;
   const T = rowLanes(ctx, cols);
   if (bindable(ctx, logits, targets, ce)) {
-    ctx.dispatch(CROSS_ENTROPY_FORWARD, { T }, [logits, targets, ce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
+    ctx.dispatch(CROSS_ENTROPY_FORWARD, { T }, { logits, targets, out: ce }, packUniforms([rows, cols]), rowGrid(ctx, rows, T));
     return;
   }
   for (const [r0, r1] of rowChunks(ctx, rows, cols, 'crossEntropy')) {
     const n = r1 - r0;
     ctx.dispatch(CROSS_ENTROPY_FORWARD, { T },
-      [rowsView(ctx, logits, r0, r1, cols), rowsView(ctx, targets, r0, r1, 1), rowsView(ctx, ce, r0, r1, 1)],
+      { logits: rowsView(ctx, logits, r0, r1, cols), targets: rowsView(ctx, targets, r0, r1, 1), out: rowsView(ctx, ce, r0, r1, 1) },
       packUniforms([n, cols]), rowGrid(ctx, n, T));
   }
 }
@@ -30,13 +30,16 @@ export function crossEntropyBackward(
   if (rows === 0 || cols === 0) return;
   const T = rowLanes(ctx, cols);
   if (bindable(ctx, logits, targets, dlogits, dce)) {
-    ctx.dispatch(CROSS_ENTROPY_BACKWARD, { T }, [logits, targets, dlogits, dce], packUniforms([rows, cols]), rowGrid(ctx, rows, T));
+    ctx.dispatch(CROSS_ENTROPY_BACKWARD, { T }, { logits, targets, out: dlogits, dce }, packUniforms([rows, cols]), rowGrid(ctx, rows, T));
     return;
   }
   for (const [r0, r1] of rowChunks(ctx, rows, cols, 'crossEntropyBackward')) {
     const n = r1 - r0;
     ctx.dispatch(CROSS_ENTROPY_BACKWARD, { T },
-      [rowsView(ctx, logits, r0, r1, cols), rowsView(ctx, targets, r0, r1, 1), rowsView(ctx, dlogits, r0, r1, cols), rowsView(ctx, dce, r0, r1, 1)],
+      {
+        logits: rowsView(ctx, logits, r0, r1, cols), targets: rowsView(ctx, targets, r0, r1, 1),
+        out: rowsView(ctx, dlogits, r0, r1, cols), dce: rowsView(ctx, dce, r0, r1, 1),
+      },
       packUniforms([n, cols]), rowGrid(ctx, n, T));
   }
 }

@@ -8,24 +8,24 @@ import { bindable, elementGrid, rangeChunks, rowGrid, rowLanes, rowsView, Shader
 const LINCOMB = new Shader('lincomb', lincombBody, ['grid']);
 const STAGE1 = new Shader('distill_stage1_loss', stage1Body, ['grid', 'reduce']);
 const STAGE2 = new Shader('distill_stage2_loss', stage2Body, ['grid', 'reduce']);
-const LINCOMB_FORWARD = LINCOMB.entry('lincomb_forward', ['uniform', 'read', 'read', 'read', 'read', 'rw']);
-const DISTILL_STAGE1_LOSS_FORWARD = STAGE1.entry('distill_stage1_loss_forward', ['uniform', 'read', 'read', 'read', 'rw']);
-const DISTILL_STAGE1_LOSS_BACKWARD = STAGE1.entry('distill_stage1_loss_backward', ['uniform', 'read', 'read', 'read', 'rw', 'read']);
-const DISTILL_STAGE2_LOSS_FORWARD = STAGE2.entry('distill_stage2_loss_forward', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw']);
-const DISTILL_STAGE2_LOSS_BACKWARD = STAGE2.entry('distill_stage2_loss_backward', ['uniform', 'read', 'read', 'read', 'read', 'rw', 'read']);
+const LINCOMB_FORWARD = LINCOMB.entry('lincomb_forward', ['x', 'y', 'z', 'c', 'out']);
+const DISTILL_STAGE1_LOSS_FORWARD = STAGE1.entry('distill_stage1_loss_forward', ['g', 'tgt', 'c', 'out']);
+const DISTILL_STAGE1_LOSS_BACKWARD = STAGE1.entry('distill_stage1_loss_backward', ['g', 'tgt', 'c', 'out', 'dce']);
+const DISTILL_STAGE2_LOSS_FORWARD = STAGE2.entry('distill_stage2_loss_forward', ['src', 'F', 'xs', 'a', 'out', 'q']);
+const DISTILL_STAGE2_LOSS_BACKWARD = STAGE2.entry('distill_stage2_loss_backward', ['src', 'F', 'xs', 'a', 'out', 'dce']);
 
 /** out = c[b,0]·x + c[b,1]·y + c[b,2]·z over [B, perBatch] (c: [B·3]); out must not alias an input. */
 export function lincomb3(ctx: GpuContext, out: Tensor, x: Tensor, y: Tensor, z: Tensor, c: Tensor, n: number, perBatch: number): void {
   if (n === 0) return;
   if (bindable(ctx, x, y, z, out)) {
-    ctx.dispatch(LINCOMB_FORWARD, {}, [x, y, z, c, out], packUniforms([n, perBatch, 0]), elementGrid(ctx, n));
+    ctx.dispatch(LINCOMB_FORWARD, {}, { x, y, z, c, out }, packUniforms([n, perBatch, 0]), elementGrid(ctx, n));
     return;
   }
   // Chunks of elements; an input whose coefficient is 0 is not read and may be shorter (it then binds x's view).
   for (const [i0, i1] of rangeChunks(ctx, n)) {
     const xv = rowsView(ctx, x, i0, i1, 1);
     const part = (t: Tensor) => (t === x || t.size < i1 ? xv : rowsView(ctx, t, i0, i1, 1));
-    ctx.dispatch(LINCOMB_FORWARD, {}, [xv, part(y), part(z), c, rowsView(ctx, out, i0, i1, 1)], packUniforms([i1 - i0, perBatch, i0]),
+    ctx.dispatch(LINCOMB_FORWARD, {}, { x: xv, y: part(y), z: part(z), c, out: rowsView(ctx, out, i0, i1, 1) }, packUniforms([i1 - i0, perBatch, i0]),
       elementGrid(ctx, i1 - i0));
   }
 }
@@ -39,7 +39,7 @@ function rowLayout(ctx: GpuContext, rows: number, cols: number): { T: number; gr
 /** raw[r] = Σ_j (tgt − c_b·g)² (stage 1). */
 export function distillStage1Loss(ctx: GpuContext, raw: Tensor, g: Tensor, tgt: Tensor, c: Tensor, rows: number, cols: number, length: number): void {
   const { T, groups } = rowLayout(ctx, rows, cols);
-  ctx.dispatch(DISTILL_STAGE1_LOSS_FORWARD, { T }, [g, tgt, c, raw], packUniforms([rows, cols, length]), groups);
+  ctx.dispatch(DISTILL_STAGE1_LOSS_FORWARD, { T }, { g, tgt, c, out: raw }, packUniforms([rows, cols, length]), groups);
 }
 
 /** dg = −2·c_b·dce·(tgt − c_b·g) (stage 1). */
@@ -47,7 +47,7 @@ export function distillStage1Backward(
   ctx: GpuContext, dg: Tensor, g: Tensor, tgt: Tensor, c: Tensor, dce: Tensor, rows: number, cols: number, length: number,
 ): void {
   const { T, groups } = rowLayout(ctx, rows, cols);
-  ctx.dispatch(DISTILL_STAGE1_LOSS_BACKWARD, { T }, [g, tgt, c, dg, dce], packUniforms([rows, cols, length]), groups);
+  ctx.dispatch(DISTILL_STAGE1_LOSS_BACKWARD, { T }, { g, tgt, c, out: dg, dce }, packUniforms([rows, cols, length]), groups);
 }
 
 /** q = softmax(logits), raw[r] = Σ_j (F − x_s − a_b·(q − x_s))² (stage 2). */
@@ -55,7 +55,7 @@ export function distillStage2Loss(
   ctx: GpuContext, raw: Tensor, q: Tensor, logits: Tensor, F: Tensor, xs: Tensor, a: Tensor, rows: number, cols: number, length: number,
 ): void {
   const { T, groups } = rowLayout(ctx, rows, cols);
-  ctx.dispatch(DISTILL_STAGE2_LOSS_FORWARD, { T }, [logits, F, xs, a, raw, q], packUniforms([rows, cols, length]), groups);
+  ctx.dispatch(DISTILL_STAGE2_LOSS_FORWARD, { T }, { src: logits, F, xs, a, out: raw, q }, packUniforms([rows, cols, length]), groups);
 }
 
 /** dlogits = q ⊙ (dq − Σ q·dq), dq = −2·a_b·dce·(F − F̂) (stage 2). */
@@ -63,5 +63,5 @@ export function distillStage2Backward(
   ctx: GpuContext, dlogits: Tensor, q: Tensor, F: Tensor, xs: Tensor, a: Tensor, dce: Tensor, rows: number, cols: number, length: number,
 ): void {
   const { T, groups } = rowLayout(ctx, rows, cols);
-  ctx.dispatch(DISTILL_STAGE2_LOSS_BACKWARD, { T }, [q, F, xs, a, dlogits, dce], packUniforms([rows, cols, length]), groups);
+  ctx.dispatch(DISTILL_STAGE2_LOSS_BACKWARD, { T }, { src: q, F, xs, a, out: dlogits, dce }, packUniforms([rows, cols, length]), groups);
 }

@@ -4,7 +4,7 @@ import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, Shader } from './kernel.ts';
 
 const SHADER = new Shader('ema', body, ['grid']);
-const EMA_UPDATE = SHADER.entry('ema_update', ['uniform', 'read', 'rw']);
+const EMA_UPDATE = SHADER.entry('ema_update', ['params', 'ema']);
 
 /**
  * emaParams = decay·emaParams + (1 − decay)·params over n elements, in place
@@ -19,5 +19,5 @@ export function ema(ctx: GpuContext, emaParams: Tensor, params: Tensor, n: numbe
     const d = scalar(decay);
     return packUniforms([n], [d, 1 - d]);
   };
-  ctx.dispatch(EMA_UPDATE, {}, [params, emaParams], uniforms, elementGrid(ctx, n));
+  ctx.dispatch(EMA_UPDATE, {}, { params, ema: emaParams }, uniforms, elementGrid(ctx, n));
 }

@@ -4,8 +4,8 @@ import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, Shader, workgroupGrid } from './kernel.ts';
 
 const SHADER = new Shader('gate_residual', body, ['grid', 'reduce']);
-const GATE_RESIDUAL_FORWARD = SHADER.entry('gate_residual_forward', ['uniform', 'read', 'read', 'rw']);
-const GATE_RESIDUAL_BACKWARD = SHADER.entry('gate_residual_backward', ['uniform', 'read', 'read', 'rw', 'read', 'rw']);
+const GATE_RESIDUAL_FORWARD = SHADER.entry('gate_residual_forward', ['y', 'modv', 'out']);
+const GATE_RESIDUAL_BACKWARD = SHADER.entry('gate_residual_backward', ['y', 'modv', 'out', 'dh', 'dmod']);
 /** Columns per backward workgroup (CB in the WGSL). */
 const COLUMN_BLOCK = 32;
 
@@ -18,12 +18,13 @@ function uniforms(p: GateParams): Uint8Array {
 export function gateResidual(ctx: GpuContext, h: Tensor, y: Tensor, mod: Tensor, p: GateParams): void {
   const n = p.rows * p.dim;
   if (n === 0) return;
-  ctx.dispatch(GATE_RESIDUAL_FORWARD, {}, [y, mod, h], uniforms(p), elementGrid(ctx, n));
+  ctx.dispatch(GATE_RESIDUAL_FORWARD, {}, { y, modv: mod, out: h }, uniforms(p), elementGrid(ctx, n));
 }
 
 /** dy = dh·gate; dmod's gate columns = Σ_item-rows dh·y. One dispatch. */
 export function gateResidualBackward(ctx: GpuContext, dy: Tensor, dmod: Tensor, dh: Tensor, y: Tensor, mod: Tensor, p: GateParams): void {
   if (p.rows === 0 || p.dim === 0) return;
   const items = Math.ceil(p.rows / p.rowsPerItem);
-  ctx.dispatch(GATE_RESIDUAL_BACKWARD, {}, [y, mod, dy, dh, dmod], uniforms(p), workgroupGrid(ctx, Math.ceil(p.dim / COLUMN_BLOCK) * items));
+  ctx.dispatch(GATE_RESIDUAL_BACKWARD, {}, { y, modv: mod, out: dy, dh, dmod }, uniforms(p),
+    workgroupGrid(ctx, Math.ceil(p.dim / COLUMN_BLOCK) * items));
 }

@@ -4,8 +4,8 @@ import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { Shader, WORKGROUP_SIZE } from './kernel.ts';
 
 const SHADER = new Shader('grad_norm', body, ['reduce']);
-const GRAD_NORM_PARTIALS = SHADER.entry('grad_norm_partials', ['uniform', 'read', 'rw']);
-const GRAD_NORM_FINISH = SHADER.entry('grad_norm_finish', ['uniform', 'read', 'rw']);
+const GRAD_NORM_PARTIALS = SHADER.entry('grad_norm_partials', ['x', 'scratch_out']);
+const GRAD_NORM_FINISH = SHADER.entry('grad_norm_finish', ['scratch_in', 'out']);
 /** Elements one workgroup consumes per loop iteration (4 per thread). */
 const BLOCK = 4 * WORKGROUP_SIZE;
 /** Stage-1 workgroups at most (enough to fill a large GPU; stage 2 sums ≤ 4 per thread). */
@@ -32,6 +32,6 @@ export function globalNormSq(ctx: GpuContext, out: Tensor, scratch: Tensor, x: T
   if (out.size < 1) throw new RangeError(`globalNormSq: out ${out.label} is empty`);
   if (x.size < n) throw new RangeError(`globalNormSq: x ${x.label} has ${x.size} floats < n = ${n}`);
   const uniforms = packUniforms([n, partials]);
-  ctx.dispatch(GRAD_NORM_PARTIALS, {}, [x, scratch], uniforms, [partials, 1, 1]);
-  ctx.dispatch(GRAD_NORM_FINISH, {}, [scratch, out], uniforms, [1, 1, 1]);
+  ctx.dispatch(GRAD_NORM_PARTIALS, {}, { x, scratch_out: scratch }, uniforms, [partials, 1, 1]);
+  ctx.dispatch(GRAD_NORM_FINISH, {}, { scratch_in: scratch, out }, uniforms, [1, 1, 1]);
 }

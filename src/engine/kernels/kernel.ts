@@ -15,13 +15,21 @@
  * `<shader>_backward` (or `_backward_<pass>`), or a verb for the rest
  * (`adamw_step`, `noise_gaussian`), where `<shader>` is the file's name in
  * `shaders/`; `Shader.entry` checks the prefix.
+ *
+ * Tensors bind by WGSL name: a Shader reads the module's `@group(0)`
+ * declarations once (parseBindings), an entry point names the storage
+ * variables it binds (`SHADER.entry('softmax_forward', ['x', 'out'])`), and
+ * the wrapper dispatches a record keyed by those names (`{ x, out }`).
  */
 import gridLib from '../../../shaders/lib/grid.wgsl?raw';
 import mathLib from '../../../shaders/lib/math.wgsl?raw';
 import philoxLib from '../../../shaders/lib/philox.wgsl?raw';
 import reduceLib from '../../../shaders/lib/reduce.wgsl?raw';
 import { VIEW_ALIGN, type Tensor } from '../backend.ts';
-import { grid, MAX_WORKGROUPS_PER_DIM, type BindingKind, type GpuContext, type GpuTensor, type KernelDef } from '../webgpu/context.ts';
+import {
+  grid, MAX_WORKGROUPS_PER_DIM, stripWgslComments, WGSL_ATTRIBUTES,
+  type BindingKind, type GpuContext, type GpuTensor, type KernelBinding, type KernelDef,
+} from '../webgpu/context.ts';
 import { GpuBindingLimitError } from '../webgpu/errors.ts';
 
 /**
@@ -40,17 +48,100 @@ export function assemble(body: string, preludes: readonly Prelude[] = []): strin
   return [`const WORKGROUP_SIZE: u32 = ${WORKGROUP_SIZE}u;`, ...preludes.map((p) => PRELUDES[p]), body].join('\n');
 }
 
+/**
+ * The resource bindings of a WGSL module, by name: every module-scope
+ * `var<uniform>` and `var<storage, …>` (and any other variable carrying
+ * `@group`/`@binding`). Each must be in `@group(0)` with a `@binding(i)`;
+ * a name may be declared once and at most one uniform. Entry points of one
+ * module may reuse a binding index for different variables (each binds its
+ * own), so two names on one index are fine here; `Shader.entry` refuses
+ * them within one entry. `shader` names the module in the errors.
+ */
+export function parseBindings(shader: string, source: string): Map<string, KernelBinding> {
+  const code = stripWgslComments(source);
+  const out = new Map<string, KernelBinding>();
+  const fail = (msg: string): never => { throw new Error(`${shader}.wgsl: ${msg}`); };
+  const decl = new RegExp(`(${WGSL_ATTRIBUTES})\\bvar\\b\\s*(?:<([^>]*)>)?\\s*([A-Za-z_]\\w*)`, 'g');
+  for (const m of code.matchAll(decl)) {
+    const [, attrs, space = '', name] = m;
+    const parts = space.split(',').map((x) => x.trim());
+    const group = /@\s*group\s*\(\s*([^)]*?)\s*\)/.exec(attrs);
+    const binding = /@\s*binding\s*\(\s*([^)]*?)\s*\)/.exec(attrs);
+    const resource = parts[0] === 'uniform' || parts[0] === 'storage';
+    if (!resource && !group && !binding) continue; // workgroup, private and function variables
+    if (!resource) fail(`${name} is a binding of an unsupported kind (only var<uniform> and var<storage, read|read_write> are bound)`);
+    if (!group || !binding) fail(`${name} (var<${space}>) needs both @group(0) and @binding(i)`);
+    if (group![1] !== '0' && group![1] !== '0u' && group![1] !== '0i') fail(`${name} is in @group(${group![1]}); the kernels bind only @group(0)`);
+    if (!/^\d+[ui]?$/.test(binding![1])) fail(`${name} has @binding(${binding![1]}); the index must be a literal`);
+    const index = parseInt(binding![1], 10);
+    let kind: BindingKind;
+    if (parts[0] === 'uniform') kind = 'uniform';
+    else if (parts.length === 1 || parts[1] === 'read') kind = 'read';
+    else if (parts[1] === 'read_write') kind = 'rw';
+    else kind = fail(`${name} has the storage access mode '${parts[1]}' (read or read_write expected)`);
+    if (out.has(name)) fail(`${name} is declared twice`);
+    if (kind === 'uniform') {
+      const other = [...out.values()].find((b) => b.kind === 'uniform');
+      if (other) fail(`more than one var<uniform> (${other.name} and ${name}); a module has at most one`);
+    }
+    out.set(name, { name, binding: index, kind });
+  }
+  return out;
+}
+
+/** Every Shader built so far (each kernel wrapper builds its own when loaded): for tests. */
+const registry: Shader[] = [];
+export function shaders(): readonly Shader[] {
+  return registry;
+}
+
 /** One shader module (`shaders/<name>.wgsl`) and its entry points. */
 export class Shader {
   readonly source: string;
+  /** The module's @group(0) bindings by WGSL name (see parseBindings). */
+  readonly declared: ReadonlyMap<string, KernelBinding>;
+  /** The module's uniform, bound for every entry point (null if it has none). */
+  readonly uniform: KernelBinding | null;
+  /** The kernels of its entry points, in the order `entry` made them. */
+  readonly entries: KernelDef[] = [];
+
   constructor(readonly name: string, body: string, preludes: readonly Prelude[] = []) {
     this.source = assemble(body, preludes);
+    this.declared = parseBindings(name, this.source);
+    this.uniform = [...this.declared.values()].find((b) => b.kind === 'uniform') ?? null;
+    registry.push(this);
   }
 
-  /** The kernel of entry point `entry` (named `<name>_…`); `bindings` lists @group(0) @binding(i) in order. */
-  entry(entry: string, bindings: BindingKind[], halfBindings?: number[]): KernelDef {
+  /**
+   * The kernel of entry point `entry` (named `<name>_…`) binding the storage
+   * variables `names` (WGSL names; their indices and kinds come from the
+   * source) plus the module's uniform. `half`: those of `names` that may
+   * hold float16 tensors (the matmul's weights operand).
+   */
+  entry(entry: string, names: readonly string[], opts: { half?: readonly string[] } = {}): KernelDef {
+    const where = `${this.name}.wgsl, entry point ${entry}`;
     if (!entry.startsWith(`${this.name}_`)) throw new Error(`entry point ${entry} of ${this.name}.wgsl must be named ${this.name}_<what>`);
-    return { name: this.name, source: this.source, entry, bindings, ...(halfBindings ? { halfBindings } : {}) };
+    const storage = [...this.declared.values()].filter((b) => b.kind !== 'uniform').map((b) => b.name);
+    const bindings: KernelBinding[] = this.uniform ? [this.uniform] : [];
+    for (const [i, name] of names.entries()) {
+      if (names.indexOf(name) !== i) throw new Error(`${where}: binding '${name}' is listed twice`);
+      const b = this.declared.get(name);
+      if (!b || b.kind === 'uniform') {
+        const what = b ? 'is the module\'s uniform (bound for every entry point), not a storage binding' : 'is not declared';
+        throw new Error(`${where}: binding '${name}' ${what}; the module declares storage bindings ${storage.join(', ') || '(none)'}`);
+      }
+      const clash = bindings.find((o) => o.binding === b.binding);
+      if (clash) {
+        throw new Error(`${where}: '${name}' and '${clash.name}' are both @binding(${b.binding}); an entry point binds each index once`);
+      }
+      bindings.push(b);
+    }
+    for (const h of opts.half ?? []) {
+      if (!names.includes(h)) throw new Error(`${where}: half-float binding '${h}' is not one of the entry's bindings (${names.join(', ')})`);
+    }
+    const def: KernelDef = { name: this.name, source: this.source, entry, bindings, ...(opts.half ? { half: [...opts.half] } : {}) };
+    this.entries.push(def);
+    return def;
   }
 }
 

@@ -1,17 +1,16 @@
 import forwardBody from '../../../shaders/layernorm_modulate.wgsl?raw';
 import backwardBody from '../../../shaders/layernorm_modulate_backward.wgsl?raw';
 import type { LnModulateParams, Tensor } from '../backend.ts';
-import { packUniforms, type GpuContext, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, rowGrid, rowLanes, Shader, workgroupGrid } from './kernel.ts';
 
 const FORWARD = new Shader('layernorm_modulate', forwardBody, ['grid', 'reduce']);
 const BACKWARD = new Shader('layernorm_modulate_backward', backwardBody, ['grid', 'reduce']);
-const LAYERNORM_MODULATE_FORWARD = FORWARD.entry('layernorm_modulate_forward', ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw']);
-// The three backward entries share one binding list (see the shader).
-const BWD_BINDINGS: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'];
-const LAYERNORM_MODULATE_BACKWARD_DX = BACKWARD.entry('layernorm_modulate_backward_dx', BWD_BINDINGS);
-const LAYERNORM_MODULATE_BACKWARD_COLSUM = BACKWARD.entry('layernorm_modulate_backward_colsum', BWD_BINDINGS);
-const LAYERNORM_MODULATE_BACKWARD_DW = BACKWARD.entry('layernorm_modulate_backward_dw', BWD_BINDINGS);
+const LAYERNORM_MODULATE_FORWARD = FORWARD.entry('layernorm_modulate_forward', ['x', 'w', 'modv', 'out', 'meanOut', 'rstdOut']);
+// acc is dx in the dx pass and dmod in the other two (see the shader).
+const LAYERNORM_MODULATE_BACKWARD_DX = BACKWARD.entry('layernorm_modulate_backward_dx', ['dout', 'x', 'mean', 'rstd', 'w', 'modv', 'acc']);
+const LAYERNORM_MODULATE_BACKWARD_COLSUM = BACKWARD.entry('layernorm_modulate_backward_colsum', ['dout', 'x', 'mean', 'rstd', 'acc']);
+const LAYERNORM_MODULATE_BACKWARD_DW = BACKWARD.entry('layernorm_modulate_backward_dw', ['w', 'modv', 'acc', 'dw']);
 /** Columns per colsum workgroup (CB in the WGSL). */
 const COLUMN_BLOCK = 32;
 
@@ -20,7 +19,7 @@ export function lnModulate(
 ): void {
   if (p.rows === 0 || p.dim === 0) return;
   const T = rowLanes(ctx, p.dim);
-  ctx.dispatch(LAYERNORM_MODULATE_FORWARD, { T }, [x, w, mod, out, mean, rstd],
+  ctx.dispatch(LAYERNORM_MODULATE_FORWARD, { T }, { x, w, modv: mod, out, meanOut: mean, rstdOut: rstd },
     packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.shiftOffset, p.scaleOffset], [p.eps]),
     rowGrid(ctx, p.rows, T));
 }
@@ -40,8 +39,7 @@ export function lnModulateBackward(
   const items = Math.ceil(p.rows / p.rowsPerItem);
   const colBlocks = Math.ceil(p.dim / COLUMN_BLOCK);
   const u = packUniforms([p.rows, p.dim, p.rowsPerItem, p.modStride, p.shiftOffset, p.scaleOffset, items, colBlocks]);
-  const inputs = [dout, x, mean, rstd, w, mod];
-  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_DX, { T }, [...inputs, dx, dw], u, rowGrid(ctx, p.rows, T));
-  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_COLSUM, {}, [...inputs, dmod, dw], u, workgroupGrid(ctx, colBlocks * items));
-  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_DW, {}, [...inputs, dmod, dw], u, elementGrid(ctx, p.dim));
+  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_DX, { T }, { dout, x, mean, rstd, w, modv: mod, acc: dx }, u, rowGrid(ctx, p.rows, T));
+  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_COLSUM, {}, { dout, x, mean, rstd, acc: dmod }, u, workgroupGrid(ctx, colBlocks * items));
+  ctx.dispatch(LAYERNORM_MODULATE_BACKWARD_DW, {}, { w, modv: mod, acc: dmod, dw }, u, elementGrid(ctx, p.dim));
 }

@@ -3,21 +3,21 @@ import registerBody from '../../../shaders/matmul_register.wgsl?raw';
 import registerVec4Body from '../../../shaders/matmul_register_vec4.wgsl?raw';
 import sumRowsBody from '../../../shaders/sum_rows.wgsl?raw';
 import type { MatmulParams, Tensor } from '../backend.ts';
-import { packUniforms, type GpuContext, type GpuTensor, type KernelDef } from '../webgpu/context.ts';
+import { packUniforms, type GpuContext, type GpuTensor } from '../webgpu/context.ts';
 import { GpuBindingLimitError } from '../webgpu/errors.ts';
 import { bindable, CHUNK_ALIGN, maxBindingElements, maxWorkgroupsPerDim, Shader } from './kernel.ts';
 
-const MATMUL_BINDINGS: KernelDef['bindings'] = ['uniform', 'read', 'read', 'read', 'rw'];
-/** Binding 2 (B, the weights of a linear layer) may hold float16 values. */
-const HALF_B_BINDING = [2];
-const MATMUL_FORWARD = new Shader('matmul', tiledBody).entry('matmul_forward', MATMUL_BINDINGS, HALF_B_BINDING);
-const MATMUL_REGISTER_FORWARD = new Shader('matmul_register', registerBody).entry('matmul_register_forward', MATMUL_BINDINGS, HALF_B_BINDING);
-const MATMUL_REGISTER_VEC4_FORWARD = new Shader('matmul_register_vec4', registerVec4Body).entry('matmul_register_vec4_forward', MATMUL_BINDINGS);
+const MATMUL_NAMES = ['A', 'B', 'bias', 'C'];
+/** B (the weights of a linear layer) may hold float16 values. */
+const HALF_B = { half: ['B'] };
+const MATMUL_FORWARD = new Shader('matmul', tiledBody).entry('matmul_forward', MATMUL_NAMES, HALF_B);
+const MATMUL_REGISTER_FORWARD = new Shader('matmul_register', registerBody).entry('matmul_register_forward', MATMUL_NAMES, HALF_B);
+const MATMUL_REGISTER_VEC4_FORWARD = new Shader('matmul_register_vec4', registerVec4Body).entry('matmul_register_vec4_forward', MATMUL_NAMES);
 /** Output tile of one tiled workgroup (TILE in the WGSL). */
 const TILE = 64;
 /** Rows and columns of C per thread in the register variants. */
 const REGISTER_BLOCK = 16;
-const SUM_ROWS_FORWARD = new Shader('sum_rows', sumRowsBody).entry('sum_rows_forward', ['uniform', 'read', 'rw']);
+const SUM_ROWS_FORWARD = new Shader('sum_rows', sumRowsBody).entry('sum_rows_forward', ['x', 'out']);
 /** Columns per sum_rows workgroup (COLS in the WGSL; WORKGROUP_SIZE / COLS row lanes). */
 const SUM_ROWS_COLS = 64;
 
@@ -43,7 +43,8 @@ function dispatchBlock(ctx: GpuContext, p: MatmulParams, blk: Block): void {
   if (halfB) constants.HALF_B = 1;
   const { M, N, K } = blk;
   const uniforms = packUniforms([M, N, K]);
-  const tensors = [blk.a, blk.b, blk.bias ?? blk.a, blk.out];
+  // Without a bias (HAS_BIAS = 0) the binding is not read: A stands in.
+  const tensors = { A: blk.a, B: blk.b, bias: blk.bias ?? blk.a, C: blk.out };
   if (ctx.tuning.matmul === 'tiled') {
     ctx.dispatch(MATMUL_FORWARD, constants, tensors, uniforms, [Math.ceil(N / TILE), Math.ceil(M / TILE), 1]);
     return;
@@ -155,5 +156,5 @@ function matmulSplit(ctx: GpuContext, out: Tensor, a: Tensor, b: Tensor, p: Matm
 }
 
 export function sumRows(ctx: GpuContext, out: Tensor, x: Tensor, rows: number, cols: number, accumulate = false): void {
-  ctx.dispatch(SUM_ROWS_FORWARD, { ACCUMULATE: accumulate ? 1 : 0 }, [x, out], packUniforms([rows, cols]), [Math.ceil(cols / SUM_ROWS_COLS), 1, 1]);
+  ctx.dispatch(SUM_ROWS_FORWARD, { ACCUMULATE: accumulate ? 1 : 0 }, { x, out }, packUniforms([rows, cols]), [Math.ceil(cols / SUM_ROWS_COLS), 1, 1]);
 }

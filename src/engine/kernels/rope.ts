@@ -5,8 +5,8 @@ import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, Shader } from './kernel.ts';
 
 const SHADER = new Shader('rope', body, ['grid', 'math']);
-const ROPE_FORWARD = SHADER.entry('rope_forward', ['uniform', 'read', 'rw', 'rw', 'rw']);
-const ROPE_BACKWARD = SHADER.entry('rope_backward', ['uniform', 'read', 'read', 'read', 'rw']);
+const ROPE_FORWARD = SHADER.entry('rope_forward', ['qkv', 'q', 'k', 'v']);
+const ROPE_BACKWARD = SHADER.entry('rope_backward', ['dq', 'dk', 'dv', 'dqkv']);
 const MAX_HALF = 64;
 
 const uniformCache = new Map<string, Uint8Array>();
@@ -30,11 +30,11 @@ function uniforms(p: AttentionParams): Uint8Array {
 /** qkv [B, L, 3D] → q, k (NeoX-rotated), v in [B, H, L, d]. One dispatch. */
 export function rope(ctx: GpuContext, q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, p: AttentionParams): void {
   const n = p.batch * p.heads * p.length * p.headDim;
-  ctx.dispatch(ROPE_FORWARD, {}, [qkv, q, k, v], uniforms(p), elementGrid(ctx, n));
+  ctx.dispatch(ROPE_FORWARD, {}, { qkv, q, k, v }, uniforms(p), elementGrid(ctx, n));
 }
 
 /** dqkv [B, L, 3D] from dq, dk, dv [B, H, L, d]: the transpose of `rope`. One dispatch. */
 export function ropeBackward(ctx: GpuContext, dqkv: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, p: AttentionParams): void {
   const n = p.batch * p.length * 3 * p.heads * p.headDim;
-  ctx.dispatch(ROPE_BACKWARD, {}, [dq, dk, dv, dqkv], uniforms(p), elementGrid(ctx, n));
+  ctx.dispatch(ROPE_BACKWARD, {}, { dq, dk, dv, dqkv }, uniforms(p), elementGrid(ctx, n));
 }

@@ -5,7 +5,7 @@ import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, Shader } from './kernel.ts';
 
 const SHADER = new Shader('time_embedding', body, ['grid', 'math']);
-const TIME_EMBEDDING_FORWARD = SHADER.entry('time_embedding_forward', ['uniform', 'read', 'rw']);
+const TIME_EMBEDDING_FORWARD = SHADER.entry('time_embedding_forward', ['t', 'out']);
 /** Frequencies the uniform table holds (half = dim/2 up to this); larger dims compute ω in the kernel. */
 const TABLE = 256;
 
@@ -29,5 +29,5 @@ function uniforms(batch: number, dim: number): Uint8Array {
 
 /** out[B, dim] = [cos(t·ω_i), sin(t·ω_i)], ω_i = exp(−ln(10000)·i/(dim/2)). One dispatch. */
 export function timeEmbedding(ctx: GpuContext, out: Tensor, t: Tensor, batch: number, dim: number): void {
-  ctx.dispatch(TIME_EMBEDDING_FORWARD, {}, [t, out], uniforms(batch, dim), elementGrid(ctx, batch * dim));
+  ctx.dispatch(TIME_EMBEDDING_FORWARD, {}, { t, out }, uniforms(batch, dim), elementGrid(ctx, batch * dim));
 }

@@ -4,7 +4,7 @@ import { packUniforms, type GpuContext, type GpuTensor } from '../webgpu/context
 import { Shader, workgroupGrid } from './kernel.ts';
 
 const SHADER = new Shader('weighted_loss', body, ['grid', 'reduce']);
-const WEIGHTED_LOSS_FORWARD = SHADER.entry('weighted_loss_forward', ['uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw']);
+const WEIGHTED_LOSS_FORWARD = SHADER.entry('weighted_loss_forward', ['ce', 'w', 'perToken', 'loss', 'dce', 'dw']);
 
 // A writable binding may not alias another one in the same dispatch, so a
 // missing dw binds a one-element scratch tensor of the context (never written).
@@ -30,6 +30,6 @@ export function weightedLoss(
   const hasW = w !== null, hasDw = hasW && dw !== null;
   // Unused bindings get dummies: w → ce (read-only), dw → a scratch tensor.
   ctx.dispatch(WEIGHTED_LOSS_FORWARD, { HAS_W: hasW ? 1 : 0, HAS_DW: hasDw ? 1 : 0 },
-    [ce, w ?? ce, perToken, loss, dce, hasDw ? dw! : dummy(ctx)],
+    { ce, w: w ?? ce, perToken, loss, dce, dw: hasDw ? dw! : dummy(ctx) },
     packUniforms([batch, length]), workgroupGrid(ctx, batch + 1));
 }

@@ -12,16 +12,82 @@ import { packHalves, unpackHalves } from './half.ts';
 
 export type BindingKind = 'uniform' | 'read' | 'rw';
 
+/** One `@group(0) @binding(i)` variable of a WGSL module: its name, index and kind. */
+export interface KernelBinding {
+  name: string;
+  binding: number;
+  kind: BindingKind;
+}
+
+/**
+ * One entry point of a WGSL module and the bindings it uses, made by
+ * `Shader.entry` (src/engine/kernels/kernel.ts) from the names it lists and
+ * the declarations in the source.
+ */
 export interface KernelDef {
-  /** Unique name, used in the pipeline cache key and in error messages. */
+  /** Unique name (the module's), used in the pipeline cache key and in error messages. */
   name: string;
   /** WGSL source. */
   source: string;
   entry: string;
-  /** Kinds of @group(0) @binding(i), in binding order. */
-  bindings: BindingKind[];
-  /** Bindings that may hold a float16 tensor (GpuTensor.half): the matmul's weights operand. */
-  halfBindings?: number[];
+  /** The bindings of the entry point: the module's uniform (if any), then its storage variables by name. */
+  bindings: readonly KernelBinding[];
+  /** Storage bindings that may hold a float16 tensor (GpuTensor.half): the matmul's weights operand. */
+  half?: readonly string[];
+}
+
+/** WGSL without its comments: line comments, and block comments (which may nest); newlines are kept. */
+export function stripWgslComments(src: string): string {
+  let out = '';
+  let depth = 0;
+  for (let i = 0; i < src.length; i++) {
+    const two = src.slice(i, i + 2);
+    if (two === '/*') { depth++; i++; out += ' '; continue; }
+    if (depth > 0) {
+      if (two === '*/') { depth--; i++; }
+      else if (src[i] === '\n') out += '\n';
+      continue;
+    }
+    if (two === '//') {
+      while (i < src.length && src[i] !== '\n') i++;
+      out += '\n';
+      continue;
+    }
+    out += src[i];
+  }
+  return out;
+}
+
+/** Attributes before a WGSL declaration: `@name` or `@name(args)`, args with at most one level of parentheses. */
+export const WGSL_ATTRIBUTES = String.raw`(?:@\s*\w+\s*(?:\((?:[^()]|\([^()]*\))*\))?\s*)*`;
+
+/**
+ * Throws unless `def.source` declares a compute entry point `def.entry`
+ * (`@compute … fn <entry>(`). Checked when the entry's first pipeline is built.
+ */
+export function checkEntryPoint(def: KernelDef): void {
+  const fns = [...stripWgslComments(def.source).matchAll(new RegExp(String.raw`(${WGSL_ATTRIBUTES})\bfn\s+([A-Za-z_]\w*)\s*\(`, 'g'))];
+  const compute = fns.filter((m) => /@\s*compute\b/.test(m[1])).map((m) => m[2]);
+  if (compute.includes(def.entry)) return;
+  const plain = fns.some((m) => m[2] === def.entry);
+  throw new Error(`${def.name}.wgsl has no compute entry point ${def.entry}` +
+    `${plain ? ` (fn ${def.entry} is not marked @compute)` : ''}; its entry points are ${compute.join(', ') || '(none)'}`);
+}
+
+/**
+ * Throws unless `tensors` names exactly the storage bindings of `def`: the
+ * error names the missing and the unexpected names and lists the expected ones.
+ */
+export function checkTensorNames(def: KernelDef, tensors: Readonly<Record<string, unknown>>): void {
+  const expected = def.bindings.filter((b) => b.kind !== 'uniform').map((b) => b.name);
+  const missing = expected.filter((n) => tensors[n] === undefined);
+  const extra = Object.keys(tensors).filter((n) => !expected.includes(n));
+  if (missing.length === 0 && extra.length === 0) return;
+  const parts = [
+    ...(missing.length ? [`no tensor for ${missing.join(', ')}`] : []),
+    ...(extra.length ? [`tensors for ${extra.join(', ')}, which it does not bind`] : []),
+  ];
+  throw new Error(`${def.name}.wgsl, entry point ${def.entry}: ${parts.join('; ')} (it binds ${expected.join(', ') || 'no tensors'})`);
 }
 
 /** Bytes of one storage binding or view alignment (the largest minStorageBufferOffsetAlignment the spec allows). */
@@ -429,14 +495,15 @@ export class GpuContext {
     const key = `${def.name}|${def.entry}|${JSON.stringify(constants)}`;
     const hit = this.pipelines.get(key);
     if (hit) return hit;
+    checkEntryPoint(def);
     let module = this.modules.get(def.name);
     if (!module) {
       module = this.device.createShaderModule({ code: def.source, label: def.name });
       this.modules.set(def.name, module);
     }
     const layout = this.device.createBindGroupLayout({
-      label: def.name,
-      entries: def.bindings.map((kind, binding) => ({
+      label: `${def.name}:${def.entry}`,
+      entries: def.bindings.map(({ binding, kind }) => ({
         binding,
         visibility: 0x4, // COMPUTE
         buffer: { type: kind === 'uniform' ? 'uniform' : kind === 'read' ? 'read-only-storage' : 'storage' } as GPUBufferBindingLayout,
@@ -454,34 +521,35 @@ export class GpuContext {
   }
 
   /**
-   * Record (inside `compile`) or run one dispatch. `tensors` bind, in order,
-   * to the def's non-uniform bindings; `uniforms` to its uniform binding.
+   * Record (inside `compile`) or run one dispatch. `tensors` bind by WGSL
+   * name to the def's storage bindings (exactly those: a missing or an
+   * extra name is an error); `uniforms` to the module's uniform.
    */
   dispatch(
     def: KernelDef,
     constants: Record<string, number>,
-    tensors: Tensor[],
+    tensors: Readonly<Record<string, Tensor>>,
     uniformSource: UniformSource | null,
     workgroups: [number, number, number],
   ): void {
     this.check();
+    checkTensorNames(def, tensors);
     const { pipeline, layout } = this.pipelineFor(def, constants);
-    let ti = 0;
     let uniformBuffer: GPUBuffer | null = null;
     const uniforms = typeof uniformSource === 'function' ? uniformSource() : uniformSource;
-    const entries: GPUBindGroupEntry[] = def.bindings.map((kind, binding) => {
+    const entries: GPUBindGroupEntry[] = def.bindings.map(({ name, binding, kind }) => {
       if (kind === 'uniform') {
         if (!uniforms) throw new Error(`${def.name}: uniforms missing`);
         uniformBuffer = this.createBuffer(uniforms.byteLength, UNIFORM_USAGE, `${def.name} uniforms`);
         this.device.queue.writeBuffer(uniformBuffer, 0, uniforms.buffer, uniforms.byteOffset, uniforms.byteLength);
         return { binding, resource: { buffer: uniformBuffer } };
       }
-      const t = tensors[ti++] as GpuTensor;
+      const t = tensors[name] as GpuTensor;
       if (t instanceof GpuPiecedTensor) {
         throw new TypeError(`${def.entry}: ${(t as GpuPiecedTensor).label} is stored in pieces and cannot be bound whole; bind a view of one piece`);
       }
-      if (!(t instanceof GpuTensor)) throw new TypeError(`${def.name}: binding ${binding} is not a GPU tensor`);
-      if (t.half && !(def.halfBindings ?? []).includes(binding)) {
+      if (!(t instanceof GpuTensor)) throw new TypeError(`${def.entry}: the tensor for binding ${name} is not a GPU tensor`);
+      if (t.half && !(def.half ?? []).includes(name)) {
         throw new TypeError(`${def.entry}: ${t.label} holds float16 values; only the matmul kernels read float16 (as their weights operand)`);
       }
       if (t.byteLength > this.maxBindingBytes) {
@@ -491,7 +559,6 @@ export class GpuContext {
       }
       return { binding, resource: t.binding() };
     });
-    if (ti !== tensors.length) throw new Error(`${def.name}: ${tensors.length} tensors for ${ti} bindings`);
     const bindGroup = this.device.createBindGroup({ layout, entries, label: def.name });
     const rec: Recorded = { pipeline, bindGroup, workgroups };
     if (typeof uniformSource === 'function' && uniformBuffer && uniforms) {
