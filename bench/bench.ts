@@ -49,15 +49,15 @@ function kernelCases(): KernelCase[] {
   const attFlops = 4 * att.batch * att.heads * att.length * att.length * att.headDim;
   cases.push({
     name: 'attention fwd B8 L128 H8 d32', unit: 'GFLOP/s', work: attFlops,
-    setup: (b) => { const q = filled(b, qn, 3), k = filled(b, qn, 4), v = filled(b, qn, 5), o = b.tensor(qn), a = b.tensor(an); return () => b.ops.attention(o, a, q, k, v, att); },
+    setup: (b) => { const q = filled(b, qn, 3), k = filled(b, qn, 4), v = filled(b, qn, 5), o = b.tensor(qn), a = b.tensor(an); return () => b.ops.attention({ o, att: a, q, k, v }, att); },
   });
   cases.push({
     name: 'attention bwd B8 L128 H8 d32', unit: 'GFLOP/s', work: 2 * attFlops,
     setup: (b) => {
       const q = filled(b, qn, 3), k = filled(b, qn, 4), v = filled(b, qn, 5), o = b.tensor(qn), a = b.tensor(an);
-      b.ops.attention(o, a, q, k, v, att);
+      b.ops.attention({ o, att: a, q, k, v }, att);
       const dO = filled(b, qn, 6), dq = b.tensor(qn), dk = b.tensor(qn), dv = b.tensor(qn), s = b.tensor(an);
-      return () => b.ops.attentionBackward(dq, dk, dv, s, dO, a, q, k, v, o, att);
+      return () => b.ops.attentionBackward({ dq, dk, dv, scratch: s, dout: dO, att: a, q, k, v, o }, att);
     },
   });
   const R = 4096, D = 256;
@@ -65,7 +65,7 @@ function kernelCases(): KernelCase[] {
     name: `lnModulate ${R}×${D}`, unit: 'GB/s', work: 4 * (2 * R * D),
     setup: (b) => {
       const x = filled(b, R * D, 7), w = filled(b, D, 8), mod = filled(b, 32 * 6 * D, 9), out = b.tensor(R * D), m = b.tensor(R), r = b.tensor(R);
-      return () => b.ops.lnModulate(out, m, r, x, w, mod, { rows: R, dim: D, rowsPerItem: 128, modStride: 6 * D, shiftOffset: 0, scaleOffset: D, eps: 1e-5 });
+      return () => b.ops.lnModulate({ out, mean: m, rstd: r, x, w, mod }, { rows: R, dim: D, rowsPerItem: 128, modStride: 6 * D, shiftOffset: 0, scaleOffset: D, eps: 1e-5 });
     },
   });
   cases.push({

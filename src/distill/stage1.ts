@@ -117,21 +117,21 @@ export class Stage1Loss {
     ops.softmax(this.Ds, f.logits, rows, V);
     g.forwardOn(this.xs, T.s, T.u);
     this.copy(this.gsu, g.logits, n);
-    ops.lincomb3(this.xu, this.xs, this.Ds, this.gsu, C.xu, n, L * V);
+    ops.lincomb3({ out: this.xu, x: this.xs, y: this.Ds, z: this.gsu, c: C.xu }, n, L * V);
     f.forwardOn(this.xu, T.u);
     ops.softmax(this.Du, f.logits, rows, V);
     g.forwardOn(this.xu, T.u, T.t);
     this.copy(this.gut, g.logits, n);
-    ops.lincomb3(this.h1, this.xs, this.Ds, this.gsu, C.half1, n, L * V);
-    ops.lincomb3(this.h2, this.xu, this.Du, this.gut, C.half2, n, L * V);
-    ops.lincomb3(this.xboot, this.xs, this.h1, this.h2, C.boot, n, L * V);
-    ops.lincomb3(this.tgt, this.xboot, this.Ds, this.Ds, C.target, n, L * V);
+    ops.lincomb3({ out: this.h1, x: this.xs, y: this.Ds, z: this.gsu, c: C.half1 }, n, L * V);
+    ops.lincomb3({ out: this.h2, x: this.xu, y: this.Du, z: this.gut, c: C.half2 }, n, L * V);
+    ops.lincomb3({ out: this.xboot, x: this.xs, y: this.h1, z: this.h2, c: C.boot }, n, L * V);
+    ops.lincomb3({ out: this.tgt, x: this.xboot, y: this.Ds, z: this.Ds, c: C.target }, n, L * V);
     // The prediction, with gradient: g(x_s, s, t); its raw output goes into the loss.
     g.forwardOn(this.xs, T.s, T.t);
     ops.distillStage1Loss(g.ce, g.logits, this.tgt, C.pred, rows, V, L);
-    ops.weightedLoss(g.perToken, g.loss, g.dce, g.dw, g.ce, g.w, B, L);
+    ops.weightedLoss({ perToken: g.perToken, loss: g.loss, dce: g.dce, dw: g.dw, ce: g.ce, w: g.w }, B, L);
     if (!gradient) return;
-    ops.distillStage1Backward(g.dlogits, g.logits, this.tgt, C.pred, g.dce, rows, V, L);
+    ops.distillStage1Backward({ dg: g.dlogits, g: g.logits, tgt: this.tgt, c: C.pred, dce: g.dce }, rows, V, L);
     g.backward();
   }
 

@@ -94,12 +94,12 @@ export class Stage2Loss {
     f.forwardOn(this.xs, T.s);
     ops.softmax(this.Ds, f.logits, rows, V);
     g.forwardOn(this.xs, T.s, T.t);
-    ops.lincomb3(this.F, this.xs, this.Ds, g.logits, this.coef.F, n, L * V);
+    ops.lincomb3({ out: this.F, x: this.xs, y: this.Ds, z: g.logits, c: this.coef.F }, n, L * V);
     d.forwardOn(this.xs, T.s, T.t);
-    ops.distillStage2Loss(d.ce, this.q, d.logits, this.F, this.xs, this.coef.a, rows, V, L);
-    ops.weightedLoss(d.perToken, d.loss, d.dce, null, d.ce, null, B, L);
+    ops.distillStage2Loss({ raw: d.ce, q: this.q, logits: d.logits, F: this.F, xs: this.xs, a: this.coef.a }, rows, V, L);
+    ops.weightedLoss({ perToken: d.perToken, loss: d.loss, dce: d.dce, dw: null, ce: d.ce, w: null }, B, L);
     if (opts.gradient === false) return;
-    ops.distillStage2Backward(d.dlogits, this.q, this.F, this.xs, this.coef.a, d.dce, rows, V, L);
+    ops.distillStage2Backward({ dlogits: d.dlogits, q: this.q, F: this.F, xs: this.xs, a: this.coef.a, dce: d.dce }, rows, V, L);
     if (d.dw) ops.fill(d.dw, 0, B); // δ's loss-weighting head (kept from f) is not part of this loss
     d.backward();
   }

@@ -1,10 +1,12 @@
 /**
  * The backend contract every part of the core is written against.
  *
- * Two implementations exist: the plain TypeScript reference backend
- * (`cpu/cpuBackend.ts`, the oracle) and the WebGPU backend
- * (`webgpu/gpuBackend.ts`). The model, the FLM math and the trainer call
- * `backend.ops.*` and never know which one runs.
+ * Three implementations exist: the plain TypeScript reference backend
+ * (`cpu/cpuBackend.ts`, the oracle), WebAssembly SIMD (`wasm/wasmBackend.ts`)
+ * and WebGPU (`webgpu/gpuBackend.ts`). The model, the FLM math and the
+ * trainer call `backend.ops.*` and never know which one runs. Each backend
+ * writes its kernels against its own tensor type and gets `ops` from the one
+ * generic adapter (`adapter.ts`).
  *
  * Execution model: on the CPU backend an op runs when called. On WebGPU an
  * op called inside `compile(fn)` is recorded once (pipelines, bind groups and
@@ -106,137 +108,150 @@ export interface AdamWParams {
 }
 
 /**
+ * The tensors of the ops that take more than four, by name (so that a call
+ * reads `attention({ o, att, q, k, v }, p)` and cannot swap two of them).
+ * `T` is the tensor type: `Tensor` in the contract, a backend's own type
+ * (a typed array, a memory address…) in its kernels.
+ */
+export interface LnModulateTensors<T = Tensor> { out: T; mean: T; rstd: T; x: T; w: T; mod: T }
+export interface LnModulateBackwardTensors<T = Tensor> { dx: T; dw: T; dmod: T; dout: T; x: T; mean: T; rstd: T; w: T; mod: T }
+export interface GateResidualBackwardTensors<T = Tensor> { dy: T; dmod: T; dh: T; y: T; mod: T }
+export interface AttentionTensors<T = Tensor> { o: T; att: T; q: T; k: T; v: T }
+export interface AttentionBackwardTensors<T = Tensor> { dq: T; dk: T; dv: T; scratch: T; dout: T; att: T; q: T; k: T; v: T; o: T }
+export interface WeightedLossTensors<T = Tensor> { perToken: T; loss: T; dce: T; dw: T | null; ce: T; w: T | null }
+export interface Lincomb3Tensors<T = Tensor> { out: T; x: T; y: T; z: T; c: T }
+export interface DistillStage1BackwardTensors<T = Tensor> { dg: T; g: T; tgt: T; c: T; dce: T }
+export interface DistillStage2LossTensors<T = Tensor> { raw: T; q: T; logits: T; F: T; xs: T; a: T }
+export interface DistillStage2BackwardTensors<T = Tensor> { dlogits: T; q: T; F: T; xs: T; a: T; dce: T }
+export interface AdamWTensors<T = Tensor> { params: T; grads: T; m: T; v: T; normSq: T }
+
+/**
  * Every operation the DiT forward and backward and the FLM losses need.
  * Shapes are row-major. "(+=)" marks outputs that honour `accumulate`.
+ *
+ * `F` is the type of an f32 tensor argument and `U` of a u32 one: `Tensor`
+ * for callers; each backend writes its kernels against its own types (the
+ * reference: Float32Array and Uint32Array) and `adaptOps` (adapter.ts)
+ * turns them into this contract. Ops with more than four tensors take them
+ * as one named-argument object.
  */
-export interface Ops {
+export interface Ops<F = Tensor, U = F> {
   /** out[M,N] (+)= op(A)·op(B) (+ bias[N]). */
-  matmul(out: Tensor, a: Tensor, b: Tensor, p: MatmulParams, bias?: Tensor): void;
+  matmul(out: F, a: F, b: F, p: MatmulParams, bias?: F): void;
   /** out[N] (+)= Σ_rows x[rows, N] (bias gradients). */
-  sumRows(out: Tensor, x: Tensor, rows: number, cols: number, accumulate?: boolean): void;
+  sumRows(out: F, x: F, rows: number, cols: number, accumulate?: boolean): void;
 
   /** out = x·sigmoid(x). */
-  silu(out: Tensor, x: Tensor, n: number): void;
+  silu(out: F, x: F, n: number): void;
   /** dx (+)= dy·silu'(x). */
-  siluBackward(dx: Tensor, x: Tensor, dy: Tensor, n: number, accumulate?: boolean): void;
+  siluBackward(dx: F, x: F, dy: F, n: number, accumulate?: boolean): void;
   /** out = gelu(x), tanh approximation or exact (erf). */
-  gelu(out: Tensor, x: Tensor, n: number, approx: GeluApprox): void;
+  gelu(out: F, x: F, n: number, approx: GeluApprox): void;
   /** dx (+)= dy·gelu'(x). */
-  geluBackward(dx: Tensor, x: Tensor, dy: Tensor, n: number, approx: GeluApprox, accumulate?: boolean): void;
+  geluBackward(dx: F, x: F, dy: F, n: number, approx: GeluApprox, accumulate?: boolean): void;
 
   /** Sinusoidal features out[B, dim] = [cos(t·ω_i), sin(t·ω_i)], ω_i = exp(−ln(maxPeriod)·i/(dim/2)). */
-  timeEmbedding(out: Tensor, t: Tensor, batch: number, dim: number): void;
+  timeEmbedding(out: F, t: F, batch: number, dim: number): void;
 
   /**
    * out = LN(x)·w·(1 + scale) + shift, LayerNorm without bias; saves the
    * per-row mean and reciprocal standard deviation for the backward pass.
    */
-  lnModulate(out: Tensor, mean: Tensor, rstd: Tensor, x: Tensor, w: Tensor, mod: Tensor, p: LnModulateParams): void;
+  lnModulate(t: LnModulateTensors<F>, p: LnModulateParams): void;
   /**
    * Backward of lnModulate: dx += (always accumulates: it is the residual
    * stream's gradient), dw = (overwrites), dmod's shift and scale columns = .
    */
-  lnModulateBackward(
-    dx: Tensor, dw: Tensor, dmod: Tensor,
-    dout: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, w: Tensor, mod: Tensor,
-    p: LnModulateParams,
-  ): void;
+  lnModulateBackward(t: LnModulateBackwardTensors<F>, p: LnModulateParams): void;
 
   /** h += gate·y (in place on the residual stream h). */
-  gateResidual(h: Tensor, y: Tensor, mod: Tensor, p: GateParams): void;
+  gateResidual(h: F, y: F, mod: F, p: GateParams): void;
   /** dy = dh·gate; dmod's gate columns = Σ_rows-of-item dh·y. */
-  gateResidualBackward(dy: Tensor, dmod: Tensor, dh: Tensor, y: Tensor, mod: Tensor, p: GateParams): void;
+  gateResidualBackward(t: GateResidualBackwardTensors<F>, p: GateParams): void;
 
   /**
    * From qkv [B, L, 3D] (column = which·D + head·d + j) to q, k, v in
    * [B, H, L, d], applying NeoX rotary (non-interleaved halves) to q and k
    * at position l with inv_freq_i = 10000^(−2i/d).
    */
-  rope(q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, p: AttentionParams): void;
+  rope(q: F, k: F, v: F, qkv: F, p: AttentionParams): void;
   /** Transpose of rope for gradients: writes (overwrites) dqkv [B, L, 3D]. */
-  ropeBackward(dqkv: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, p: AttentionParams): void;
+  ropeBackward(dqkv: F, dq: F, dk: F, dv: F, p: AttentionParams): void;
 
   /**
    * Softcapped attention, bidirectional (or causal with `p.causal`: the
    * probabilities of keys j > i are exactly 0). att [B, H, L, L] keeps the softmax
    * probabilities for backward; o [B, L, D] has the heads concatenated.
    */
-  attention(o: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): void;
+  attention(t: AttentionTensors<F>, p: AttentionParams): void;
   /** Writes (overwrites) dq, dk, dv [B, H, L, d]; scratch [B, H, L, L] is overwritten. */
-  attentionBackward(
-    dq: Tensor, dk: Tensor, dv: Tensor, scratch: Tensor,
-    dout: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Tensor,
-    p: AttentionParams,
-  ): void;
+  attentionBackward(t: AttentionBackwardTensors<F>, p: AttentionParams): void;
 
   /** Row-wise softmax over the last axis of [rows, cols]. */
-  softmax(out: Tensor, x: Tensor, rows: number, cols: number): void;
+  softmax(out: F, x: F, rows: number, cols: number): void;
   /** Row-wise log-softmax. */
-  logSoftmax(out: Tensor, x: Tensor, rows: number, cols: number): void;
+  logSoftmax(out: F, x: F, rows: number, cols: number): void;
   /** ce[r] = logsumexp(logits[r]) − logits[r, target[r]]. */
-  crossEntropy(ce: Tensor, logits: Tensor, targets: Tensor, rows: number, cols: number): void;
+  crossEntropy(ce: F, logits: F, targets: U, rows: number, cols: number): void;
   /** dlogits[r] = (softmax(logits[r]) − onehot(target[r]))·dce[r]. */
-  crossEntropyBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, dce: Tensor, rows: number, cols: number): void;
+  crossEntropyBackward(dlogits: F, logits: F, targets: U, dce: F, rows: number, cols: number): void;
 
   /**
    * The mean token loss with optional per-sequence loss weighting w[B]:
    * perToken = exp(−w)·ce + w (or ce when w is null), loss[0] = mean.
    * Also writes d loss/d ce into dce and, with w, d loss/d w into dw.
    */
-  weightedLoss(
-    perToken: Tensor, loss: Tensor, dce: Tensor, dw: Tensor | null,
-    ce: Tensor, w: Tensor | null, batch: number, length: number,
-  ): void;
+  weightedLoss(t: WeightedLossTensors<F>, batch: number, length: number): void;
 
   /**
    * Standard normal noise from a counter-based generator (Philox4x32-10 and
    * Box–Muller): element i of the stream (seed, counter) lands in out[i].
    */
-  gaussian(out: Tensor, n: number, seed: Scalar, counter: Scalar): void;
+  gaussian(out: F, n: number, seed: Scalar, counter: Scalar): void;
 
   /**
    * The FLM noising path x = (1 − γ_b)·ε + γ_b·onehot(target) over [B, L, V]
    * (spec section 1), with γ [B] and targets [B·L] (u32).
    */
-  flmNoising(x: Tensor, eps: Tensor, targets: Tensor, gamma: Tensor, batch: number, length: number, vocab: number): void;
+  flmNoising(x: F, eps: F, targets: U, gamma: F, batch: number, length: number, vocab: number): void;
 
   /**
    * Dropout with a counter-based mask: out = x·mask/(1 − p). The mask depends
    * only on (seed, counter, i), so backward is the same op on the gradient.
    */
-  dropout(out: Tensor, x: Tensor, n: number, p: number, seed: Scalar, counter: Scalar): void;
+  dropout(out: F, x: F, n: number, p: number, seed: Scalar, counter: Scalar): void;
 
   /** out = a·x + b·y elementwise (b may be 0, y then ignored). out must not alias x or y. */
-  axpby(out: Tensor, a: Scalar, x: Tensor, b: Scalar, y: Tensor, n: number): void;
+  axpby(out: F, a: Scalar, x: F, b: Scalar, y: F, n: number): void;
   /** out[i] = value. */
-  fill(out: Tensor, value: number, n: number): void;
+  fill(out: F, value: number, n: number): void;
 
   /**
    * Per-batch linear combination over [B, perBatch]: out = c[b,0]·x + c[b,1]·y
    * + c[b,2]·z with coefficients c [B·3]; a zero coefficient skips its input.
    * out must not alias an input. (The flow-map updates of spec sections 6–7.)
    */
-  lincomb3(out: Tensor, x: Tensor, y: Tensor, z: Tensor, c: Tensor, n: number, perBatch: number): void;
+  lincomb3(t: Lincomb3Tensors<F>, n: number, perBatch: number): void;
   /** Stage-1 distillation: raw[r] = Σ_v (tgt − c_b·g)² over rows of [B·L, V] (c [B]). */
-  distillStage1Loss(raw: Tensor, g: Tensor, tgt: Tensor, c: Tensor, rows: number, cols: number, length: number): void;
+  distillStage1Loss(raw: F, g: F, tgt: F, c: F, rows: number, cols: number, length: number): void;
   /** Its gradient: dg = −2·c_b·dce[r]·(tgt − c_b·g). */
-  distillStage1Backward(dg: Tensor, g: Tensor, tgt: Tensor, c: Tensor, dce: Tensor, rows: number, cols: number, length: number): void;
+  distillStage1Backward(t: DistillStage1BackwardTensors<F>, rows: number, cols: number, length: number): void;
   /** Stage-2 distillation: q = softmax(logits), raw[r] = Σ_v (F − x_s − a_b·(q − x_s))² (a [B]). */
-  distillStage2Loss(raw: Tensor, q: Tensor, logits: Tensor, F: Tensor, xs: Tensor, a: Tensor, rows: number, cols: number, length: number): void;
+  distillStage2Loss(t: DistillStage2LossTensors<F>, rows: number, cols: number, length: number): void;
   /** Its gradient through the softmax: dlogits = q ⊙ (dq − Σ q·dq), dq = −2·a_b·dce[r]·(F − F̂). */
-  distillStage2Backward(dlogits: Tensor, q: Tensor, F: Tensor, xs: Tensor, a: Tensor, dce: Tensor, rows: number, cols: number, length: number): void;
+  distillStage2Backward(t: DistillStage2BackwardTensors<F>, rows: number, cols: number, length: number): void;
 
   /** Floats of scratch `globalNormSq` needs for n elements. */
   gradNormScratchSize(n: number): number;
   /** out[0] = Σ x² (deterministic two-stage reduction). */
-  globalNormSq(out: Tensor, scratch: Tensor, x: Tensor, n: number): void;
+  globalNormSq(out: F, scratch: F, x: F, n: number): void;
   /**
    * AdamW with global-norm clipping read from normSq[0] on the device; a
    * non-finite normSq leaves params, m and v untouched.
    */
-  adamw(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, normSq: Tensor, n: number, hp: AdamWParams): void;
+  adamw(t: AdamWTensors<F>, n: number, hp: AdamWParams): void;
   /** emaParams = decay·emaParams + (1 − decay)·params. */
-  ema(emaParams: Tensor, params: Tensor, n: number, decay: Scalar): void;
+  ema(emaParams: F, params: F, n: number, decay: Scalar): void;
 }
 
 export interface Backend {

@@ -51,7 +51,7 @@ export class TwoNetworkSampler extends StepSampler {
     };
     const flowMap = () => {
       g.forward();
-      ops.lincomb3(this.next, f.x, D, g.logits, this.coef, n, fConfig.length * V);
+      ops.lincomb3({ out: this.next, x: f.x, y: D, z: g.logits, c: this.coef }, n, fConfig.length * V);
       ops.axpby(f.x, 1, this.next, 0, this.next, n);
     };
     if (this.recorded) this.stepProgram = backend.compile(() => { teacher(); flowMap(); });

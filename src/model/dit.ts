@@ -238,16 +238,16 @@ function blockForward(
   const { B, R, D, F } = n;
   linearForward(ops, a.mod, c, W.adaLN, B);
   // attention branch
-  ops.lnModulate(a.ln1, a.mean1, a.rstd1, h, W.norm1, a.mod, n.ln1);
+  ops.lnModulate({ out: a.ln1, mean: a.mean1, rstd: a.rstd1, x: h, w: W.norm1, mod: a.mod }, n.ln1);
   linearForward(ops, a.qkv, a.ln1, W.attnQkv, R);
   ops.rope(a.q, a.k, a.v, a.qkv, n.attn);
-  ops.attention(a.o, a.att, a.q, a.k, a.v, n.attn);
+  ops.attention({ o: a.o, att: a.att, q: a.q, k: a.k, v: a.v }, n.attn);
   linearForward(ops, a.attnY, a.o, W.attnOut, R);
   ops.axpby(a.hMid, 1, h, 0, h, R * D);
   const attnY = dropBranch(ops, a.attnY, a.attnYd, d, i, ATTN_BRANCH, n);
   ops.gateResidual(a.hMid, attnY, a.mod, n.gateMsa);
   // MLP branch
-  ops.lnModulate(a.ln2, a.mean2, a.rstd2, a.hMid, W.norm2, a.mod, n.ln2);
+  ops.lnModulate({ out: a.ln2, mean: a.mean2, rstd: a.rstd2, x: a.hMid, w: W.norm2, mod: a.mod }, n.ln2);
   linearForward(ops, a.fc, a.ln2, W.mlp0, R);
   ops.gelu(a.fcAct, a.fc, R * F, 'tanh');
   linearForward(ops, a.mlpY, a.fcAct, W.mlp2, R);
@@ -263,25 +263,25 @@ function blockBackward(
 ): void {
   const { B, R, F } = n;
   // MLP branch: hOut = hMid + gate_mlp·dropout(mlpY)
-  ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.mlpYd! : a.mlpY, a.mod, n.gateMlp);
+  ops.gateResidualBackward({ dy: s.dy, dmod: s.dmod, dh: s.dh, y: d ? a.mlpYd! : a.mlpY, mod: a.mod }, n.gateMlp);
   linearBackward(ops, s.dfcAct, dW.mlp2, undropBranch(ops, s, s.dy, d, i, MLP_BRANCH, n), a.fcAct, W.mlp2, R);
   ops.geluBackward(s.dfc, a.fc, s.dfcAct, R * F, 'tanh');
   linearBackward(ops, s.dln, dW.mlp0, s.dfc, a.ln2, W.mlp0, R);
-  ops.lnModulateBackward(s.dh, dW.norm2, s.dmod, s.dln, a.hMid, a.mean2, a.rstd2, W.norm2, a.mod, n.ln2);
+  ops.lnModulateBackward({ dx: s.dh, dw: dW.norm2, dmod: s.dmod, dout: s.dln, x: a.hMid, mean: a.mean2, rstd: a.rstd2, w: W.norm2, mod: a.mod }, n.ln2);
   // attention branch: hMid = h + gate_msa·dropout(attnY)
-  ops.gateResidualBackward(s.dy, s.dmod, s.dh, d ? a.attnYd! : a.attnY, a.mod, n.gateMsa);
+  ops.gateResidualBackward({ dy: s.dy, dmod: s.dmod, dh: s.dh, y: d ? a.attnYd! : a.attnY, mod: a.mod }, n.gateMsa);
   linearBackward(ops, s.dO, dW.attnOut, undropBranch(ops, s, s.dy, d, i, ATTN_BRANCH, n), a.o, W.attnOut, R);
-  ops.attentionBackward(s.dq, s.dk, s.dv, s.datt, s.dO, a.att, a.q, a.k, a.v, a.o, n.attn);
+  ops.attentionBackward({ dq: s.dq, dk: s.dk, dv: s.dv, scratch: s.datt, dout: s.dO, att: a.att, q: a.q, k: a.k, v: a.v, o: a.o }, n.attn);
   ops.ropeBackward(s.dqkv, s.dq, s.dk, s.dv, n.attn);
   linearBackward(ops, s.dln, dW.attnQkv, s.dqkv, a.ln1, W.attnQkv, R);
-  ops.lnModulateBackward(s.dh, dW.norm1, s.dmod, s.dln, h, a.mean1, a.rstd1, W.norm1, a.mod, n.ln1);
+  ops.lnModulateBackward({ dx: s.dh, dw: dW.norm1, dmod: s.dmod, dout: s.dln, x: h, mean: a.mean1, rstd: a.rstd1, w: W.norm1, mod: a.mod }, n.ln1);
   linearBackward(ops, s.dc, dW.adaLN, s.dmod, c, W.adaLN, B, true);
 }
 
 /** DDitFinalLayer: logits = linear(LN(h)·(1 + scale) + shift). */
 function finalLayerForward(ops: Ops, logits: Tensor, a: FinalActs, h: Tensor, c: Tensor, W: FinalLayerParams<Tensor>, n: Dims): void {
   linearForward(ops, a.mod, c, W.adaLN, n.B);
-  ops.lnModulate(a.ln, a.mean, a.rstd, h, W.normFinal, a.mod, n.lnFinal);
+  ops.lnModulate({ out: a.ln, mean: a.mean, rstd: a.rstd, x: h, w: W.normFinal, mod: a.mod }, n.lnFinal);
   linearForward(ops, logits, a.ln, W.linear, n.R);
 }
 
@@ -291,7 +291,7 @@ function finalLayerBackward(
 ): void {
   linearBackward(ops, s.dln, dW.linear, dlogits, a.ln, W.linear, n.R);
   ops.fill(s.dh, 0, n.R * n.D);
-  ops.lnModulateBackward(s.dh, dW.normFinal, s.dmodFinal, s.dln, h, a.mean, a.rstd, W.normFinal, a.mod, n.lnFinal);
+  ops.lnModulateBackward({ dx: s.dh, dw: dW.normFinal, dmod: s.dmodFinal, dout: s.dln, x: h, mean: a.mean, rstd: a.rstd, w: W.normFinal, mod: a.mod }, n.lnFinal);
   linearBackward(ops, s.dc, dW.adaLN, s.dmodFinal, c, W.adaLN, n.B);
 }
 
@@ -487,7 +487,9 @@ export class DiT {
   crossEntropyLoss(): void {
     const ops = this.backend.ops, R = this.rows, V = this.cfg.vocab;
     ops.crossEntropy(this.ce, this.logits, this.targets, R, V);
-    ops.weightedLoss(this.perToken, this.loss, this.dce, this.inference ? null : this.dw, this.ce, this.w, this.B, this.cfg.length);
+    ops.weightedLoss({
+      perToken: this.perToken, loss: this.loss, dce: this.dce, dw: this.inference ? null : this.dw, ce: this.ce, w: this.w,
+    }, this.B, this.cfg.length);
     if (!this.inference) ops.crossEntropyBackward(this.dlogits, this.logits, this.targets, this.dce, R, V);
   }
 

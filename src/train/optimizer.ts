@@ -51,7 +51,7 @@ export class Optimizer {
   record(params: Tensor, grads: Tensor): void {
     const ops = this.backend.ops, t = this.train, n = this.n;
     ops.globalNormSq(this.normSq, this.scratch, grads, n);
-    ops.adamw(params, grads, this.m, this.v, this.normSq, n, {
+    ops.adamw({ params, grads, m: this.m, v: this.v, normSq: this.normSq }, n, {
       lr: () => learningRate(t, this.step()),
       beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay,
       step: () => this.step() + 1,

@@ -41,7 +41,7 @@ describe('adamw reference', () => {
     const p = new Float32Array([1, -1, 0.5, 2]), g = new Float32Array([0.3, -2, 1e-3, 0]);
     const m = new Float32Array(4), v = new Float32Array(4), nsq = new Float32Array(1);
     refNorm.globalNormSq(nsq, g, 4);
-    ref.adamw(p, g, m, v, nsq, 4, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 1, maxGradNorm: 0 });
+    ref.adamw({ params: p, grads: g, m, v, normSq: nsq }, 4, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 1, maxGradNorm: 0 });
     const d = 1 - 0.01 * 0.1;
     expect(p[0]).toBeCloseTo(1 * d - 0.01, 6);
     expect(p[1]).toBeCloseTo(-1 * d + 0.01, 6);
@@ -57,7 +57,7 @@ describe('adamw reference', () => {
 
   it('rejects step 0', () => {
     const z = new Float32Array(1);
-    expect(() => ref.adamw(z, z, z, z, z, 1, { lr: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0, maxGradNorm: 0 })).toThrow(RangeError);
+    expect(() => ref.adamw({ params: z, grads: z, m: z, v: z, normSq: z }, 1, { lr: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0, maxGradNorm: 0 })).toThrow(RangeError);
   });
 });
 
@@ -88,7 +88,7 @@ describe('adamw kernel vs the CPU reference (compiled once, lr and step read per
         };
         const prog = gpu.compile(() => {
           globalNormSq(gpu.ctx, tn, ts, tg, n);
-          adamw(gpu.ctx, tp, tg, tm, tv, tn, n, hp);
+          adamw(gpu.ctx, { params: tp, grads: tg, m: tm, v: tv, normSq: tn }, n, hp);
         });
         let worst = { dp: 0, ulps: 0, m: 0, v: 0, traj: 0 };
         let gpuState: Float32Array[] = [Float32Array.from(p), new Float32Array(size), new Float32Array(size)];
@@ -98,9 +98,9 @@ describe('adamw kernel vs the CPU reference (compiled once, lr and step read per
           if (cfg.clip > 0 && cfg.clip < 1) expect(ref.clipCoefficient(nsq[0], maxGradNorm)).toBeLessThan(1);
           if (cfg.clip >= 1) expect(ref.clipCoefficient(nsq[0], maxGradNorm)).toBe(1);
           // The reference's own trajectory, and one reference step from the GPU's previous state.
-          ref.adamw(p, g, m, v, nsq, n, hp);
+          ref.adamw({ params: p, grads: g, m, v, normSq: nsq }, n, hp);
           const [qp, qm, qv] = gpuState.map((a) => Float32Array.from(a));
-          ref.adamw(qp, g, qm, qv, nsq, n, hp);
+          ref.adamw({ params: qp, grads: g, m: qm, v: qv, normSq: nsq }, n, hp);
           gpu.write(tg, g);
           prog.run();
           const [gp, gm, gv] = [await gpu.read(tp), await gpu.read(tm), await gpu.read(tv)];
@@ -148,11 +148,11 @@ describe('adamw kernel with non-finite gradients', () => {
         const hp: AdamWParams = { lr: 1e-3, step: () => step, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, maxGradNorm };
         const prog = gpu.compile(() => {
           globalNormSq(gpu.ctx, tn, ts, tg, n);
-          adamw(gpu.ctx, tp, tg, tm, tv, tn, n, hp);
+          adamw(gpu.ctx, { params: tp, grads: tg, m: tm, v: tv, normSq: tn }, n, hp);
         });
         const run = async (g: Float32Array): Promise<Float32Array[]> => {
           refNorm.globalNormSq(nsq, g, n);
-          ref.adamw(p, g, m, v, nsq, n, hp);
+          ref.adamw({ params: p, grads: g, m, v, normSq: nsq }, n, hp);
           gpu.write(tg, g);
           prog.run();
           return [await gpu.read(tp), await gpu.read(tm), await gpu.read(tv), await gpu.read(tn)];
@@ -191,7 +191,7 @@ describe('adamw kernel with non-finite gradients', () => {
     gpu.write(tp, p); gpu.write(tg, randomArray(n, 12, 1)); gpu.write(tm, m); gpu.write(tv, v);
     for (const bad of [NaN, Infinity]) {
       gpu.write(tn, new Float32Array([bad]));
-      adamw(gpu.ctx, tp, tg, tm, tv, tn, n, { lr: 1, step: 3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.5, maxGradNorm: 0 });
+      adamw(gpu.ctx, { params: tp, grads: tg, m: tm, v: tv, normSq: tn }, n, { lr: 1, step: 3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.5, maxGradNorm: 0 });
       expect(Array.from(await gpu.read(tp))).toEqual(Array.from(p));
       expect(Array.from(await gpu.read(tm))).toEqual(Array.from(m));
       expect(Array.from(await gpu.read(tv))).toEqual(Array.from(v));

@@ -51,9 +51,9 @@ describe('attention kernels vs the CPU reference', () => {
         expect(mx).toBeGreaterThan(1.5 * softcap);
       }
       const wo = new Float32Array(n), watt = new Float32Array(na);
-      ref.attention(wo, watt, q, k, v, p);
+      ref.attention({ o: wo, att: watt, q, k, v }, p);
       const wdq = new Float32Array(n), wdk = new Float32Array(n), wdv = new Float32Array(n), wsc = new Float32Array(na);
-      ref.attentionBackward(wdq, wdk, wdv, wsc, dout, watt, q, k, v, wo, p);
+      ref.attentionBackward({ dq: wdq, dk: wdk, dv: wdv, scratch: wsc, dout, att: watt, q, k, v, o: wo }, p);
 
       const [tq, tk, tv, to, tdout, tdq, tdk, tdv] = Array.from({ length: 8 }, () => gpu.tensor(n));
       const tatt = gpu.tensor(na), tsc = gpu.tensor(na);
@@ -62,8 +62,8 @@ describe('attention kernels vs the CPU reference', () => {
       gpu.write(tatt, randomArray(na, 7, 3)); gpu.write(tsc, randomArray(na, 8, 3));
       gpu.write(tdq, randomArray(n, 9, 3)); gpu.write(tdk, randomArray(n, 10, 3)); gpu.write(tdv, randomArray(n, 11, 3));
 
-      attention(gpu.ctx, to, tatt, tq, tk, tv, p);
-      attentionBackward(gpu.ctx, tdq, tdk, tdv, tsc, tdout, tatt, tq, tk, tv, to, p);
+      attention(gpu.ctx, { o: to, att: tatt, q: tq, k: tk, v: tv }, p);
+      attentionBackward(gpu.ctx, { dq: tdq, dk: tdk, dv: tdv, scratch: tsc, dout: tdout, att: tatt, q: tq, k: tk, v: tv, o: to }, p);
       const got = {
         o: maxRelL2(await gpu.read(to), wo),
         att: maxRelL2(await gpu.read(tatt), watt),
@@ -96,9 +96,9 @@ describe('attention kernels vs the CPU reference', () => {
     const x = [randomArray(n, 21, 2), randomArray(n, 22, 2), randomArray(n, 23, 1)];
     const dout = randomArray(n, 24, 1);
     const o = new Float32Array(n), att = new Float32Array(25);
-    ref.attention(o, att, x[0], x[1], x[2], p);
+    ref.attention({ o, att, q: x[0], k: x[1], v: x[2] }, p);
     const g = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-    ref.attentionBackward(g[0], g[1], g[2], new Float32Array(25), dout, att, x[0], x[1], x[2], o, p);
+    ref.attentionBackward({ dq: g[0], dk: g[1], dv: g[2], scratch: new Float32Array(25), dout, att, q: x[0], k: x[1], v: x[2], o }, p);
     const eps = 1e-2;
     for (let w = 0; w < 3; w++) {
       const u = randomArray(n, 30 + w, 1);
@@ -106,7 +106,7 @@ describe('attention kernels vs the CPU reference', () => {
         const xs = x.map((a) => Float32Array.from(a));
         for (let i = 0; i < n; i++) xs[w][i] += sign * eps * u[i];
         const oo = new Float32Array(n);
-        ref.attention(oo, new Float32Array(25), xs[0], xs[1], xs[2], p);
+        ref.attention({ o: oo, att: new Float32Array(25), q: xs[0], k: xs[1], v: xs[2] }, p);
         let s = 0;
         for (let i = 0; i < n; i++) s += oo[i] * dout[i];
         return s;
@@ -132,11 +132,11 @@ describe('attention kernels vs the CPU reference', () => {
     }
     const run = async (qq: Float32Array, kk: Float32Array, vv: Float32Array) => {
       const wo = new Float32Array(n);
-      ref.attention(wo, new Float32Array(na), qq, kk, vv, p);
+      ref.attention({ o: wo, att: new Float32Array(na), q: qq, k: kk, v: vv }, p);
       const [tq, tk, tv, to] = Array.from({ length: 4 }, () => gpu.tensor(n));
       const tatt = gpu.tensor(na);
       gpu.write(tq, qq); gpu.write(tk, kk); gpu.write(tv, vv);
-      attention(gpu.ctx, to, tatt, tq, tk, tv, p);
+      attention(gpu.ctx, { o: to, att: tatt, q: tq, k: tk, v: tv }, p);
       const go = await gpu.read(to);
       for (const t of [tq, tk, tv, to, tatt]) gpu.release(t);
       return [wo, go];

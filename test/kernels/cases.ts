@@ -182,7 +182,7 @@ for (const [rows, dim, rowsPerItem, s, sh, sc, offsetMean] of LN) {
     op: 'lnModulate', name: label, check: { out: { relL2: 1e-5 }, mean: { relL2: 1e-4 }, rstd: { relL2: 1e-5 } },
     async run(b) {
       const out = stale(b, rows * dim), mean = stale(b, rows), rstd = stale(b, rows);
-      b.ops.lnModulate(out, mean, rstd, up(b, x), up(b, w), up(b, mod), p);
+      b.ops.lnModulate({ out, mean, rstd, x: up(b, x), w: up(b, w), mod: up(b, mod) }, p);
       return read(b, { out, mean, rstd });
     },
   });
@@ -199,7 +199,7 @@ for (const [rows, dim, rowsPerItem, s, sh, sc, offsetMean] of LN) {
         mean[r] = m; rstd[r] = 1 / Math.sqrt(v / dim + p.eps);
       }
       const dx = up(b, randomArray(rows * dim, 11 + dim, 1)), dw = stale(b, dim), dmod = up(b, randomArray(items * p.modStride, 13 + dim, 1));
-      b.ops.lnModulateBackward(dx, dw, dmod, up(b, randomArray(rows * dim, rows + 5 * dim, 1)), up(b, x), up(b, mean), up(b, rstd), up(b, w), up(b, mod), p);
+      b.ops.lnModulateBackward({ dx, dw, dmod, dout: up(b, randomArray(rows * dim, rows + 5 * dim, 1)), x: up(b, x), mean: up(b, mean), rstd: up(b, rstd), w: up(b, w), mod: up(b, mod) }, p);
       return read(b, { dx, dw, dmod });
     },
   });
@@ -221,7 +221,7 @@ for (const [rows, dim, rowsPerItem, s, g] of [[5, 7, 2, 6, 2], [13, 37, 5, 6, 5]
     op: 'gateResidualBackward', name: label, check: { dy: { relL2: 1e-6 }, dmod: { relL2: 1e-5 } },
     async run(b) {
       const dy = stale(b, rows * dim), dmod = up(b, randomArray(items * p.modStride, 17 + dim, 1));
-      b.ops.gateResidualBackward(dy, dmod, up(b, randomArray(rows * dim, 5 * rows + dim, 1)), up(b, y), up(b, mod), p);
+      b.ops.gateResidualBackward({ dy, dmod, dh: up(b, randomArray(rows * dim, 5 * rows + dim, 1)), y: up(b, y), mod: up(b, mod) }, p);
       return read(b, { dy, dmod });
     },
   });
@@ -265,7 +265,7 @@ for (const [B, L, H, d, softcap, qk, causal] of ATTN) {
     op: 'attention', name: label, check: { relL2: 1e-5 },
     async run(b) {
       const o = stale(b, n, 7), att = stale(b, na, 8);
-      b.ops.attention(o, att, up(b, q), up(b, k), up(b, v), p);
+      b.ops.attention({ o, att, q: up(b, q), k: up(b, k), v: up(b, v) }, p);
       return read(b, { o, att });
     },
   });
@@ -274,9 +274,9 @@ for (const [B, L, H, d, softcap, qk, causal] of ATTN) {
     async run(b) {
       // Forward on the backend under test, so att and o are its own (as in training).
       const o = b.tensor(n), att = b.tensor(na), tq = up(b, q), tk = up(b, k), tv = up(b, v);
-      b.ops.attention(o, att, tq, tk, tv, p);
+      b.ops.attention({ o, att, q: tq, k: tk, v: tv }, p);
       const dq = stale(b, n, 9), dk = stale(b, n, 10), dv = stale(b, n, 11), dR = stale(b, na, 12);
-      b.ops.attentionBackward(dq, dk, dv, dR, up(b, randomArray(n, seed + 4, 1)), att, tq, tk, tv, o, p);
+      b.ops.attentionBackward({ dq, dk, dv, scratch: dR, dout: up(b, randomArray(n, seed + 4, 1)), att, q: tq, k: tk, v: tv, o }, p);
       return read(b, { dq, dk, dv, dR });
     },
   });
@@ -316,7 +316,7 @@ for (const [B, L] of [[1, 1], [2, 7], [3, 37], [4, 300], [16, 128], [5, 20011], 
       const n = B * L;
       const ce = up(b, randomArray(n, B * 31 + L, 3).map((v) => v + 4)), w = mode === 'none' ? null : up(b, randomArray(B, B + L, 1.5));
       const perToken = stale(b, n), loss = stale(b, 1), dce = stale(b, n), dw = mode === 'w+dw' ? stale(b, B) : null;
-      b.ops.weightedLoss(perToken, loss, dce, dw, ce, w, B, L);
+      b.ops.weightedLoss({ perToken, loss, dce, dw, ce, w }, B, L);
       return read(b, { perToken, loss, dce, ...(dw ? { dw } : {}) });
     },
   });
@@ -332,13 +332,13 @@ for (const [B, L, V] of [[1, 1, 2], [3, 24, 37], [2, 7, 300], [4, 5, 1000], [2, 
   });
   cases.push({
     op: 'distillStage1Backward', name: label, check: { relL2: 1e-5 },
-    async run(b) { const dg = stale(b, n); b.ops.distillStage1Backward(dg, up(b, g), up(b, tgt), up(b, c), up(b, dce), rows, V, L); return read(b, { dg }); },
+    async run(b) { const dg = stale(b, n); b.ops.distillStage1Backward({ dg, g: up(b, g), tgt: up(b, tgt), c: up(b, c), dce: up(b, dce) }, rows, V, L); return read(b, { dg }); },
   });
   cases.push({
     op: 'distillStage2Loss', name: label, check: { relL2: 1e-5 },
     async run(b) {
       const raw = stale(b, rows), q = stale(b, n);
-      b.ops.distillStage2Loss(raw, q, up(b, logits), up(b, F), up(b, xs), up(b, a), rows, V, L);
+      b.ops.distillStage2Loss({ raw, q, logits: up(b, logits), F: up(b, F), xs: up(b, xs), a: up(b, a) }, rows, V, L);
       return read(b, { raw, q });
     },
   });
@@ -348,7 +348,7 @@ for (const [B, L, V] of [[1, 1, 2], [3, 24, 37], [2, 7, 300], [4, 5, 1000], [2, 
       const q = b.tensor(n);
       b.ops.softmax(q, up(b, logits), rows, V);
       const dl = stale(b, n);
-      b.ops.distillStage2Backward(dl, q, up(b, F), up(b, xs), up(b, a), up(b, dce), rows, V, L);
+      b.ops.distillStage2Backward({ dlogits: dl, q, F: up(b, F), xs: up(b, xs), a: up(b, a), dce: up(b, dce) }, rows, V, L);
       return read(b, { dl });
     },
   });
@@ -363,7 +363,7 @@ for (const [B, per] of [[1, 1], [3, 37 * 24], [5, 1001]]) {
       const c = randomArray(3 * B, 4);
       c[1] = 0;
       const out = stale(b, n);
-      b.ops.lincomb3(out, up(b, randomArray(n, 1)), up(b, y), up(b, randomArray(n, 3)), up(b, c), n, per);
+      b.ops.lincomb3({ out, x: up(b, randomArray(n, 1)), y: up(b, y), z: up(b, randomArray(n, 3)), c: up(b, c) }, n, per);
       return read(b, { out });
     },
   });
@@ -454,7 +454,7 @@ for (const n of [1, 7, 1000, 70001]) for (const [name, weightDecay, clip] of [['
       let step = 1;
       const prog = b.compile(() => {
         b.ops.globalNormSq(nsq, sc, g, n);
-        b.ops.adamw(p, g, m, v, nsq, n, {
+        b.ops.adamw({ params: p, grads: g, m, v, normSq: nsq }, n, {
           lr: () => [1e-3, 3e-3, 2e-3][step - 1], step: () => step, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, maxGradNorm: clip * 30,
         });
       });
@@ -471,8 +471,8 @@ cases.push({
   async run(b) {
     const n = 100, p = up(b, randomArray(n, 1, 1)), m = up(b, randomArray(n, 2, 1)), v = up(b, randomArray(n, 3, 1).map(Math.abs));
     const g = up(b, randomArray(n, 4, 1));
-    b.ops.adamw(p, g, m, v, up(b, Float32Array.of(Infinity)), n, { lr: 1e-3, step: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-    b.ops.adamw(p, g, m, v, up(b, Float32Array.of(NaN)), n, { lr: 1e-3, step: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 0 });
+    b.ops.adamw({ params: p, grads: g, m, v, normSq: up(b, Float32Array.of(Infinity)) }, n, { lr: 1e-3, step: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+    b.ops.adamw({ params: p, grads: g, m, v, normSq: up(b, Float32Array.of(NaN)) }, n, { lr: 1e-3, step: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 0 });
     return read(b, { p, m, v });
   },
 });

@@ -141,7 +141,7 @@ describe('row and elementwise ops in chunks give the same bits as one dispatch',
         o.axpby(outs[4], 3, tx, 0, tx, N);
         o.fill(outs[5], 7, N - 5);
         o.gaussian(outs[6], N - 3, 42, 5);
-        o.lincomb3(outs[7], tx, ty, outs[0], tc, N, L * V);
+        o.lincomb3({ out: outs[7], x: tx, y: ty, z: outs[0], c: tc }, N, L * V);
         o.flmNoising(outs[8], tx, tt, tgam, B, L, V);
         const res = await Promise.all([...outs, ce].map((t) => g.readU32(t)));
         for (const t of [tx, ty, tdce, tc, tgam, tt, ce, ...outs]) g.release(t);

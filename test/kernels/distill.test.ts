@@ -16,11 +16,11 @@ describe('flow-map distillation kernels vs the CPU reference', () => {
       c[1] = 0; // the first batch element skips y …
       y[0] = NaN; // … so this NaN must not leak
       const want = new Float32Array(n);
-      ref.lincomb3(want, x, y, z, c, n, per);
+      ref.lincomb3({ out: want, x, y, z, c }, n, per);
       expect(Number.isNaN(want[0])).toBe(false);
       const t = (a: Float32Array) => { const tt = gpu.tensor(a.length); gpu.write(tt, a); return tt; };
       const out = gpu.tensor(n);
-      gpu.ops.lincomb3(out, t(x), t(y), t(z), t(c), n, per);
+      gpu.ops.lincomb3({ out, x: t(x), y: t(y), z: t(z), c: t(c) }, n, per);
       expect(maxRelL2(await gpu.read(out), want)).toBeLessThan(1e-6);
     }
   });
@@ -40,19 +40,19 @@ describe('flow-map distillation kernels vs the CPU reference', () => {
 
       const raw1 = new Float32Array(rows), dg = new Float32Array(n);
       ref.distillStage1Loss(raw1, g, tgt, c, rows, V, L);
-      ref.distillStage1Backward(dg, g, tgt, c, dce, rows, V, L);
+      ref.distillStage1Backward({ dg, g, tgt, c, dce }, rows, V, L);
       const oRaw = gpu.tensor(rows), oDg = gpu.tensor(n);
       gpu.ops.distillStage1Loss(oRaw, tg, tt, tc, rows, V, L);
-      gpu.ops.distillStage1Backward(oDg, tg, tt, tc, td, rows, V, L);
+      gpu.ops.distillStage1Backward({ dg: oDg, g: tg, tgt: tt, c: tc, dce: td }, rows, V, L);
       expect(maxRelL2(await gpu.read(oRaw), raw1)).toBeLessThan(1e-5);
       expect(maxRelL2(await gpu.read(oDg), dg)).toBeLessThan(1e-5);
 
       const raw2 = new Float32Array(rows), q = new Float32Array(n), dl = new Float32Array(n);
-      ref.distillStage2Loss(raw2, q, logits, F, xs, a, rows, V, L);
-      ref.distillStage2Backward(dl, q, F, xs, a, dce, rows, V, L);
+      ref.distillStage2Loss({ raw: raw2, q, logits, F, xs, a }, rows, V, L);
+      ref.distillStage2Backward({ dlogits: dl, q, F, xs, a, dce }, rows, V, L);
       const oRaw2 = gpu.tensor(rows), oQ = gpu.tensor(n), oDl = gpu.tensor(n);
-      gpu.ops.distillStage2Loss(oRaw2, oQ, tl, tF, tx, ta, rows, V, L);
-      gpu.ops.distillStage2Backward(oDl, oQ, tF, tx, ta, td, rows, V, L);
+      gpu.ops.distillStage2Loss({ raw: oRaw2, q: oQ, logits: tl, F: tF, xs: tx, a: ta }, rows, V, L);
+      gpu.ops.distillStage2Backward({ dlogits: oDl, q: oQ, F: tF, xs: tx, a: ta, dce: td }, rows, V, L);
       expect(maxRelL2(await gpu.read(oQ), q)).toBeLessThan(1e-5);
       expect(maxRelL2(await gpu.read(oRaw2), raw2)).toBeLessThan(1e-5);
       expect(maxRelL2(await gpu.read(oDl), dl)).toBeLessThan(1e-4);
@@ -68,11 +68,11 @@ describe('flow-map distillation kernels vs the CPU reference', () => {
     const F = randomArray(n, 5), xs = randomArray(n, 6), a = randomArray(B, 7);
     const dce = Float32Array.from({ length: rows }, (_, r) => 0.5 + r / 10);
     const loss1 = (gg: Float32Array) => { const r = new Float32Array(rows); ref.distillStage1Loss(r, gg, tgt, c, rows, V, L); return r.reduce((s, v, i) => s + v * dce[i], 0); };
-    const loss2 = (ll: Float32Array) => { const r = new Float32Array(rows), q = new Float32Array(n); ref.distillStage2Loss(r, q, ll, F, xs, a, rows, V, L); return r.reduce((s, v, i) => s + v * dce[i], 0); };
+    const loss2 = (ll: Float32Array) => { const r = new Float32Array(rows), q = new Float32Array(n); ref.distillStage2Loss({ raw: r, q, logits: ll, F, xs, a }, rows, V, L); return r.reduce((s, v, i) => s + v * dce[i], 0); };
     const dg = new Float32Array(n), q = new Float32Array(n), dl = new Float32Array(n), raw = new Float32Array(rows);
-    ref.distillStage1Backward(dg, g, tgt, c, dce, rows, V, L);
-    ref.distillStage2Loss(raw, q, logits, F, xs, a, rows, V, L);
-    ref.distillStage2Backward(dl, q, F, xs, a, dce, rows, V, L);
+    ref.distillStage1Backward({ dg, g, tgt, c, dce }, rows, V, L);
+    ref.distillStage2Loss({ raw, q, logits, F, xs, a }, rows, V, L);
+    ref.distillStage2Backward({ dlogits: dl, q, F, xs, a, dce }, rows, V, L);
     for (const i of [0, 7, n - 1]) {
       const gp = g.slice(), gm = g.slice(); gp[i] += h; gm[i] -= h;
       expect((loss1(gp) - loss1(gm)) / (2 * h)).toBeCloseTo(dg[i], 2);

@@ -34,9 +34,9 @@ describe('gateResidual kernels vs the CPU reference', () => {
       expect(maxRelL2(await gpu.read(th), wantH)).toBeLessThan(1e-6);
 
       const wantDy = new Float32Array(rows * dim), wantDmod = Float32Array.from(dmod0);
-      ref.gateResidualBackward(wantDy, wantDmod, dh, y, mod, p);
+      ref.gateResidualBackward({ dy: wantDy, dmod: wantDmod, dh, y, mod }, p);
       const tdy = t(randomArray(rows * dim, 1, 3)), tdmod = t(dmod0);
-      gateResidualBackward(gpu.ctx, tdy, tdmod, t(dh), ty, tmod, p);
+      gateResidualBackward(gpu.ctx, { dy: tdy, dmod: tdmod, dh: t(dh), y: ty, mod: tmod }, p);
       expect(maxRelL2(await gpu.read(tdy), wantDy)).toBeLessThan(1e-6);
       // Only the gate columns change.
       expect(maxRelL2(await gpu.read(tdmod), wantDmod)).toBeLessThan(1e-5);

@@ -43,7 +43,7 @@ const cases: Record<string, Case> = {
     const out = g.tensor(N), out2 = g.tensor(N), out3 = g.tensor(N);
     const x = f32(g, N, 1), y = f32(g, N, 2), c = f32(g, 6, 3);
     return { outputs: [out, out2, out3], run: () => {
-      g.ops.axpby(out, 0.5, x, -2, y, N); g.ops.fill(out2, 3, N - 1); g.ops.lincomb3(out3, x, y, out, c, N, N / 2);
+      g.ops.axpby(out, 0.5, x, -2, y, N); g.ops.fill(out2, 3, N - 1); g.ops.lincomb3({ out: out3, x, y, z: out, c }, N, N / 2);
     } };
   } },
   'silu, gelu (and backward)': { setup: (g) => {
@@ -66,10 +66,10 @@ const cases: Record<string, Case> = {
     const out = g.tensor(R * D), mean = g.tensor(R), rstd = g.tensor(R), dx = f32(g, R * D, 16), dw = g.tensor(D), dmod = g.tensor(items * 6 * D);
     const h = f32(g, R * D, 17), dy = g.tensor(R * D), dmod2 = g.tensor(items * 6 * D);
     return { outputs: [out, mean, rstd, dx, dw, dmod, h, dy, dmod2], run: () => {
-      g.ops.lnModulate(out, mean, rstd, x, w, mod, ln);
-      g.ops.lnModulateBackward(dx, dw, dmod, dout, x, mean, rstd, w, mod, ln);
+      g.ops.lnModulate({ out, mean, rstd, x, w, mod }, ln);
+      g.ops.lnModulateBackward({ dx, dw, dmod, dout, x, mean, rstd, w, mod }, ln);
       g.ops.gateResidual(h, x, mod, gate);
-      g.ops.gateResidualBackward(dy, dmod2, dout, x, mod, gate);
+      g.ops.gateResidualBackward({ dy, dmod: dmod2, dh: dout, y: x, mod }, gate);
     } };
   } },
   'rope, attention (and backward)': { setup: (g) => {
@@ -79,8 +79,8 @@ const cases: Record<string, Case> = {
     const dq = g.tensor(hd), dk = g.tensor(hd), dv = g.tensor(hd), scratch = g.tensor(p.size), dqkv = g.tensor(qkv.size);
     return { outputs: [q, k, v, o, p, dq, dk, dv, scratch, dqkv], run: () => {
       g.ops.rope(q, k, v, qkv, att);
-      g.ops.attention(o, p, q, k, v, att);
-      g.ops.attentionBackward(dq, dk, dv, scratch, dout, p, q, k, v, o, att);
+      g.ops.attention({ o, att: p, q, k, v }, att);
+      g.ops.attentionBackward({ dq, dk, dv, scratch, dout, att: p, q, k, v, o }, att);
       g.ops.ropeBackward(dqkv, dq, dk, dv, att);
     } };
   } },
@@ -94,11 +94,11 @@ const cases: Record<string, Case> = {
       g.ops.logSoftmax(sm, x, R, V);
       g.ops.crossEntropy(ce, x, targets, R, V);
       g.ops.crossEntropyBackward(dl, x, targets, dce, R, V);
-      g.ops.weightedLoss(per, loss, dce2, wdw, ce, w, R / 60, 60);
+      g.ops.weightedLoss({ perToken: per, loss, dce: dce2, dw: wdw, ce, w }, R / 60, 60);
       g.ops.distillStage1Loss(raw1, x, tgt, c, R, V, L);
-      g.ops.distillStage1Backward(dg, x, tgt, c, dce, R, V, L);
-      g.ops.distillStage2Loss(raw2, q, x, F, xs, c, R, V, L);
-      g.ops.distillStage2Backward(dl2, q, F, xs, c, dce, R, V, L);
+      g.ops.distillStage1Backward({ dg, g: x, tgt, c, dce }, R, V, L);
+      g.ops.distillStage2Loss({ raw: raw2, q, logits: x, F, xs, a: c }, R, V, L);
+      g.ops.distillStage2Backward({ dlogits: dl2, q, F, xs, a: c, dce }, R, V, L);
     } };
   } },
   'globalNormSq, adamw, ema': { setup: (g) => {
@@ -106,7 +106,7 @@ const cases: Record<string, Case> = {
     const params = f32(g, N, 28), m = f32(g, N, 29, 0.1), v = g.tensor(N), e = f32(g, N, 30);
     return { outputs: [norm, params, m, v, e], run: () => {
       g.ops.globalNormSq(norm, scratch, grads, N);
-      g.ops.adamw(params, grads, m, v, norm, N, { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 2, maxGradNorm: 1 });
+      g.ops.adamw({ params, grads, m, v, normSq: norm }, N, { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 2, maxGradNorm: 1 });
       g.ops.ema(e, params, N, 0.9);
     } };
   } },

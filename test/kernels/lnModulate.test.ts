@@ -55,12 +55,12 @@ describe('lnModulate kernel vs the CPU reference', () => {
       const p = params(c);
       const { x, w, mod } = inputs(c);
       const want = new Float32Array(c.rows * c.dim), wantMean = new Float32Array(c.rows), wantRstd = new Float32Array(c.rows);
-      ref.lnModulate(want, wantMean, wantRstd, x, w, mod, p);
+      ref.lnModulate({ out: want, mean: wantMean, rstd: wantRstd, x, w, mod }, p);
 
       const tx = gpu.tensor(x.length), tw = gpu.tensor(w.length), tmod = gpu.tensor(mod.length);
       const tout = gpu.tensor(want.length), tmean = gpu.tensor(c.rows), trstd = gpu.tensor(c.rows);
       gpu.write(tx, x); gpu.write(tw, w); gpu.write(tmod, mod);
-      lnModulate(gpu.ctx, tout, tmean, trstd, tx, tw, tmod, p);
+      lnModulate(gpu.ctx, { out: tout, mean: tmean, rstd: trstd, x: tx, w: tw, mod: tmod }, p);
       // The offsetMean cases (|mean|/σ in the thousands) would be off by
       // orders of magnitude with a sum/sum-of-squares variance.
       expect(maxRelL2(await gpu.read(tout), want)).toBeLessThan(1e-5);
@@ -82,13 +82,13 @@ describe('lnModulateBackward kernel vs the CPU reference', () => {
       const p = params(c);
       const { x, w, mod, dout, dx0, dmod0 } = inputs(c);
       const mean = new Float32Array(c.rows), rstd = new Float32Array(c.rows);
-      ref.lnModulate(new Float32Array(c.rows * c.dim), mean, rstd, x, w, mod, p);
+      ref.lnModulate({ out: new Float32Array(c.rows * c.dim), mean, rstd, x, w, mod }, p);
       const wantDx = Float32Array.from(dx0), wantDw = new Float32Array(c.dim), wantDmod = Float32Array.from(dmod0);
-      ref.lnModulateBackward(wantDx, wantDw, wantDmod, dout, x, mean, rstd, w, mod, p);
+      ref.lnModulateBackward({ dx: wantDx, dw: wantDw, dmod: wantDmod, dout, x, mean, rstd, w, mod }, p);
 
       const t = (a: Float32Array) => { const tt = gpu.tensor(a.length); gpu.write(tt, a); return tt; };
       const tdx = t(dx0), tdw = t(randomArray(c.dim, 99, 5)), tdmod = t(dmod0);
-      lnModulateBackward(gpu.ctx, tdx, tdw, tdmod, t(dout), t(x), t(mean), t(rstd), t(w), t(mod), p);
+      lnModulateBackward(gpu.ctx, { dx: tdx, dw: tdw, dmod: tdmod, dout: t(dout), x: t(x), mean: t(mean), rstd: t(rstd), w: t(w), mod: t(mod) }, p);
       const gotDx = await gpu.read(tdx);
       // dx accumulates onto its previous content.
       const delta = gotDx.map((v, i) => v - dx0[i]), wantDelta = wantDx.map((v, i) => v - dx0[i]);

@@ -16,15 +16,15 @@ describe('weightedLoss kernel vs the CPU reference', () => {
         const w = mode === 'none' ? null : randomArray(B, B + L, 1.5);
         const wantPer = new Float32Array(n), wantLoss = new Float32Array(1), wantDce = new Float32Array(n);
         const wantDw = mode === 'w+dw' ? new Float32Array(B) : null;
-        ref.weightedLoss(wantPer, wantLoss, wantDce, wantDw, ce, w, B, L);
+        ref.weightedLoss({ perToken: wantPer, loss: wantLoss, dce: wantDce, dw: wantDw, ce, w }, B, L);
 
         const t = (a: Float32Array) => { const tt = gpu.tensor(a.length); gpu.write(tt, a); return tt; };
         const tce = t(ce), tw = w ? t(w) : null;
         const tper = gpu.tensor(n), tloss = gpu.tensor(1), tdce = gpu.tensor(n), tdw = wantDw ? gpu.tensor(B) : null;
-        weightedLoss(gpu.ctx, tper, tloss, tdce, tdw, tce, tw, B, L);
+        weightedLoss(gpu.ctx, { perToken: tper, loss: tloss, dce: tdce, dw: tdw, ce: tce, w: tw }, B, L);
         // Twice: the result must not depend on the previous contents (and is deterministic).
         const loss1 = (await gpu.read(tloss))[0];
-        weightedLoss(gpu.ctx, tper, tloss, tdce, tdw, tce, tw, B, L);
+        weightedLoss(gpu.ctx, { perToken: tper, loss: tloss, dce: tdce, dw: tdw, ce: tce, w: tw }, B, L);
         const loss2 = (await gpu.read(tloss))[0];
         expect(loss2).toBe(loss1);
         expect(Math.abs(loss1 - wantLoss[0]) / Math.abs(wantLoss[0])).toBeLessThan(1e-5);

@@ -1,5 +1,5 @@
 import body from '../../../shaders/adamw.wgsl?raw';
-import type { AdamWParams, Tensor } from '../backend.ts';
+import type { AdamWParams, AdamWTensors, Tensor } from '../backend.ts';
 import { adamwCoefficients } from '../reference/adamw.ts';
 import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, Shader } from './kernel.ts';
@@ -16,9 +16,7 @@ const ADAMW_STEP = SHADER.entry('adamw_step', ['grads', 'norm_sq', 'params', 'm'
  * read at every run of a compiled program (the uniforms are a function).
  * grads and normSq must not share a buffer with params, m or v.
  */
-export function adamw(
-  ctx: GpuContext, params: Tensor, grads: Tensor, m: Tensor, v: Tensor, normSq: Tensor, n: number, hp: AdamWParams,
-): void {
+export function adamw(ctx: GpuContext, { params, grads, m, v, normSq }: AdamWTensors, n: number, hp: AdamWParams): void {
   for (const t of [params, grads, m, v]) {
     if (t.size < n) throw new RangeError(`adamw: ${t.label} has ${t.size} floats < n = ${n}`);
   }

@@ -1,6 +1,6 @@
 import forwardBody from '../../../shaders/attention.wgsl?raw';
 import backwardBody from '../../../shaders/attention_backward.wgsl?raw';
-import type { AttentionParams, Tensor } from '../backend.ts';
+import type { AttentionBackwardTensors, AttentionParams, AttentionTensors, Tensor } from '../backend.ts';
 import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { Shader, workgroupGrid } from './kernel.ts';
 
@@ -35,7 +35,7 @@ function setup(ctx: GpuContext, p: AttentionParams): { constants: Record<string,
 }
 
 /** o [B, L, D], att [B, H, L, L] = softmax probabilities. One dispatch. */
-export function attention(ctx: GpuContext, o: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): void {
+export function attention(ctx: GpuContext, { o, att, q, k, v }: AttentionTensors, p: AttentionParams): void {
   if (p.batch * p.heads * p.length === 0) return;
   const s = setup(ctx, p);
   ctx.dispatch(ATTENTION_FORWARD, s.constants, { q, k, v, o, att }, s.uniforms, s.workgroups);
@@ -43,10 +43,7 @@ export function attention(ctx: GpuContext, o: Tensor, att: Tensor, q: Tensor, k:
 
 /** dq, dk, dv [B, H, L, d]; scratch [B, H, L, L] receives dR. Two dispatches (rows, then columns). */
 export function attentionBackward(
-  ctx: GpuContext,
-  dq: Tensor, dk: Tensor, dv: Tensor, scratch: Tensor,
-  dout: Tensor, att: Tensor, q: Tensor, k: Tensor, v: Tensor, o: Tensor,
-  p: AttentionParams,
+  ctx: GpuContext, { dq, dk, dv, scratch, dout, att, q, k, v, o }: AttentionBackwardTensors, p: AttentionParams,
 ): void {
   if (p.batch * p.heads * p.length === 0) return;
   const s = setup(ctx, p);

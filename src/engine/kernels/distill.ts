@@ -1,7 +1,7 @@
 import lincombBody from '../../../shaders/lincomb.wgsl?raw';
 import stage1Body from '../../../shaders/distill_stage1_loss.wgsl?raw';
 import stage2Body from '../../../shaders/distill_stage2_loss.wgsl?raw';
-import type { Tensor } from '../backend.ts';
+import type { DistillStage1BackwardTensors, DistillStage2BackwardTensors, DistillStage2LossTensors, Lincomb3Tensors, Tensor } from '../backend.ts';
 import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { bindable, elementGrid, rangeChunks, rowGrid, rowLanes, rowsView, Shader } from './kernel.ts';
 
@@ -15,7 +15,7 @@ const DISTILL_STAGE2_LOSS_FORWARD = STAGE2.entry('distill_stage2_loss_forward', 
 const DISTILL_STAGE2_LOSS_BACKWARD = STAGE2.entry('distill_stage2_loss_backward', ['src', 'F', 'xs', 'a', 'out', 'dce']);
 
 /** out = c[b,0]·x + c[b,1]·y + c[b,2]·z over [B, perBatch] (c: [B·3]); out must not alias an input. */
-export function lincomb3(ctx: GpuContext, out: Tensor, x: Tensor, y: Tensor, z: Tensor, c: Tensor, n: number, perBatch: number): void {
+export function lincomb3(ctx: GpuContext, { out, x, y, z, c }: Lincomb3Tensors, n: number, perBatch: number): void {
   if (n === 0) return;
   if (bindable(ctx, x, y, z, out)) {
     ctx.dispatch(LINCOMB_FORWARD, {}, { x, y, z, c, out }, packUniforms([n, perBatch, 0]), elementGrid(ctx, n));
@@ -44,7 +44,7 @@ export function distillStage1Loss(ctx: GpuContext, raw: Tensor, g: Tensor, tgt: 
 
 /** dg = −2·c_b·dce·(tgt − c_b·g) (stage 1). */
 export function distillStage1Backward(
-  ctx: GpuContext, dg: Tensor, g: Tensor, tgt: Tensor, c: Tensor, dce: Tensor, rows: number, cols: number, length: number,
+  ctx: GpuContext, { dg, g, tgt, c, dce }: DistillStage1BackwardTensors, rows: number, cols: number, length: number,
 ): void {
   const { T, groups } = rowLayout(ctx, rows, cols);
   ctx.dispatch(DISTILL_STAGE1_LOSS_BACKWARD, { T }, { g, tgt, c, out: dg, dce }, packUniforms([rows, cols, length]), groups);
@@ -52,7 +52,7 @@ export function distillStage1Backward(
 
 /** q = softmax(logits), raw[r] = Σ_j (F − x_s − a_b·(q − x_s))² (stage 2). */
 export function distillStage2Loss(
-  ctx: GpuContext, raw: Tensor, q: Tensor, logits: Tensor, F: Tensor, xs: Tensor, a: Tensor, rows: number, cols: number, length: number,
+  ctx: GpuContext, { raw, q, logits, F, xs, a }: DistillStage2LossTensors, rows: number, cols: number, length: number,
 ): void {
   const { T, groups } = rowLayout(ctx, rows, cols);
   ctx.dispatch(DISTILL_STAGE2_LOSS_FORWARD, { T }, { src: logits, F, xs, a, out: raw, q }, packUniforms([rows, cols, length]), groups);
@@ -60,7 +60,7 @@ export function distillStage2Loss(
 
 /** dlogits = q ⊙ (dq − Σ q·dq), dq = −2·a_b·dce·(F − F̂) (stage 2). */
 export function distillStage2Backward(
-  ctx: GpuContext, dlogits: Tensor, q: Tensor, F: Tensor, xs: Tensor, a: Tensor, dce: Tensor, rows: number, cols: number, length: number,
+  ctx: GpuContext, { dlogits, q, F, xs, a, dce }: DistillStage2BackwardTensors, rows: number, cols: number, length: number,
 ): void {
   const { T, groups } = rowLayout(ctx, rows, cols);
   ctx.dispatch(DISTILL_STAGE2_LOSS_BACKWARD, { T }, { src: q, F, xs, a, out: dlogits, dce }, packUniforms([rows, cols, length]), groups);

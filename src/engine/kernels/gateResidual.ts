@@ -1,5 +1,5 @@
 import body from '../../../shaders/gate_residual.wgsl?raw';
-import type { GateParams, Tensor } from '../backend.ts';
+import type { GateParams, GateResidualBackwardTensors, Tensor } from '../backend.ts';
 import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, Shader, workgroupGrid } from './kernel.ts';
 
@@ -22,7 +22,7 @@ export function gateResidual(ctx: GpuContext, h: Tensor, y: Tensor, mod: Tensor,
 }
 
 /** dy = dh·gate; dmod's gate columns = Σ_item-rows dh·y. One dispatch. */
-export function gateResidualBackward(ctx: GpuContext, dy: Tensor, dmod: Tensor, dh: Tensor, y: Tensor, mod: Tensor, p: GateParams): void {
+export function gateResidualBackward(ctx: GpuContext, { dy, dmod, dh, y, mod }: GateResidualBackwardTensors, p: GateParams): void {
   if (p.rows === 0 || p.dim === 0) return;
   const items = Math.ceil(p.rows / p.rowsPerItem);
   ctx.dispatch(GATE_RESIDUAL_BACKWARD, {}, { y, modv: mod, out: dy, dh, dmod }, uniforms(p),

@@ -1,6 +1,6 @@
 import forwardBody from '../../../shaders/layernorm_modulate.wgsl?raw';
 import backwardBody from '../../../shaders/layernorm_modulate_backward.wgsl?raw';
-import type { LnModulateParams, Tensor } from '../backend.ts';
+import type { LnModulateBackwardTensors, LnModulateParams, LnModulateTensors, Tensor } from '../backend.ts';
 import { packUniforms, type GpuContext } from '../webgpu/context.ts';
 import { elementGrid, rowGrid, rowLanes, Shader, workgroupGrid } from './kernel.ts';
 
@@ -14,9 +14,7 @@ const LAYERNORM_MODULATE_BACKWARD_DW = BACKWARD.entry('layernorm_modulate_backwa
 /** Columns per colsum workgroup (CB in the WGSL). */
 const COLUMN_BLOCK = 32;
 
-export function lnModulate(
-  ctx: GpuContext, out: Tensor, mean: Tensor, rstd: Tensor, x: Tensor, w: Tensor, mod: Tensor, p: LnModulateParams,
-): void {
+export function lnModulate(ctx: GpuContext, { out, mean, rstd, x, w, mod }: LnModulateTensors, p: LnModulateParams): void {
   if (p.rows === 0 || p.dim === 0) return;
   const T = rowLanes(ctx, p.dim);
   ctx.dispatch(LAYERNORM_MODULATE_FORWARD, { T }, { x, w, modv: mod, out, meanOut: mean, rstdOut: rstd },
@@ -30,9 +28,7 @@ export function lnModulate(
  * (which also finishes dmod's scale columns).
  */
 export function lnModulateBackward(
-  ctx: GpuContext, dx: Tensor, dw: Tensor, dmod: Tensor,
-  dout: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, w: Tensor, mod: Tensor,
-  p: LnModulateParams,
+  ctx: GpuContext, { dx, dw, dmod, dout, x, mean, rstd, w, mod }: LnModulateBackwardTensors, p: LnModulateParams,
 ): void {
   if (p.rows === 0 || p.dim === 0) return;
   const T = rowLanes(ctx, p.dim);

@@ -1,5 +1,5 @@
 import body from '../../../shaders/weighted_loss.wgsl?raw';
-import type { Tensor } from '../backend.ts';
+import type { Tensor, WeightedLossTensors } from '../backend.ts';
 import { packUniforms, type GpuContext, type GpuTensor } from '../webgpu/context.ts';
 import { Shader, workgroupGrid } from './kernel.ts';
 
@@ -24,8 +24,7 @@ function dummy(ctx: GpuContext): GpuTensor {
  * dispatch; the mean is summed in a fixed order (deterministic).
  */
 export function weightedLoss(
-  ctx: GpuContext, perToken: Tensor, loss: Tensor, dce: Tensor, dw: Tensor | null,
-  ce: Tensor, w: Tensor | null, batch: number, length: number,
+  ctx: GpuContext, { perToken, loss, dce, dw, ce, w }: WeightedLossTensors, batch: number, length: number,
 ): void {
   const hasW = w !== null, hasDw = hasW && dw !== null;
   // Unused bindings get dummies: w → ce (read-only), dw → a scratch tensor.

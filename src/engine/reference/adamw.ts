@@ -3,7 +3,7 @@
  * form of PyTorch's `clip_grad_norm_` followed by `torch.optim.AdamW`
  * (non-amsgrad). Arithmetic in f64, storage in f32.
  */
-import type { AdamWParams } from '../backend.ts';
+import type { AdamWParams, AdamWTensors } from '../backend.ts';
 import { scalar } from '../backend.ts';
 
 
@@ -36,10 +36,7 @@ export function clipCoefficient(normSq: number, maxGradNorm: number): number {
  * One AdamW step over n elements, in place on params, m and v. normSq[0] is
  * Σ grads² (see globalNormSq); when it is not finite nothing is changed.
  */
-export function adamw(
-  params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array,
-  normSq: Float32Array, n: number, hp: AdamWParams,
-): void {
+export function adamw({ params, grads, m, v, normSq }: AdamWTensors<Float32Array>, n: number, hp: AdamWParams): void {
   const { decay, stepSize, bc2Sqrt } = adamwCoefficients(hp);
   const nsq = normSq[0];
   if (!Number.isFinite(nsq)) return;

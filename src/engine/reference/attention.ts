@@ -1,4 +1,4 @@
-import type { AttentionParams } from '../backend.ts';
+import type { AttentionBackwardTensors, AttentionParams, AttentionTensors } from '../backend.ts';
 
 /** Raw score after scaling and the optional softcap c·tanh(s/c). */
 function capped(s: number, cap: number): number {
@@ -9,9 +9,7 @@ function capped(s: number, cap: number): number {
  * o [B, L, D] (heads concatenated), att [B, H, L, L] = softmax(softcap(q·kᵀ/√d)).
  * With `p.causal`, keys j > i are masked (their probabilities are exactly 0).
  */
-export function attention(
-  o: Float32Array, att: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, p: AttentionParams,
-): void {
+export function attention({ o, att, q, k, v }: AttentionTensors<Float32Array>, p: AttentionParams): void {
   const { batch: B, length: L, heads: H, headDim: d, softcap } = p;
   const D = H * d, scale = 1 / Math.sqrt(d);
   const row = new Float64Array(L);
@@ -47,9 +45,7 @@ export function attention(
  * P = 0, so dR = 0 there and no gradient reaches future keys.
  */
 export function attentionBackward(
-  dq: Float32Array, dk: Float32Array, dv: Float32Array, scratch: Float32Array,
-  dout: Float32Array, att: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, o: Float32Array,
-  p: AttentionParams,
+  { dq, dk, dv, scratch, dout, att, q, k, v, o }: AttentionBackwardTensors<Float32Array>, p: AttentionParams,
 ): void {
   const { batch: B, length: L, heads: H, headDim: d, softcap } = p;
   const D = H * d, scale = 1 / Math.sqrt(d);

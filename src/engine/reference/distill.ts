@@ -3,11 +3,12 @@
  * distill_stage1_loss.wgsl, distill_stage2_loss.wgsl); see those files for
  * the formulas.
  */
+import type {
+  DistillStage1BackwardTensors, DistillStage2BackwardTensors, DistillStage2LossTensors, Lincomb3Tensors,
+} from '../backend.ts';
 
 /** out[i] = c[b,0]·x[i] + c[b,1]·y[i] + c[b,2]·z[i], b = ⌊i / perBatch⌋; zero coefficients skip their input. */
-export function lincomb3(
-  out: Float32Array, x: Float32Array, y: Float32Array, z: Float32Array, c: Float32Array, n: number, perBatch: number,
-): void {
+export function lincomb3({ out, x, y, z, c }: Lincomb3Tensors<Float32Array>, n: number, perBatch: number): void {
   for (let i = 0; i < n; i++) {
     const b = Math.floor(i / perBatch), cx = c[3 * b], cy = c[3 * b + 1], cz = c[3 * b + 2];
     let v = 0;
@@ -32,7 +33,7 @@ export function distillStage1Loss(
 
 /** dg = −2·c_b·dce[r]·(tgt − c_b·g). */
 export function distillStage1Backward(
-  dg: Float32Array, g: Float32Array, tgt: Float32Array, c: Float32Array, dce: Float32Array, rows: number, cols: number, length: number,
+  { dg, g, tgt, c, dce }: DistillStage1BackwardTensors<Float32Array>, rows: number, cols: number, length: number,
 ): void {
   for (let r = 0; r < rows; r++) {
     const cb = c[Math.floor(r / length)], k = -2 * cb * dce[r];
@@ -42,8 +43,7 @@ export function distillStage1Backward(
 
 /** q = softmax(logits); raw[r] = Σ_j (F − (x_s + a_b·(q − x_s)))². */
 export function distillStage2Loss(
-  raw: Float32Array, q: Float32Array, logits: Float32Array, F: Float32Array, xs: Float32Array, a: Float32Array,
-  rows: number, cols: number, length: number,
+  { raw, q, logits, F, xs, a }: DistillStage2LossTensors<Float32Array>, rows: number, cols: number, length: number,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols, ab = a[Math.floor(r / length)];
@@ -64,8 +64,7 @@ export function distillStage2Loss(
 
 /** dlogits = q ⊙ (dq − Σ q·dq), dq = −2·a_b·dce[r]·(F − F̂). */
 export function distillStage2Backward(
-  dlogits: Float32Array, q: Float32Array, F: Float32Array, xs: Float32Array, a: Float32Array, dce: Float32Array,
-  rows: number, cols: number, length: number,
+  { dlogits, q, F, xs, a, dce }: DistillStage2BackwardTensors<Float32Array>, rows: number, cols: number, length: number,
 ): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols, ab = a[Math.floor(r / length)], k = -2 * ab * dce[r];

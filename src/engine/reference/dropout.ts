@@ -1,3 +1,4 @@
+import { scalar, type Scalar } from '../backend.ts';
 import { philox4x32, seedKey } from '../host/philox.ts';
 
 /** The integer threshold on the top 24 bits of a Philox word: an element is kept iff (w >> 8) ≥ threshold. */
@@ -11,7 +12,8 @@ export function dropoutThreshold(p: number): number {
  * (seed, counter, i), so backward regenerates it: the backward of dropout is
  * the same op applied to the gradient.
  */
-export function dropout(out: Float32Array, x: Float32Array, n: number, p: number, seed: number, counter: number): void {
+export function dropout(out: Float32Array, x: Float32Array, n: number, p: number, seedArg: Scalar, counterArg: Scalar): void {
+  const seed = scalar(seedArg), counter = scalar(counterArg);
   const [k0, k1] = seedKey(seed);
   const thr = dropoutThreshold(p), scale = p >= 1 ? 0 : 1 / (1 - p);
   for (let blk = 0; blk * 4 < n; blk++) {

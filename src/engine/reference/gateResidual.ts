@@ -1,4 +1,4 @@
-import type { GateParams } from '../backend.ts';
+import type { GateParams, GateResidualBackwardTensors } from '../backend.ts';
 
 /** h += gate_item·y. */
 export function gateResidual(h: Float32Array, y: Float32Array, mod: Float32Array, p: GateParams): void {
@@ -10,9 +10,7 @@ export function gateResidual(h: Float32Array, y: Float32Array, mod: Float32Array
 }
 
 /** dy = dh·gate; dgate_item = Σ_item-rows dh·y (written into dmod's gate columns). */
-export function gateResidualBackward(
-  dy: Float32Array, dmod: Float32Array, dh: Float32Array, y: Float32Array, mod: Float32Array, p: GateParams,
-): void {
+export function gateResidualBackward({ dy, dmod, dh, y, mod }: GateResidualBackwardTensors<Float32Array>, p: GateParams): void {
   const D = p.dim;
   const items = Math.ceil(p.rows / p.rowsPerItem);
   for (let b = 0; b < items; b++) {

@@ -1,10 +1,7 @@
-import type { LnModulateParams } from '../backend.ts';
+import type { LnModulateBackwardTensors, LnModulateParams, LnModulateTensors } from '../backend.ts';
 
 /** out = (LN(x)·w)·(1 + scale_item) + shift_item, LayerNorm without bias. */
-export function lnModulate(
-  out: Float32Array, mean: Float32Array, rstd: Float32Array,
-  x: Float32Array, w: Float32Array, mod: Float32Array, p: LnModulateParams,
-): void {
+export function lnModulate({ out, mean, rstd, x, w, mod }: LnModulateTensors<Float32Array>, p: LnModulateParams): void {
   const D = p.dim;
   for (let r = 0; r < p.rows; r++) {
     const row = r * D;
@@ -30,9 +27,7 @@ export function lnModulate(
  * where dy = dout·(1 + scale).
  */
 export function lnModulateBackward(
-  dx: Float32Array, dw: Float32Array, dmod: Float32Array,
-  dout: Float32Array, x: Float32Array, mean: Float32Array, rstd: Float32Array,
-  w: Float32Array, mod: Float32Array, p: LnModulateParams,
+  { dx, dw, dmod, dout, x, mean, rstd, w, mod }: LnModulateBackwardTensors<Float32Array>, p: LnModulateParams,
 ): void {
   const D = p.dim;
   const items = Math.ceil(p.rows / p.rowsPerItem);

@@ -2,9 +2,11 @@
  * Counter-based Gaussian noise on the host: Box–Muller over the Philox stream
  * (src/engine/host/philox.ts), element for element what the WGSL kernel gives.
  */
+import { scalar, type Scalar } from '../backend.ts';
 import { philox4x32, seedKey, toUnit } from '../host/philox.ts';
 
-export function gaussian(out: Float32Array, n: number, seed: number, counter: number): void {
+export function gaussian(out: Float32Array, n: number, seedArg: Scalar, counterArg: Scalar): void {
+  const seed = scalar(seedArg), counter = scalar(counterArg);
   const [k0, k1] = seedKey(seed);
   const blocks = Math.ceil(n / 4);
   for (let blk = 0; blk < blocks; blk++) {

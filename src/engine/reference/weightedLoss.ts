@@ -1,10 +1,11 @@
+import type { WeightedLossTensors } from '../backend.ts';
+
 /**
  * perToken = exp(−w_b)·ce + w_b (w null: ce); loss = mean over B·L tokens.
  * dce = d loss/d ce per token; dw_b = Σ_l (1 − exp(−w_b)·ce)/(B·L).
  */
 export function weightedLoss(
-  perToken: Float32Array, loss: Float32Array, dce: Float32Array, dw: Float32Array | null,
-  ce: Float32Array, w: Float32Array | null, batch: number, length: number,
+  { perToken, loss, dce, dw, ce, w }: WeightedLossTensors<Float32Array>, batch: number, length: number,
 ): void {
   const n = batch * length;
   let total = 0;

@@ -20,6 +20,7 @@ import {
   scalar, type AttentionParams, type Backend, type DType, type GateParams, type LnModulateParams, type Ops, type Program,
   type Scalar, type Tensor,
 } from '../backend.ts';
+import { adaptOps } from '../adapter.ts';
 import { seedKey } from '../host/philox.ts';
 import { ropeInvFreq } from '../host/rope.ts';
 import { adamwCoefficients } from '../reference/adamw.ts';
@@ -131,7 +132,10 @@ export class WasmBackend implements Backend {
     this.description = `WebAssembly SIMD (f32x4), ${this.threads} thread${this.threads > 1 ? 's' : ''}` +
       (this.partitions > 1 ? `, ${this.partitions} partitions per kernel` : '');
     this.ensureScratch(kernels.matmulScratchBytes());
-    this.ops = this.makeOps();
+    this.ops = adaptOps(this.kernels(), {
+      f32: (t, what) => this.bound(t, 'f32', what),
+      u32: (t, what) => this.bound(t, 'u32', what),
+    });
   }
 
   static async create(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
@@ -222,17 +226,15 @@ export class WasmBackend implements Backend {
     return w.dtype === 'f32' ? new Float32Array(this.memory.buffer, w.ptr + offset * 4, n) : new Uint32Array(this.memory.buffer, w.ptr + offset * 4, n);
   }
 
-  /** Address of an f32 tensor holding at least n elements. */
-  private f(t: Tensor, n: number, what: string): number {
+  /** A tensor of this backend of the given dtype (the adapter's binder). */
+  private bound(t: Tensor, dtype: DType, what: string): WasmTensor {
     const w = this.own(t);
-    if (w.dtype !== 'f32') throw new TypeError(`${what}: expected an f32 tensor, got ${w.label} (${w.dtype})`);
-    if (w.size < n) throw new RangeError(`${what}: ${w.label} has ${w.size} elements, needs ${n}`);
-    return w.ptr;
+    if (w.dtype !== dtype) throw new TypeError(`${what}: expected a${dtype === 'u32' ? '' : 'n'} ${dtype} tensor, got ${w.label} (${w.dtype})`);
+    return w;
   }
 
-  private u(t: Tensor, n: number, what: string): number {
-    const w = this.own(t);
-    if (w.dtype !== 'u32') throw new TypeError(`${what}: expected a u32 tensor, got ${w.label} (${w.dtype})`);
+  /** Address of a tensor holding at least n elements. */
+  private at(w: WasmTensor, n: number, what: string): number {
     if (w.size < n) throw new RangeError(`${what}: ${w.label} has ${w.size} elements, needs ${n}`);
     return w.ptr;
   }
@@ -286,11 +288,12 @@ export class WasmBackend implements Backend {
     return t;
   }
 
-  private makeOps(): Ops {
+  /** Each op as calls of the compiled kernels over unit ranges, on this backend's tensors (adapted to `Ops` by adaptOps). */
+  private kernels(): Ops<WasmTensor> {
     const k = this.k, c = this.c;
-    const f = this.f.bind(this), u = this.u.bind(this);
+    const f = this.at.bind(this), u = f;
     const scratch = () => this.scratchPtr;
-    const mod = (p: LnModulateParams | GateParams, t: Tensor, what: string) =>
+    const mod = (p: LnModulateParams | GateParams, t: WasmTensor, what: string) =>
       f(t, Math.ceil(p.rows / p.rowsPerItem) * p.modStride, what);
     const attn = (p: AttentionParams) => {
       this.ensureScratch(k.attentionScratchBytes(p.length, p.headDim));
@@ -331,13 +334,13 @@ export class WasmBackend implements Backend {
         const o = f(out, batch * dim, 'timeEmbedding out'), pt = f(t, batch, 'timeEmbedding t');
         this.dispatch(batch, (lo, hi) => k.timeEmbedding(o, pt, dim, lo, hi));
       },
-      lnModulate: (out, mean, rstd, x, w, m, p) => {
+      lnModulate: ({ out, mean, rstd, x, w, mod: m }, p) => {
         const n = p.rows * p.dim;
         const o = f(out, n, 'lnModulate out'), pm = f(mean, p.rows, 'lnModulate mean'), pr = f(rstd, p.rows, 'lnModulate rstd');
         const px = f(x, n, 'lnModulate x'), pw = f(w, p.dim, 'lnModulate w'), pmod = mod(p, m, 'lnModulate mod');
         this.dispatch(p.rows, (lo, hi) => k.lnModulate(o, pm, pr, px, pw, pmod, p.dim, p.rowsPerItem, p.modStride, p.shiftOffset, p.scaleOffset, p.eps, lo, hi));
       },
-      lnModulateBackward: (dx, dw, dmod, dout, x, mean, rstd, w, m, p) => {
+      lnModulateBackward: ({ dx, dw, dmod, dout, x, mean, rstd, w, mod: m }, p) => {
         const n = p.rows * p.dim;
         const pdx = f(dx, n, 'lnModulateBackward dx'), pdw = f(dw, p.dim, 'lnModulateBackward dw');
         const pdmod = mod(p, dmod, 'lnModulateBackward dmod'), pdout = f(dout, n, 'lnModulateBackward dout');
@@ -356,7 +359,7 @@ export class WasmBackend implements Backend {
         const ph = f(h, n, 'gateResidual h'), py = f(y, n, 'gateResidual y'), pmod = mod(p, m, 'gateResidual mod');
         this.dispatch(p.rows, (lo, hi) => k.gateResidual(ph, py, pmod, p.dim, p.rowsPerItem, p.modStride, p.gateOffset, lo, hi));
       },
-      gateResidualBackward: (dy, dmod, dh, y, m, p) => {
+      gateResidualBackward: ({ dy, dmod, dh, y, mod: m }, p) => {
         const n = p.rows * p.dim;
         const pdy = f(dy, n, 'gateResidualBackward dy'), pdmod = mod(p, dmod, 'gateResidualBackward dmod');
         const pdh = f(dh, n, 'gateResidualBackward dh'), py = f(y, n, 'gateResidualBackward y'), pmod = mod(p, m, 'gateResidualBackward mod');
@@ -377,14 +380,14 @@ export class WasmBackend implements Backend {
         const tab = this.rope(L, d);
         this.dispatch(B * L, (lo, hi) => k.ropeBackward(pdqkv, pdq, pdk, pdv, tab.cos, tab.sin, L, H, d, lo, hi));
       },
-      attention: (o, att, q, kk, v, p) => {
+      attention: ({ o, att, q, k: kk, v }, p) => {
         const { n, na } = attn(p);
         const po = f(o, n, 'attention o'), patt = f(att, na, 'attention att');
         const pq = f(q, n, 'attention q'), pk = f(kk, n, 'attention k'), pv = f(v, n, 'attention v');
         const { batch: B, length: L, heads: H, headDim: d, softcap } = p, causal = p.causal ? 1 : 0;
         this.dispatch(B * H, (lo, hi) => k.attention(po, patt, pq, pk, pv, B, L, H, d, softcap, causal, scratch(), lo, hi));
       },
-      attentionBackward: (dq, dk, dv, sc, dout, att, q, kk, v, o, p) => {
+      attentionBackward: ({ dq, dk, dv, scratch: sc, dout, att, q, k: kk, v, o }, p) => {
         const { n, na } = attn(p);
         const pdq = f(dq, n, 'attentionBackward dq'), pdk = f(dk, n, 'attentionBackward dk'), pdv = f(dv, n, 'attentionBackward dv');
         const psc = f(sc, na, 'attentionBackward scratch'), pdout = f(dout, n, 'attentionBackward dout');
@@ -410,7 +413,7 @@ export class WasmBackend implements Backend {
         const pt = u(targets, nr, 'crossEntropyBackward targets'), pd = f(dce, nr, 'crossEntropyBackward dce');
         this.dispatch(nr, (lo, hi) => k.crossEntropyBackward(o, pl, pt, pd, cols, lo, hi));
       },
-      weightedLoss: (perToken, loss, dce, dw, ce, w, batch, length) => {
+      weightedLoss: ({ perToken, loss, dce, dw, ce, w }, batch, length) => {
         const n = batch * length;
         const pp = f(perToken, n, 'weightedLoss perToken'), pl = f(loss, 1, 'weightedLoss loss'), pd = f(dce, n, 'weightedLoss dce');
         const pdw = dw ? f(dw, batch, 'weightedLoss dw') : 0, pce = f(ce, n, 'weightedLoss ce'), pw = w ? f(w, batch, 'weightedLoss w') : 0;
@@ -449,7 +452,7 @@ export class WasmBackend implements Backend {
         const o = f(out, n, 'fill out');
         this.dispatch(n, (lo, hi) => k.fill(o, value, lo, hi));
       },
-      lincomb3: (out, x, y, z, cc, n, perBatch) => {
+      lincomb3: ({ out, x, y, z, c: cc }, n, perBatch) => {
         const batches = Math.ceil(n / perBatch);
         const o = f(out, n, 'lincomb3 out'), px = f(x, n, 'lincomb3 x'), py = f(y, n, 'lincomb3 y'), pz = f(z, n, 'lincomb3 z');
         const pc = f(cc, 3 * batches, 'lincomb3 c');
@@ -461,19 +464,19 @@ export class WasmBackend implements Backend {
         const pc = f(cc, Math.ceil(nr / length), 'distillStage1Loss c');
         this.dispatch(nr, (lo, hi) => k.distillStage1Loss(o, pg, pt, pc, cols, length, lo, hi));
       },
-      distillStage1Backward: (dg, g, tgt, cc, dce, nr, cols, length) => {
+      distillStage1Backward: ({ dg, g, tgt, c: cc, dce }, nr, cols, length) => {
         const n = rows(nr, cols);
         const o = f(dg, n, 'distillStage1Backward dg'), pg = f(g, n, 'distillStage1Backward g'), pt = f(tgt, n, 'distillStage1Backward tgt');
         const pc = f(cc, Math.ceil(nr / length), 'distillStage1Backward c'), pd = f(dce, nr, 'distillStage1Backward dce');
         this.dispatch(nr, (lo, hi) => k.distillStage1Backward(o, pg, pt, pc, pd, cols, length, lo, hi));
       },
-      distillStage2Loss: (raw, q, logits, F, xs, a, nr, cols, length) => {
+      distillStage2Loss: ({ raw, q, logits, F, xs, a }, nr, cols, length) => {
         const n = rows(nr, cols);
         const o = f(raw, nr, 'distillStage2Loss raw'), pq = f(q, n, 'distillStage2Loss q'), pl = f(logits, n, 'distillStage2Loss logits');
         const pF = f(F, n, 'distillStage2Loss F'), pxs = f(xs, n, 'distillStage2Loss xs'), pa = f(a, Math.ceil(nr / length), 'distillStage2Loss a');
         this.dispatch(nr, (lo, hi) => k.distillStage2Loss(o, pq, pl, pF, pxs, pa, cols, length, lo, hi));
       },
-      distillStage2Backward: (dl, q, F, xs, a, dce, nr, cols, length) => {
+      distillStage2Backward: ({ dlogits: dl, q, F, xs, a, dce }, nr, cols, length) => {
         const n = rows(nr, cols);
         const o = f(dl, n, 'distillStage2Backward dlogits'), pq = f(q, n, 'distillStage2Backward q'), pF = f(F, n, 'distillStage2Backward F');
         const pxs = f(xs, n, 'distillStage2Backward xs'), pa = f(a, Math.ceil(nr / length), 'distillStage2Backward a');
@@ -487,7 +490,7 @@ export class WasmBackend implements Backend {
         this.dispatch(chunks, (lo, hi) => k.globalNormSqPartials(ps, px, n, lo, hi));
         this.dispatch(1, () => k.globalNormSqFinish(o, ps, chunks));
       },
-      adamw: (params, grads, m, v, normSq, n, hp) => {
+      adamw: ({ params, grads, m, v, normSq }, n, hp) => {
         const pp = f(params, n, 'adamw params'), pg = f(grads, n, 'adamw grads'), pm = f(m, n, 'adamw m'), pv = f(v, n, 'adamw v');
         const pn = f(normSq, 1, 'adamw normSq');
         this.dispatch(n, (lo, hi) => {
@@ -504,7 +507,7 @@ export class WasmBackend implements Backend {
 
   /** Philox words of stream (seed, counter) (for tests: bit-identical to the host generator). */
   philoxWords(out: Tensor, n: number, seed: Scalar, counter: Scalar): void {
-    const o = this.u(out, n, 'philoxWords out');
+    const o = this.at(this.bound(out, 'u32', 'philoxWords out'), n, 'philoxWords out');
     this.dispatch(Math.ceil(n / 4), (lo, hi) => {
       const [k0, k1] = seedKey(scalar(seed));
       this.k.philoxWords(o, n, scalar(counter) >>> 0, k0, k1, lo, hi);
