@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flipTimeline, median, summarizeFlips } from '../../src/ui/visualizer/flipTimeline.ts';
+import { describeFlips, flipTimeline, fmtT, median, summarizeFlips } from '../../src/ui/visualizer/flipTimeline.ts';
 
 /** Frames at t = k/N from per-frame argmaxes (prediction and state), rows = count · L. */
 const frames = (argmaxP: number[][], argmaxZ: number[][] = argmaxP) => argmaxP.map((p, k) => ({
@@ -72,5 +72,30 @@ describe('the flip timeline', () => {
     expect(xs).toEqual([0.5, 0, 1, 0.25]);
     expect(median([0.75, 0.125, 0.5])).toBe(0.5);
     expect(median([])).toBeNaN();
+  });
+});
+
+describe('the flip timeline in words', () => {
+  const s = (flips: number, steady: number, medianSettleT: number, lastSettleT: number) => ({ positions: 4, flips, steady, medianSettleT, lastSettleT });
+
+  it('tells the median and the last settle t of a many-step run', () => {
+    expect(describeFlips(s(5, 1, 0.5625, 0.875), 9, 'prediction')).toBe(
+      'Median settle t = 0.563: half of the 4 positions have their final predicted token from t = 0.563 on, all of them from t = 0.875. 5 flips in all over 8 steps; 1 position never flips.');
+    expect(describeFlips(s(1, 3, 0, 1), 3, 'state')).toContain('1 flip in all over 2 steps; 3 positions never flip.');
+  });
+
+  it('says what one step did instead of when (an FMLM)', () => {
+    expect(describeFlips(s(0, 4, 0, 0), 2, 'prediction')).toBe(
+      "One step, t = 0 → 1: a single network evaluation decides every position. 0 of 4 positions' predicted token changed in it; 4 kept the one they had at t = 0.");
+    expect(describeFlips(s(3, 1, 1, 1), 2, 'state')).toContain("3 of 4 positions' text token (argmax of z_t) changed in it; 1 kept");
+  });
+
+  it('has nothing to compare with one frame, and nothing to say without frames', () => {
+    expect(describeFlips(s(0, 4, 0, 0), 1, 'prediction')).toBe('Only the frame at t = 0 so far: no step to compare it with yet.');
+    expect(describeFlips(s(0, 0, NaN, NaN), 0, 'prediction')).toBe('');
+  });
+
+  it('writes t with at most 3 decimals', () => {
+    expect([0, 0.5, 0.625, 1 / 3, 1].map(fmtT)).toEqual(['0', '0.5', '0.625', '0.333', '1']);
   });
 });

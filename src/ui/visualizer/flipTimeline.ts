@@ -76,3 +76,25 @@ export function summarizeFlips(timeline: readonly PositionFlips[]): FlipSummary 
     lastSettleT: settle.length ? Math.max(...settle) : NaN,
   };
 }
+
+/** A t for people: at most 3 decimals, no trailing zeros (0.625, 0.5, 1). */
+export const fmtT = (t: number): string => String(Number(t.toFixed(3)));
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The timeline in words. One step (an FMLM: two frames, t = 0 and t = 1)
+ * has no "when" to tell, only how many positions changed in it.
+ */
+export function describeFlips(s: FlipSummary, frames: number, source: ArgmaxSource): string {
+  const noun = source === 'prediction' ? 'predicted token' : 'text token (argmax of z_t)';
+  if (frames === 0 || s.positions === 0) return '';
+  if (frames === 1) return 'Only the frame at t = 0 so far: no step to compare it with yet.';
+  const changed = s.positions - s.steady;
+  if (frames === 2) {
+    return `One step, t = 0 → 1: a single network evaluation decides every position. ${changed} of ${s.positions} positions' ${noun} changed in it; ${s.steady} kept the one they had at t = 0.`;
+  }
+  return `Median settle t = ${fmtT(s.medianSettleT)}: half of the ${s.positions} positions have their final ${noun} from t = ${fmtT(s.medianSettleT)} on, `
+    + `all of them from t = ${fmtT(s.lastSettleT)}. ${plural(s.flips, 'flip', 'flips')} in all over ${frames - 1} steps; `
+    + `${plural(s.steady, 'position never flips', 'positions never flip')}.`;
+}
