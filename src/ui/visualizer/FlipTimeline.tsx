@@ -9,7 +9,6 @@ import './panels.css';
 /** The plot's width in viewBox units (stretched to the page's width) and its margin on either side. */
 const W = 1000, PAD = 12;
 const x = (t: number) => PAD + t * (W - 2 * PAD);
-const COLOR = { open: '#d0d7de', settled: '#1f6feb', flip: '#bc4c00', settle: '#1a7f37', frame: '#e5534b', selected: '#ffebe9' };
 /** Above this many flips the ticks get no wider invisible hover targets (the SVG stays light). */
 const HOVER_TARGETS_UP_TO = 4000;
 
@@ -72,7 +71,7 @@ export function FlipTimeline({ pieces, length }: { pieces: string[]; length: num
             <Track key={p} pf={pf} p={p} rh={rh} t0={t0} tEnd={tEnd} pieces={pieces} selected={p === position} hoverTargets={hoverTargets} />
           ))}
           {frames[frame] && (
-            <line x1={x(frames[frame].t)} x2={x(frames[frame].t)} y1={0} y2={H} stroke={COLOR.frame} strokeWidth={1.5} vectorEffect="non-scaling-stroke" pointerEvents="none" />
+            <line className="tl-frame" x1={x(frames[frame].t)} x2={x(frames[frame].t)} y1={0} y2={H} strokeWidth={1.5} vectorEffect="non-scaling-stroke" pointerEvents="none" />
           )}
         </svg>
         <span aria-hidden="true" />
@@ -81,11 +80,11 @@ export function FlipTimeline({ pieces, length }: { pieces: string[]; length: num
         </div>
       </div>
       <div className="tpanel-scale" aria-hidden="true">
-        <span className="tpanel-key"><i style={{ background: COLOR.open, height: 3 }} />before it settles</span>
-        <span className="tpanel-key"><i style={{ background: COLOR.settled, height: 3 }} />settled</span>
-        <span className="tpanel-key"><i style={{ background: COLOR.flip, width: 2 }} />flip</span>
-        <span className="tpanel-key"><i style={{ background: COLOR.settle, width: 3 }} />last flip: settles</span>
-        <span className="tpanel-key"><i style={{ background: COLOR.frame, width: 2 }} />this frame</span>
+        <span className="tpanel-key"><i className="tl-open" />before it settles</span>
+        <span className="tpanel-key"><i className="tl-settled" />settled</span>
+        <span className="tpanel-key"><i className="tick tl-flip" />flip</span>
+        <span className="tpanel-key"><i className="tick tl-settle" />last flip: settles</span>
+        <span className="tpanel-key"><i className="tick tl-frame" />this frame</span>
       </div>
       <figcaption>
         rows: positions, across: t from {fmtT(t0)} to {fmtT(tEnd)}; a flip is a change of the {noun} from one frame to the next
@@ -107,16 +106,16 @@ function Track({ pf, p, rh, t0, tEnd, pieces, selected, hoverTargets }: {
   const title = `position ${p}: ${pf.flips.length} flip${pf.flips.length === 1 ? '' : 's'}, settled from t ${fmtT(pf.settleT)} on as ${piece(pieces, pf.final)}`;
   return (
     <g data-position={p} data-flips={pf.flips.length} data-settle-t={pf.settleT}>
-      <rect x={0} y={y0} width={W} height={rh} fill={selected ? COLOR.selected : 'transparent'}><title>{title}</title></rect>
-      {pf.settleT > t0 && <line x1={x(t0)} x2={x(pf.settleT)} y1={yc} y2={yc} stroke={COLOR.open} strokeWidth={track} vectorEffect="non-scaling-stroke" />}
-      {pf.settleT < tEnd && <line x1={x(pf.settleT)} x2={x(tEnd)} y1={yc} y2={yc} stroke={COLOR.settled} strokeWidth={track} vectorEffect="non-scaling-stroke" />}
+      <rect className={`tl-row${selected ? ' selected' : ''}`} x={0} y={y0} width={W} height={rh}><title>{title}</title></rect>
+      {pf.settleT > t0 && <line className="tl-open" x1={x(t0)} x2={x(pf.settleT)} y1={yc} y2={yc} strokeWidth={track} vectorEffect="non-scaling-stroke" />}
+      {pf.settleT < tEnd && <line className="tl-settled" x1={x(pf.settleT)} x2={x(tEnd)} y1={yc} y2={yc} strokeWidth={track} vectorEffect="non-scaling-stroke" />}
       {pf.flips.map((f, i) => (
         <g key={f.frame} data-flip-t={f.t} data-settles={i === last || undefined}>
           <title>{`${i === last ? 'settles' : 'flip'} at ${flipText(pieces, f)}`}</title>
           {hoverTargets && <line x1={x(f.t)} x2={x(f.t)} y1={y0} y2={y0 + rh} stroke="transparent" strokeWidth={8} vectorEffect="non-scaling-stroke" />}
           <line
-            x1={x(f.t)} x2={x(f.t)} y1={y0 + 0.5} y2={y0 + rh - 0.5}
-            stroke={i === last ? COLOR.settle : COLOR.flip} strokeWidth={i === last ? 3 : 1.5} vectorEffect="non-scaling-stroke"
+            className={i === last ? 'tl-settle' : 'tl-flip'} x1={x(f.t)} x2={x(f.t)} y1={y0 + 0.5} y2={y0 + rh - 0.5}
+            strokeWidth={i === last ? 3 : 1.5} vectorEffect="non-scaling-stroke"
           />
         </g>
       ))}
