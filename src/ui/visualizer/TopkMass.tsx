@@ -10,12 +10,12 @@ import './panels.css';
 /**
  * Positions × frames for the selected sample, each cell shaded by how much
  * of the prediction's probability its top-k candidates hold (k: the run's
- * top-k setting). Stretched to the page's width; click a cell to jump to that
- * frame and position.
+ * top-k setting, as its frames recorded it). Stretched to the page's width;
+ * click a cell to jump to that frame and position.
  */
 export function TopkMass({ length }: { length: number }) {
   const { frames, frame, sample, position, k } = useSample(useShallow((s) => ({
-    frames: s.frames, frame: s.frame, sample: s.sample, position: s.position, k: s.recorded?.k ?? s.frames[0]?.k ?? 0,
+    frames: s.frames, frame: s.frame, sample: s.sample, position: s.position, k: s.frames[0]?.k ?? 0,
   })));
   const { setFrame, selectPosition, setPlaying } = useSample(useShallow((s) => ({ setFrame: s.setFrame, selectPosition: s.selectPosition, setPlaying: s.setPlaying })));
   const m = useMemo(() => topkMass(frames, sample * length, length, k), [frames, sample, length, k]);
