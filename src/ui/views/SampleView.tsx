@@ -9,13 +9,11 @@ import { keyOf, useSample } from '../sampleStore.ts';
 import { Compare } from '../visualizer/Compare.tsx';
 import { keepInExport } from '../visualizer/exportFilter.ts';
 import { FlipTimeline } from '../visualizer/FlipTimeline.tsx';
-import { FlipTimeline } from '../visualizer/FlipTimeline.tsx';
 import { FrameText } from '../visualizer/FrameText.tsx';
 import { Heatmap } from '../visualizer/Heatmap.tsx';
 import { PositionChart } from '../visualizer/PositionChart.tsx';
 import { Scrubber } from '../visualizer/Scrubber.tsx';
 import { Superposition } from '../visualizer/Superposition.tsx';
-import { TopkMass } from '../visualizer/TopkMass.tsx';
 import { TopkMass } from '../visualizer/TopkMass.tsx';
 
 /** Reading the model being opened: a `.ckpt`'s weights, a file, a download, the tokenizer. */
@@ -225,8 +223,6 @@ function Visualizer() {
         <Superposition pieces={model.pieces} length={L} />
         {position !== null && <PositionChart key={`${sample}:${position}`} frames={frames} row={sample * L + position} pieces={model.pieces} position={position} />}
         <Heatmap length={L} vocab={model.vocab} />
-        <FlipTimeline pieces={model.pieces} length={L} />
-        <TopkMass length={L} />
         <FlipTimeline pieces={model.pieces} length={L} />
         <TopkMass length={L} />
       </div>
