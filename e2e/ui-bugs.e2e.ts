@@ -248,6 +248,8 @@ describe('the Sample and Evaluate views in headless Chromium', () => {
   });
 
   it('exports the Sample view\'s figures as a PNG without its buttons and menus', async () => {
+    await page.goto(`${inject('baseURL')}?view=sample&steps=4&seed=1&count=2`);
+    await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
     await generate();
     const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
     expect(d.suggestedFilename()).toMatch(/\.png$/);
