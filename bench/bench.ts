@@ -6,17 +6,15 @@
  * Ratios are against the CPU reference backend measured in the same run.
  * Prints a table and writes the figures as JSON (bench/results/ by default).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Backend, Tensor } from '../src/engine/backend.ts';
+import type { Backend } from '../src/engine/backend.ts';
 import { createBackend, type BackendName } from '../src/cli/backend.ts';
 import { DiT } from '../src/model/dit.ts';
 import { initParams } from '../src/model/init.ts';
 import { forwardFlops, parameterCount, PRESETS, presetConfig, presetTrain } from '../src/train/presets.ts';
-import { FlmTrainer } from '../src/train/trainer.ts';
 import { EulerSampler } from '../src/flm/sampler.ts';
 import { summarizeFrame } from '../src/sampling/frames.ts';
+import { benchTrainer, filled, rand, resultsPath, timeIt, trainStepMs, writeJson } from './common.ts';
 
 interface KernelCase {
   name: string;
@@ -25,14 +23,6 @@ interface KernelCase {
   work: number;
   setup(b: Backend): () => void;
 }
-
-const rand = (n: number, seed: number) => {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; a[i] = s / 2 ** 32 - 0.5; }
-  return a;
-};
-const filled = (b: Backend, n: number, seed: number): Tensor => { const t = b.tensor(n); b.write(t, rand(n, seed)); return t; };
 
 function kernelCases(): KernelCase[] {
   const cases: KernelCase[] = [];
@@ -84,29 +74,12 @@ function kernelCases(): KernelCase[] {
   return cases;
 }
 
-/** Median seconds per run of `fn` compiled into one program (warm-up excluded). */
-async function timeIt(b: Backend, fn: () => void, minSeconds: number, maxRuns: number): Promise<number> {
-  const prog = b.compile(fn);
-  prog.run();
-  await b.sync();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < maxRuns && (times.length < 3 || performance.now() - start < minSeconds * 1000)) {
-    const t0 = performance.now();
-    prog.run();
-    await b.sync();
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((x, y) => x - y);
-  return times[times.length >> 1];
-}
-
 async function main() {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string', default: 'micro,small' },
       backends: { type: 'string', default: 'webgpu,cpu' },
-      out: { type: 'string', default: `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json` },
+      out: { type: 'string', default: resultsPath('bench') },
       'small-batch': { type: 'string', default: '8' },
       vocab: { type: 'string', default: '65' },
     },
@@ -146,14 +119,8 @@ async function main() {
       row[`${name}_tokens_per_s`] = (batch * cfg.length) / s;
       console.error(`  DiT ${size} fwd+bwd: ${(s * 1000).toFixed(1)} ms`);
       // The whole training step: noise, forward, loss, backward, grad norm, AdamW, EMA, loss readback.
-      const tokens = Uint32Array.from({ length: 64 * batch * cfg.length }, (_, i) => (i * 7919) % cfg.vocab);
-      const trainer = new FlmTrainer(b, cfg, { ...presetTrain(size), batch, evalEvery: 0 }, { train: tokens, val: tokens });
-      await trainer.trainStep();
-      const steps: number[] = [];
-      const tStart = performance.now();
-      while (steps.length < 3 || (steps.length < 10 && performance.now() - tStart < 3000)) steps.push((await trainer.trainStep()).ms);
-      steps.sort((x, y) => x - y);
-      const stepMs = steps[steps.length >> 1];
+      const trainer = benchTrainer(b, cfg, { ...presetTrain(size), batch });
+      const { ms: stepMs } = await trainStepMs(trainer, 3, 10, 3000);
       row[`${name}_train_ms`] = stepMs;
       row[`${name}_train_tokens_per_s`] = (batch * cfg.length) / (stepMs / 1000);
       console.error(`  training step ${size}: ${stepMs.toFixed(1)} ms, ${((batch * cfg.length) / (stepMs / 1000)).toFixed(0)} tokens/s`);
@@ -219,8 +186,7 @@ async function main() {
     const ratios = base ? backends.filter((x) => x !== base).map((x) => `${((r[`${base}_ms`] as number) / (r[`${x}_ms`] as number)).toFixed(2)}×`) : [];
     console.log(`| ${r.size} | ${r.params.toLocaleString()} | ${r.batch} | ${r.gflop.toFixed(2)} | ${vals.join(' | ')}${ratios.length ? ` | ${ratios.join(' | ')}` : ''} |`);
   }
-  mkdirSync(dirname(values.out!), { recursive: true });
-  writeFileSync(values.out!, JSON.stringify(result, null, 2));
+  writeJson(values.out!, result);
   console.log(`\nwrote ${values.out}`);
 }
 

@@ -11,18 +11,16 @@
  * before and after, since the figures depend on what else runs.
  */
 import { cpus, loadavg } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Backend, Tensor } from '../src/engine/backend.ts';
+import type { Backend } from '../src/engine/backend.ts';
 import { createBackend, isBackendName, type BackendName } from '../src/cli/backend.ts';
 import { forwardFlops, PRESETS, presetConfig, presetTrain } from '../src/train/presets.ts';
-import { FlmTrainer } from '../src/train/trainer.ts';
+import { benchTrainer, filled, resultsPath, timeIt, trainStepMs, writeJson } from './common.ts';
 
 const { values } = parseArgs({
   options: {
     backends: { type: 'string', default: 'wasm,cpu,webgpu' },
-    out: { type: 'string', default: `bench/results/wasm-${new Date().toISOString().replace(/[:.]/g, '-')}.json` },
+    out: { type: 'string', default: resultsPath('wasm') },
     n: { type: 'string', default: '512' },
     threads: { type: 'string', default: String(cpus().length) },
   },
@@ -38,31 +36,7 @@ const runs: Run[] = (names as BackendName[]).flatMap((name): Run[] =>
     : [{ name, label: name, threads: 1 }]);
 const N = Number(values.n);
 
-const rand = (n: number, seed: number) => {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; a[i] = s / 2 ** 32 - 0.5; }
-  return a;
-};
-const filled = (b: Backend, n: number, seed: number): Tensor => { const t = b.tensor(n); b.write(t, rand(n, seed)); return t; };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
-
-/** Median seconds of one run of the compiled `fn` (after a warm-up run), for at least minSeconds or maxRuns runs. */
-async function timeIt(b: Backend, fn: () => void, minSeconds: number, maxRuns: number): Promise<number> {
-  const prog = b.compile(fn);
-  prog.run();
-  await b.sync();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < maxRuns && (times.length < 3 || performance.now() - start < minSeconds * 1000)) {
-    const t0 = performance.now();
-    prog.run();
-    await b.sync();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return median(times);
-}
 
 interface Row { backend: string; device: string; matmul: Record<string, number>; step_ms?: number; tokens_per_s?: number; error?: string }
 
@@ -95,16 +69,12 @@ for (const { name, label, threads: t } of runs) {
     console.error(`  matmul ${N}³ ${label}: ${row.matmul[label].toFixed(2)} GFLOP/s`);
     for (const t of [A, B, C]) b.release(t);
   }
-  const tokens = Uint32Array.from({ length: 64 * batch * cfg.length }, (_, i) => (i * 7919) % cfg.vocab);
-  const trainer = new FlmTrainer(b, cfg, { ...presetTrain('micro'), evalEvery: 0 }, { train: tokens, val: tokens });
-  await trainer.trainStep();
-  const steps: number[] = [];
-  const t0 = performance.now();
+  const trainer = benchTrainer(b, cfg, presetTrain('micro'));
   const budget = name === 'wasm' ? 5000 : 1; // the slow backends: 2 steps after the warm-up
-  while (steps.length < 2 || (steps.length < 20 && performance.now() - t0 < budget)) steps.push((await trainer.trainStep()).ms);
-  row.step_ms = median(steps);
+  const { ms, steps } = await trainStepMs(trainer, 2, 20, budget);
+  row.step_ms = ms;
   row.tokens_per_s = (batch * cfg.length) / (row.step_ms / 1000);
-  console.error(`  micro training step: ${row.step_ms.toFixed(1)} ms (${steps.length} steps), ${row.tokens_per_s.toFixed(0)} tokens/s`);
+  console.error(`  micro training step: ${row.step_ms.toFixed(1)} ms (${steps} steps), ${row.tokens_per_s.toFixed(0)} tokens/s`);
   trainer.release();
   b.destroy();
 }
@@ -121,7 +91,6 @@ for (const r of result.rows) {
   const up = r === wasm ? '1×' : `${ratio(wasm?.matmul['A·B'], r.matmul['A·B'])}, ${ratio(r.step_ms, wasm?.step_ms)}`;
   console.log(`| ${r.backend} | ${r.device} | ${mm.join(' | ')} | ${r.step_ms?.toFixed(1) ?? '—'} | ${r.tokens_per_s?.toFixed(0) ?? '—'} | ${up} |`);
 }
-mkdirSync(dirname(values.out!), { recursive: true });
-writeFileSync(values.out!, JSON.stringify(result, null, 2) + '\n');
+writeJson(values.out!, result);
 console.log(`\nJSON: ${values.out}`);
 process.exit(0);

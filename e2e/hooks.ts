@@ -1,7 +1,51 @@
-/** The training worker's test hooks (workers/train.worker.ts, `__flmTest`), called from the e2e tests through Playwright. */
-import { expect, inject } from 'vitest';
-import type { Page, Worker } from 'playwright-core';
+/**
+ * What the e2e tests share around a page: a describe block's browser, context
+ * and page (`openPage`), the Sample view's Generate and trajectory export, and
+ * the training worker's test hooks (workers/train.worker.ts, `__flmTest`),
+ * called through Playwright.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import type { Browser, BrowserContext, BrowserContextOptions, Page, Worker } from 'playwright-core';
+import type { TrajectoryJSON } from '../src/sampling/trajectory.ts';
 import type { TrainTestHooks } from '../workers/protocol.ts';
+import { launch, watchErrors } from './browser.ts';
+
+/** A describe block's browser, its one context and page, and the page's console and page errors. */
+export interface Tab { browser: Browser; context: BrowserContext; page: Page; errors: string[] }
+
+/**
+ * Call inside a describe block: before its tests, launch Chromium (`webgpu`
+ * as in `launch`), open a context with `options` and a page in it, and watch
+ * the page's errors; after them, close the browser. The fields are set once
+ * the block's beforeAll has run, so read them inside tests and hooks.
+ */
+export function openPage(options: BrowserContextOptions = {}, opts: { webgpu?: boolean } = {}): Tab {
+  const tab = {} as Tab;
+  beforeAll(async () => {
+    tab.browser = await launch(opts);
+    tab.context = await tab.browser.newContext(options);
+    tab.page = await tab.context.newPage();
+    tab.errors = watchErrors(tab.page);
+  });
+  afterAll(async () => { await tab.browser?.close(); });
+  return tab;
+}
+
+/** In the Sample view: click Generate and wait for the run to end, which must be done (else the failure names the view's error). */
+export async function generate(page: Page): Promise<void> {
+  await page.getByTestId('generate').click();
+  const status = page.getByTestId('sample-status');
+  await status.filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+  const err = await page.getByTestId('sample-error').textContent({ timeout: 1000 }).catch(() => null);
+  expect(await status.textContent(), err ?? '').toBe('done');
+}
+
+/** In the Sample view: download the trajectory as JSON and read it. */
+export async function exportTrajectory(page: Page): Promise<TrajectoryJSON> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+  return JSON.parse(readFileSync((await d.path())!, 'utf8')) as TrajectoryJSON;
+}
 
 export type Hooks = { [K in keyof TrainTestHooks]: (...a: Parameters<TrainTestHooks[K]>) => Promise<Awaited<ReturnType<TrainTestHooks[K]>>> };
 

@@ -159,3 +159,154 @@ describe('studio details in headless Chromium', () => {
     await p.close();
   });
 });
+
+/**
+ * The Sample and Evaluate views' small promises: the first run's time per
+ * step is sampling (the compilation is a warm-up shown apart), number boxes
+ * refuse a blank at once without NaN in the console, a PNG export holds the
+ * figures without the controls, Stop is a neutral state, and a saved
+ * evaluation comes back with the settings it was computed with.
+ */
+describe('the Sample and Evaluate views in headless Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  const consoleLines: string[] = [];
+  beforeAll(async () => {
+    browser = await launch();
+    const context = await browser.newContext({ acceptDownloads: true });
+    // html-to-image draws the cloned view as an SVG image: keep each such SVG to see what the export captured.
+    await context.addInitScript(() => {
+      const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src')!;
+      const seen: string[] = [];
+      (window as unknown as { exportSvgs: string[] }).exportSvgs = seen;
+      Object.defineProperty(HTMLImageElement.prototype, 'src', {
+        ...src,
+        set(this: HTMLImageElement, v: string) {
+          if (typeof v === 'string' && v.startsWith('data:image/svg+xml')) seen.push(v);
+          src.set!.call(this, v);
+        },
+      });
+    });
+    page = await context.newPage();
+    errors = watchErrors(page);
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  const generate = async () => {
+    await page.getByTestId('generate').click();
+    await page.getByTestId('sample-status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+    expect(await page.getByTestId('sample-status').textContent()).toBe('done');
+    const text = (await page.getByTestId('sample-latency').textContent()) ?? '';
+    return { text, msPerStep: Number(/([\d.]+) ms\/step/.exec(text)?.[1]), warmUp: await page.getByTestId('sample-latency').getAttribute('data-warm-up-ms') };
+  };
+
+  it('times the first Sample run without the pipelines\' compilation, which a warm-up shown apart takes', async () => {
+    // WebGPU (SwiftShader here: each pipeline compiles in 0.1–0.4 s), where the first run used to be several times slower per step.
+    await page.goto(`${inject('baseURL')}?view=sample&steps=8&seed=1&count=2&backend=webgpu`);
+    await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
+    const first = await generate();
+    const second = await generate();
+    console.log(`first run: ${first.text}\nsecond run: ${second.text}`);
+    expect(first.msPerStep).toBeGreaterThan(0);
+    expect(first.msPerStep).toBeLessThan(2.5 * second.msPerStep);
+    // The first run of these settings had a warm-up, said apart; the second needed none.
+    expect(Number(first.warmUp)).toBeGreaterThan(0);
+    expect(first.text).toMatch(/warm-up compiled for these settings in \d+ ms \(not counted\)/);
+    expect(second.warmUp).toBe('');
+    // New settings (another sample count) warm up again.
+    await page.getByTestId('count').fill('3');
+    expect(Number((await generate()).warmUp)).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses a cleared Sample number box at once, with its reason, and never writes NaN', async () => {
+    consoleLines.length = 0;
+    const vocab = await page.getByTestId('model-info').getAttribute('data-vocab');
+    const cases: [string, string][] = [
+      ['sample-steps', 'Euler steps must be a whole number from 1 to 1024'],
+      ['seed', 'Seed must be a whole number from 0 to 4294967295'],
+      ['count', 'Samples must be a whole number from 1 to 64'],
+      ['topk', `Top-k must be a whole number from 1 to ${vocab}`],
+    ];
+    for (const [id, message] of cases) {
+      const before = new URL(page.url()).searchParams.get(id === 'sample-steps' ? 'steps' : id === 'topk' ? 'k' : id);
+      await page.getByTestId(id).fill('');
+      expect(await page.getByTestId(`${id}-error`).textContent()).toBe(message);
+      expect(await page.getByTestId(id).getAttribute('aria-invalid')).toBe('true');
+      // The setting keeps its last good value (the link too).
+      expect(new URL(page.url()).searchParams.get(id === 'sample-steps' ? 'steps' : id === 'topk' ? 'k' : id)).toBe(before);
+    }
+    await page.getByTestId('count').fill('65');
+    expect(await page.getByTestId('count-error').textContent()).toBe('Samples must be a whole number from 1 to 64');
+    await page.getByTestId('count').fill('2');
+    expect(await page.getByTestId('count-error').count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('count')).toBe('2');
+    expect(consoleLines.filter((l) => /NaN/.test(l))).toEqual([]);
+    for (const [id] of cases) await page.getByTestId(id).fill(id === 'seed' ? '1' : id === 'sample-steps' ? '8' : id === 'count' ? '2' : '8');
+  });
+
+  it('exports the Sample view\'s figures as a PNG without its buttons and menus', async () => {
+    await page.goto(`${inject('baseURL')}?view=sample&steps=4&seed=1&count=2`);
+    await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
+    await generate();
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
+    expect(d.suggestedFilename()).toMatch(/\.png$/);
+    const captured = await page.evaluate(() => {
+      const svgs = (window as unknown as { exportSvgs: string[] }).exportSvgs;
+      const last = svgs[svgs.length - 1];
+      const svg = decodeURIComponent(last.slice(last.indexOf(',') + 1));
+      const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+      const count = (sel: string) => doc.querySelectorAll(sel).length;
+      return {
+        controls: count('button, select, input, textarea, summary'),
+        // (a canvas is captured as an image of it, without its attributes: the heatmap's colour scale stands for it)
+        heatmapScale: count('[data-testid="heatmap-scale"]'), frameTexts: count('[data-testid="frame-text"]'),
+      };
+    });
+    expect(captured.heatmapScale).toBe(1);
+    expect(captured.frameTexts).toBeGreaterThan(0);
+    expect(captured.controls).toBe(0);
+  });
+
+  it('shows a saved evaluation with the settings it was computed with, and names them once the form differs', async () => {
+    await page.goto(`${inject('baseURL')}?view=evaluate&samples=4&seed=1&flmSteps=1&fmlmSteps=1`);
+    await expect.poll(() => page.getByTestId('eval-judge').inputValue(), { timeout: 60_000 }).toContain('judge');
+    await expect.poll(() => page.getByTestId('eval-fmlm').inputValue(), { timeout: 60_000 }).toContain('fmlm-micro-char');
+    await page.getByTestId('eval-run').click();
+    await page.locator('[data-testid="eval"][data-status="done"], [data-testid="eval"][data-status="error"]').waitFor({ timeout: 280_000 });
+    expect(await page.getByTestId('eval').getAttribute('data-status')).toBe('done');
+    // Another link's settings: the saved result of the same pair comes back with its own.
+    await page.goto(`${inject('baseURL')}?view=evaluate&samples=8&seed=5&flmSteps=1,2&fmlmSteps=2`);
+    await page.getByTestId('eval-table').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('eval-samples').inputValue(), { timeout: 10_000 }).toBe('4');
+    expect(await page.getByTestId('eval-seed').inputValue()).toBe('1');
+    expect(await page.getByTestId('eval-flm-steps').inputValue()).toBe('1');
+    expect(await page.getByTestId('eval-fmlm-steps').inputValue()).toBe('1');
+    expect(await page.getByTestId('eval-other-settings').count()).toBe(0);
+    await page.getByTestId('eval-seed').fill('9');
+    expect(await page.getByTestId('eval-other-settings').textContent()).toMatch(/4 samples per row, seed 1, FLM steps 1, FMLM steps 1/);
+    expect(errors).toEqual([]);
+  });
+
+  it('stops an evaluation as a neutral "stopped" state, not an error', async () => {
+    // A long sweep, stopped at once: the evaluation worker sees Stop while it loads the models (on the
+    // WebAssembly backend it reads no messages while it samples, so a later Stop waits for the sweep's end).
+    await page.getByTestId('eval-samples').fill('16');
+    await page.getByTestId('eval-flm-steps').fill('1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024');
+    await page.getByTestId('eval-run').click();
+    await page.getByTestId('eval-stop').click();
+    await page.locator('[data-testid="eval"]:not([data-status="running"]):not([data-status="stopping"])').waitFor({ timeout: 280_000 });
+    expect(await page.getByTestId('eval').getAttribute('data-status')).toBe('stopped');
+    expect(await page.getByTestId('eval-status').textContent()).toBe('stopped');
+    expect(await page.getByTestId('eval-error').count()).toBe(0);
+    expect(await page.locator('[data-testid="eval"] [role="alert"], [data-testid="eval"] .error').count()).toBe(0);
+    const stopped = page.getByTestId('eval-stopped');
+    expect(await stopped.getAttribute('role')).toBe('status');
+    expect(await stopped.textContent()).toMatch(/^Stopped/);
+    // Not the error colour (styles.css .error).
+    expect(await stopped.evaluate((e) => getComputedStyle(e).color)).not.toBe('rgb(180, 35, 24)');
+    expect(errors).toEqual([]);
+  });
+});

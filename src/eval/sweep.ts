@@ -149,7 +149,14 @@ export function distilledFrom(c: Checkpoint): string | undefined {
   return c.meta.distill?.teacherF.fingerprint;
 }
 
-function checkAborted(signal?: AbortSignal): void {
+/**
+ * Let the thread run its other tasks (a worker's Stop message) before the
+ * abort check: on the CPU and WebAssembly backends every await of the sweep
+ * resolves without leaving the microtask queue, so a message would otherwise
+ * be read only once the whole sweep had finished.
+ */
+async function checkAborted(signal?: AbortSignal): Promise<void> {
+  if (signal) await new Promise<void>((resolve) => setTimeout(resolve, 0));
   if (signal?.aborted) {
     const e = new Error('evaluation cancelled');
     e.name = 'AbortError';
@@ -206,7 +213,7 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
       const session = new SamplingSession(backend, plan.m.checkpoint, { teacher: plan.teacher });
       try {
         for (const steps of plan.steps) {
-          checkAborted(o.signal);
+          await checkAborted(o.signal);
           const rowIndex = rows.length;
           const base = { row: rowIndex, rows: totalRows, model: plan.kind, name: plan.m.name, steps, samples: n };
           o.onProgress?.({ ...base, done: 0 });
@@ -225,7 +232,7 @@ export async function runEvalSweep(backend: Backend, judgeCkpt: Checkpoint, mode
             ms = cached.ms;
           }
           for (let start = 0, j = 0; start < n; start += batch, j++) {
-            checkAborted(o.signal);
+            await checkAborted(o.signal);
             const count = Math.min(batch, n - start);
             if (!cached) {
               const run = await session.run({ steps, seed: seed + j, count, k: 1 });

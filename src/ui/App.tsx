@@ -30,7 +30,7 @@ export function App() {
   };
   return (
     <div className="app">
-      <header>
+      <header className="masthead">
         <h1>FLM Studio</h1>
         <p className="tagline">Train tiny flow-based language models on WebGPU and watch text emerge from noise.</p>
       </header>

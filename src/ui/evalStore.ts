@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { EvalEvent, StoredModelSource } from '../../workers/protocol.ts';
-import { checkEvalRequest, initialEvalRun, reduceEval, type EvalAction, type EvalRunState } from './reducers/eval.ts';
+import { checkEvalRequest, initialEvalRun, reduceEval, resultSettings, type EvalAction, type EvalRunState } from './reducers/eval.ts';
 import { evaluator } from './workers.ts';
 
 export const FLM_STEPS = '1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024';
@@ -22,6 +22,7 @@ interface EvalState extends EvalRunState {
   set(p: Partial<Pick<EvalState, 'samples' | 'seed' | 'stepsFlm' | 'stepsFmlm'>>): void;
   run(flm: StoredModelSource | null, fmlm: StoredModelSource | null, judge: StoredModelSource | null): Promise<void>;
   stop(): Promise<void>;
+  /** Show the saved result of this pair, if any, and put the settings it was computed with in the form. */
   showSaved(flm: StoredModelSource | null, fmlm: StoredModelSource | null): Promise<void>;
   /** The shown result as a markdown table (written by the evaluation worker); null when there is none. */
   markdown(): Promise<string | null>;
@@ -62,7 +63,11 @@ export const useEval = create<EvalState>((set, get) => {
     async showSaved(flm, fmlm) {
       if (get().status === 'running') return;
       try {
-        dispatch({ type: 'saved', result: await evaluator().saved(flm, fmlm) });
+        const result = await evaluator().saved(flm, fmlm);
+        if (get().status === 'running') return;
+        dispatch({ type: 'saved', result });
+        // The form says what the result shown was computed with (not the link's or the last run's settings).
+        if (result) set(resultSettings(result, get()));
       } catch {
         dispatch({ type: 'saved', result: null });
       }

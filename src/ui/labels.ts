@@ -13,3 +13,16 @@ export const KIND_SHORT: Record<ModelKind, string> = { flm: 'FLM', flowmap: 'flo
 export function stepsLabel(model: Pick<LoadedModel, 'samplerKind'> | null): string {
   return !model || model.samplerKind === 'euler' ? 'Euler steps' : 'Steps';
 }
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A model in a menu: its name, then the list's detail (kind, step, 'bundled')
+ * in brackets, less the parts the name already says: "base (step 400)" with
+ * "flm, step 400" is "base (step 400) (flm)", never "… (step 400) (step 400)".
+ */
+export function modelLabel(name: string, detail: string): string {
+  const said = (part: string) => new RegExp(`(^|[^\\w])${escape(part)}($|[^\\w])`, 'i').test(name);
+  const rest = detail.split(',').map((p) => p.trim()).filter((p) => p && !said(p));
+  return rest.length ? `${name} (${rest.join(', ')})` : name;
+}

@@ -29,6 +29,10 @@ interface SampleState extends SampleRunState {
   /** The runtime of the recorded run (what the visualizer shows). */
   recordedRuntime: SampleRuntime | null;
   settings: SampleSettings;
+  /** A one-step warm-up runs before the recorded run (its settings are new to the loaded model: pipelines to compile). */
+  warmingUp: boolean;
+  /** How long the recorded run's warm-up took (compilation, mostly; not in the run's times); null when it needed none. */
+  warmUpMs: number | null;
   cellMode: CellMode;
   heatMode: HeatMode;
   compareSteps: string;
@@ -96,6 +100,30 @@ export const useSample = create<SampleState>((set, get) => {
   const dispatch = (a: SampleAction) => set((s) => reduceSample(s, a));
   const onProgress = Comlink.proxy((p: LoadProgress) => dispatch({ type: 'progress', progress: p }));
 
+  /**
+   * What the worker has sampled since the model was loaded: the runtime, the
+   * sample count and, with frames, k (a new count or k compiles new GPU
+   * pipelines and allocates new buffers; the step count does not).
+   */
+  let warmed = new Set<string>();
+  const dropFrame = Comlink.proxy(() => undefined);
+  /**
+   * One throw-away step with these settings before a timed run, as the Demo
+   * does when it opens a model: the first run of new settings would
+   * otherwise report shader compilation as sampling time. Returns the
+   * warm-up's milliseconds, or null when these settings were warm.
+   */
+  async function warmUp(s: SampleSettings, runtime: SampleRuntime, who: 'this' | 'teacher', frames: boolean): Promise<number | null> {
+    const key = `${who}:${runtime}:${s.count}:${frames ? s.k : '-'}`;
+    if (warmed.has(key)) return null;
+    const t0 = performance.now();
+    const once = { ...s, steps: 1, seed: 0 };
+    if (who === 'teacher') await sampler().sampleTeacher(once);
+    else await sampler().sample(once, frames ? dropFrame : undefined, runtime);
+    warmed.add(key);
+    return performance.now() - t0;
+  }
+
   /** The heatmap's final-token probabilities, asked of the worker once the run is done and shown. */
   async function finalProbs(): Promise<void> {
     const { frames, finalProbs: have, status, heatMode } = get();
@@ -116,6 +144,8 @@ export const useSample = create<SampleState>((set, get) => {
     runtime: init.runtime,
     recordedRuntime: null,
     settings: init.settings,
+    warmingUp: false,
+    warmUpMs: null,
     cellMode: 'prediction',
     heatMode: 'entropy',
     compareSteps: '1, 8, 64',
@@ -145,6 +175,7 @@ export const useSample = create<SampleState>((set, get) => {
         else src = sourceOf(key);
         if (!src) throw new Error(`unknown model ${key}`);
         const model = await sampler().load(src, get().backend, onProgress);
+        warmed = new Set();
         if (file) lastFile = file;
         const settings = { ...get().settings, k: Math.min(get().settings.k, model.vocab) };
         set((s) => ({ ...reduceSample(s, { type: 'loaded' }), model, modelKey: key, settings }));
@@ -161,6 +192,7 @@ export const useSample = create<SampleState>((set, get) => {
       try {
         const c: TokenizerChoice = choice.kind === 'file-pick' ? { kind: 'file', name: choice.file.name, text: await choice.file.text() } : choice;
         const model = await sampler().setTokenizer(c, onProgress);
+        warmed = new Set();
         set((s) => ({ ...reduceSample(s, { type: 'loaded' }), model }));
       } catch (e) {
         // The model keeps the tokenizer it had.
@@ -215,14 +247,18 @@ export const useSample = create<SampleState>((set, get) => {
       const { settings, model, runtime } = get();
       if (!model) return;
       dispatch({ type: 'started', settings });
-      set({ recordedRuntime: runtime });
-      const t0 = performance.now();
+      set({ recordedRuntime: runtime, warmingUp: true, warmUpMs: null });
       try {
+        const warmUpMs = await warmUp(settings, runtime, 'this', true);
+        set({ warmingUp: false, warmUpMs });
+        const t0 = performance.now();
         const run = await sampler().sample(settings, Comlink.proxy((f: FrameSummary) => dispatch({ type: 'frame', frame: f })), runtime);
         dispatch({ type: 'done', run });
-        console.info(`sampled ${settings.count}×${model.length} tokens, ${settings.steps} steps in ${(performance.now() - t0).toFixed(0)} ms`);
+        console.info(`sampled ${settings.count}×${model.length} tokens, ${settings.steps} steps in ${(performance.now() - t0).toFixed(0)} ms` +
+          (warmUpMs === null ? '' : ` (after a ${warmUpMs.toFixed(0)} ms warm-up)`));
         await finalProbs();
       } catch (e) {
+        set({ warmingUp: false });
         dispatch({ type: 'failed', message: `Sampling failed: ${message(e)}` });
       }
     },
@@ -239,6 +275,8 @@ export const useSample = create<SampleState>((set, get) => {
 
     async loseDevice() {
       try {
+        // The next run rebuilds the session on a new device: its pipelines compile again.
+        warmed = new Set();
         await sampler().injectFault('device-loss');
       } catch (e) {
         set({ message: `Could not inject the fault: ${message(e)}` });
@@ -260,6 +298,8 @@ export const useSample = create<SampleState>((set, get) => {
       dispatch({ type: 'compare-started' });
       try {
         for (const j of jobs) {
+          // Each column's time is sampling: the first of each network warms up first (the teacher is loaded then, too).
+          await warmUp(settings, runtime, j.model, false);
           const r = j.model === 'this' ? await sampler().sample({ ...settings, steps: j.steps }, undefined, runtime) : await sampler().sampleTeacher({ ...settings, steps: j.steps });
           dispatch({ type: 'compare-column', column: { ...j, texts: r.texts, msPerStep: r.msPerStep, msTotal: r.msTotal } });
         }

@@ -5,7 +5,6 @@
  * damaged files refused by inspect, convert and sample with one line and
  * exit code 2.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,21 +19,10 @@ import { paramLayout } from '../../src/model/layout.ts';
 import { uploadWeights } from '../../src/model/weights.ts';
 import { randomArray } from '../helpers.ts';
 import { lightningCkpt, officialOrder, PCall, PGlobal, PTensor, torchSave } from '../io/ckptWriter.ts';
+import { flm, lastJson, root } from './flm.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const fixtures = join(root, 'test/fixtures/official-ckpt');
 
-interface Run { status: number | null; stdout: string; stderr: string }
-/** Spawn `flm` (asynchronously, so that a test can run several at once). */
-function flm(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn('node', ['--import', 'tsx', '--import', './scripts/wgsl-loader.mjs', 'src/cli/flm.ts', ...args], { cwd: root });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 /** Run jobs two or three at a time. */
 async function all<T>(jobs: (() => Promise<T>)[], width = 3): Promise<T[]> {
   const out: T[] = new Array(jobs.length);
@@ -44,7 +32,6 @@ async function all<T>(jobs: (() => Promise<T>)[], width = 3): Promise<T[]> {
   }));
   return out;
 }
-const lastJson = (r: Run) => JSON.parse(r.stdout.trim().split('\n').pop()!);
 
 describe('flm convert / inspect / sample with the official .ckpt fixtures', () => {
   it('converts each fixture to a studio checkpoint that inspect and sample read; sample takes the .ckpt itself too', async () => {

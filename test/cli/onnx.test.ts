@@ -5,28 +5,15 @@
  * onnxruntime prints the same JSON and tokens as the studio's; bad arguments
  * and damaged files are refused.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ONNX_META, readOnnxMetadata, TIME_GRID } from '../../src/io/onnx/index.ts';
+import { flm, lastJson } from './flm.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'flm-onnx-'));
-
-interface Run { status: number | null; stdout: string; stderr: string }
-function flm(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn('node', ['--import', 'tsx', '--import', './scripts/wgsl-loader.mjs', 'src/cli/flm.ts', ...args], { cwd: root });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-const lastJSON = (r: Run) => JSON.parse(r.stdout.trim().split('\n').pop()!);
 
 describe('npm run flm -- export-onnx', () => {
   it('exports a bundled FLM (safetensors) and an official FMLM (.ckpt, --f16) that onnxruntime-node opens', async () => {
@@ -37,7 +24,7 @@ describe('npm run flm -- export-onnx', () => {
     ]);
     expect(ra.status, ra.stderr).toBe(0);
     expect(rb.status, rb.stderr).toBe(0);
-    const sa = lastJSON(ra), sb = lastJSON(rb);
+    const sa = lastJson(ra), sb = lastJson(rb);
     expect(sa).toMatchObject({ opset: 17, ir_version: 8, kind: 'flm', dtype: 'float32', inputs: ['xt', 't'], output: 'logits', length: 64 });
     expect(sb).toMatchObject({ kind: 'fmlm', dtype: 'float16', weights: 'ema', inputs: ['xt', 't', 't_prime'], vocab: 37, length: 24 });
     expect(sb.bytes).toBeLessThan(sa.bytes);
@@ -99,7 +86,7 @@ describe('npm run flm -- sample --runtime onnx', () => {
       flm([...args, '--runtime', 'onnx', '--onnx', file]),
     ]);
     for (const r of [studio, onnx, onnxFile]) expect(r.status, r.stderr).toBe(0);
-    const s = lastJSON(studio), o = lastJSON(onnx), f = lastJSON(onnxFile);
+    const s = lastJson(studio), o = lastJson(onnx), f = lastJson(onnxFile);
     expect(Object.keys(o).sort()).toEqual(Object.keys(s).sort());
     expect(s.runtime).toBe('studio');
     expect(o.runtime).toBe('onnxruntime-node');

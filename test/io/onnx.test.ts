@@ -12,11 +12,11 @@ import * as ortWeb from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/cli/modelFile.ts';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
+import { fromHalfBits, toHalfBits } from '../../src/engine/host/half.ts';
 import { decodeCheckpoint, type Checkpoint } from '../../src/io/checkpoint.ts';
 import {
   buildDiTGraph, decodeModel, encodeModel, exportOnnx, ONNX_IR_VERSION, ONNX_META, ONNX_OPSET, readOnnxMetadata, roundToHalfArray,
 } from '../../src/io/onnx/index.ts';
-import { halfBits, halfValue } from '../../src/io/onnx/half.ts';
 import type { onnx } from 'onnx-proto';
 import { readSafetensors, toFloat32 } from '../../src/io/safetensors.ts';
 import { defaultConfig, type DiTConfig } from '../../src/model/config.ts';
@@ -242,13 +242,13 @@ describe('ONNX export: the file', () => {
   });
 
   it('float16: round to nearest even, subnormals, overflow refused', () => {
-    expect(halfBits(1)).toBe(0x3c00);
-    expect(halfBits(-2)).toBe(0xc000);
-    expect(halfBits(65504)).toBe(0x7bff);
-    expect(halfValue(halfBits(2 ** -24))).toBe(2 ** -24);
-    expect(halfValue(halfBits(1 + 2 ** -11))).toBe(1); // a tie rounds to even
-    expect(halfValue(halfBits(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9);
-    expect(halfValue(halfBits(0.1))).toBeCloseTo(0.1, 4);
+    expect(toHalfBits(1)).toBe(0x3c00);
+    expect(toHalfBits(-2)).toBe(0xc000);
+    expect(toHalfBits(65504)).toBe(0x7bff);
+    expect(fromHalfBits(toHalfBits(2 ** -24))).toBe(2 ** -24);
+    expect(fromHalfBits(toHalfBits(1 + 2 ** -11))).toBe(1); // a tie rounds to even
+    expect(fromHalfBits(toHalfBits(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9);
+    expect(fromHalfBits(toHalfBits(0.1))).toBeCloseTo(0.1, 4);
     const big = new Float32Array(paramLayout(ckpt.config).total);
     big.set(modelWeights(ckpt));
     big[paramLayout(ckpt.config).byName.get('vocab_embed.embedding')!.offset] = 1e6;

@@ -17,7 +17,7 @@ import { matmul, matmulBlocks } from '../../src/engine/kernels/matmul.ts';
 import { GpuPiecedTensor, type GpuTensor } from '../../src/engine/webgpu/context.ts';
 import { GpuBindingLimitError, GpuOutOfMemoryError } from '../../src/engine/webgpu/errors.ts';
 import type { GpuBackend } from '../../src/engine/webgpu/gpuBackend.ts';
-import { roundToHalf } from '../../src/engine/webgpu/half.ts';
+import { roundToHalf } from '../../src/engine/host/half.ts';
 import { gpuBackend } from '../gpu.ts';
 import { maxRelL2, randomArray } from '../helpers.ts';
 

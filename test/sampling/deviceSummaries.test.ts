@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { setMaxBindingBytes } from '../../src/engine/kernels/kernel.ts';
 import { ModelTooLargeError } from '../../src/engine/webgpu/errors.ts';
-import { roundToHalf } from '../../src/engine/webgpu/half.ts';
+import { roundToHalf } from '../../src/engine/host/half.ts';
 import { decodeCheckpoint, defaultMeta, type Checkpoint } from '../../src/io/checkpoint.ts';
 import { defaultConfig, type DiTConfig } from '../../src/model/config.ts';
 import { paramLayout } from '../../src/model/layout.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EvalProgress, EvalRow } from '../../src/eval/sweep.ts';
 import type { SavedEval } from '../../workers/protocol.ts';
-import { checkEvalRequest, initialEvalRun, reduceEval, type EvalAction, type EvalRunState } from '../../src/ui/reducers/eval.ts';
+import { checkEvalRequest, initialEvalRun, reduceEval, resultSettings, sameSettings, type EvalAction, type EvalRunState } from '../../src/ui/reducers/eval.ts';
 
 const row = (model: EvalRow['model'], steps: number | null): EvalRow => ({
   model, name: model, steps, samples: 4, gen_ppl: 10, nll: Math.log(10), entropy: 3, ms_per_sample: steps === null ? null : 5, example: 'x',
@@ -24,10 +24,15 @@ describe('the evaluation reducer', () => {
     expect(done).toMatchObject({ status: 'done', progress: null, result: saved, rows: saved.rows });
   });
 
-  it('stops with the rows so far, and fails with a message', () => {
+  it('stops with the rows so far, as a state of its own and not an error; fails with a message', () => {
     const s = reduce(initialEvalRun, { type: 'requested', at: 0 }, { type: 'progress', progress: progress(0, row('data', null)) }, { type: 'stopping' });
     expect(s.status).toBe('stopping');
-    expect(reduceEval(s, { type: 'stopped' })).toMatchObject({ status: 'idle', progress: null, rows: [row('data', null)], message: expect.stringMatching(/Stopped/) });
+    const stopped = reduceEval(s, { type: 'stopped' });
+    // The user asked for it: no error message (the view says "Stopped" as a status, not an alert).
+    expect(stopped).toMatchObject({ status: 'stopped', progress: null, rows: [row('data', null)], message: null });
+    // A saved result shown afterwards replaces the stopped rows, and the stopped state with them.
+    expect(reduceEval(stopped, { type: 'saved', result: saved })).toMatchObject({ status: 'idle', rows: saved.rows });
+    expect(reduceEval(stopped, { type: 'requested', at: 1 }).status).toBe('running');
     expect(reduceEval(s, { type: 'error', code: 'failed', message: 'judge missing' })).toMatchObject({ status: 'error', message: 'judge missing' });
     expect(reduceEval(s, { type: 'refused', message: 'threw' }).status).toBe('error');
     // refused before it was sent: the status stays
@@ -39,6 +44,17 @@ describe('the evaluation reducer', () => {
     expect(reduceEval({ ...initialEvalRun, rows: saved.rows, result: saved }, { type: 'saved', result: null })).toMatchObject({ result: null, rows: [] });
     const running = reduceEval(initialEvalRun, { type: 'requested', at: 0 });
     expect(reduceEval(running, { type: 'saved', result: saved })).toBe(running);
+  });
+
+  it('gives the settings a saved result was computed with, to put in the form beside it', () => {
+    const form = { samples: 16, seed: 7, stepsFlm: '1, 2, 4', stepsFmlm: '1, 2' };
+    const both: SavedEval = { ...saved, rows: [row('data', null), row('flm', 1), row('flm', 8), row('fmlm', 1)], models: { flm: 'flm', fmlm: 'fmlm' } };
+    expect(resultSettings(both, form)).toEqual({ samples: 4, seed: 1, stepsFlm: '1, 8', stepsFmlm: '1' });
+    // No FMLM rows: the form's FMLM steps stay.
+    expect(resultSettings(saved, form)).toEqual({ samples: 4, seed: 1, stepsFlm: '1', stepsFmlm: '1, 2' });
+    expect(sameSettings(resultSettings(both, form), { samples: 4, seed: 1, stepsFlm: '1,8', stepsFmlm: ' 1 ' })).toBe(true);
+    expect(sameSettings(resultSettings(both, form), form)).toBe(false);
+    expect(sameSettings(resultSettings(both, form), { samples: 4, seed: 2, stepsFlm: '1, 8', stepsFmlm: '1' })).toBe(false);
   });
 
   it('checks a request before sending it', () => {

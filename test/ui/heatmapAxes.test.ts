@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axisTicks, scaleEnds, tickEvery } from '../../src/ui/visualizer/heatmapAxes.ts';
+import { axisTicks, labelAlign, massScaleEnds, rowHeight, scaleEnds, tickEvery } from '../../src/ui/visualizer/heatmapAxes.ts';
 
 describe('the heatmap\'s axes and colour scale', () => {
   it('label positions and frames: the first, every n-th and the last', () => {
@@ -17,5 +17,14 @@ describe('the heatmap\'s axes and colour scale', () => {
   it('say what the colour scale\'s ends mean', () => {
     expect(scaleEnds('entropy')).toEqual({ low: '0: certain', high: '1: uniform', title: 'entropy of the prediction / ln V' });
     expect(scaleEnds('final').title).toBe('probability of the finally chosen token');
+    expect(massScaleEnds(8)).toEqual({ low: '0', high: '1: all of p in the top-8', title: "probability mass of the prediction's top-8 candidates" });
+  });
+
+  it('give positions a row height that keeps a panel about 480 px tall', () => {
+    expect([1, 48, 64, 256, 1024].map(rowHeight)).toEqual([10, 10, 7, 2, 2]);
+  });
+
+  it('keep the labels at the ends of an axis inside it', () => {
+    expect([0, 0.012, 0.25, 0.5, 0.75, 0.988, 1].map(labelAlign)).toEqual(['start', 'start', undefined, undefined, undefined, 'end', 'end']);
   });
 });

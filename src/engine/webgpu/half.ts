@@ -1,53 +1,10 @@
 /**
- * IEEE 754 binary16 on the host, for float16 weight storage: the engine
- * packs two halves per 32-bit word (element 2i in the low 16 bits, as WGSL's
- * unpack2x16float reads them) and the matmul kernels widen them to f32.
+ * float16 weight storage on the GPU: the engine packs two halves per 32-bit
+ * word (element 2i in the low 16 bits, as WGSL's unpack2x16float reads them)
+ * and the matmul kernels widen them to f32. The binary16 rounding itself is
+ * host math (engine/host/half.ts).
  */
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** The binary16 bits nearest to x (round to nearest, ties to even; overflow → ±Inf, NaN kept NaN). */
-export function toHalfBits(x: number): number {
-  f32[0] = x;
-  const b = u32[0];
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  const mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  // Unbiased exponent, rebiased for binary16 (bias 15).
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // Subnormal half (or zero): shift the full significand into place.
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    let h = m >>> shift;
-    const rem = m & ((1 << shift) - 1), half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right (up to Inf)
-  return sign | h;
-}
-
-/** The value of binary16 bits h. */
-export function fromHalfBits(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
-/** x rounded to binary16 and back (what a float16 weight holds). */
-export function roundToHalf(x: number): number {
-  return fromHalfBits(toHalfBits(x));
-}
+import { fromHalfBits, toHalfBits } from '../host/half.ts';
 
 /** Pack floats as binary16 pairs: word i = half(2i) | half(2i + 1) << 16 (an odd tail is padded with 0). */
 export function packHalves(src: Float32Array): Uint32Array {

@@ -21,7 +21,7 @@ import { decodeModel, encodeModel, ONNX_IR_VERSION, ONNX_OPSET } from './graph.t
 
 export { BATCH_DIM, ONNX_INPUTS, ONNX_OUTPUT, buildDiTGraph } from './dit.ts';
 export { decodeModel, encodeModel, GraphBuilder, ONNX_IR_VERSION, ONNX_OPSET } from './graph.ts';
-export { halfBits, halfValue, roundToHalfArray } from './half.ts';
+export { roundToHalfArray } from './half.ts';
 
 export const ONNX_META = {
   config: 'flm.config', kind: 'flm.kind', tokenizer: 'flm.tokenizer', inputs: 'flm.inputs',

@@ -1,5 +1,6 @@
 import type { FrameSummary } from '../../sampling/frames.ts';
 import { visiblePiece } from '../../util/format.ts';
+import { CANDIDATE_INK, candidateBackground } from './candidateShade.ts';
 
 /** What a column's cells show: the prediction softmax(DiT(z_t, t)), or the state z_t. */
 export type CellMode = 'prediction' | 'state';
@@ -21,7 +22,8 @@ interface ColumnsProps {
 /**
  * Each position of one sample as a stack of its top-k candidate tokens,
  * shaded by the prediction's probability (√p, so that a 1 % candidate stays
- * visible next to a 90 % one) or by the state z_t's value.
+ * visible next to a 90 % one) or by the state z_t's value. The cells are a
+ * figure on white paper in both colour schemes (candidateShade.ts).
  */
 export function CandidateColumns({ f, prev, pieces, length, sample, mode, selected = null, onSelect, testid = 'superposition' }: ColumnsProps) {
   const k = f.k;
@@ -47,7 +49,7 @@ export function CandidateColumns({ f, prev, pieces, length, sample, mode, select
               return (
                 <span
                   key={j} className="cand"
-                  style={{ background: `rgba(31, 111, 235, ${Math.max(0, Math.min(1, alpha)).toFixed(3)})`, color: alpha > 0.55 ? '#fff' : '#1b1f24' }}
+                  style={{ background: candidateBackground(alpha), color: CANDIDATE_INK }}
                   title={`${JSON.stringify(pieces[ids[r * k + j]])}: ${mode === 'prediction' ? 'p' : 'z'} = ${v.toFixed(4)}`}
                 >
                   {visiblePiece(pieces[ids[r * k + j]])}

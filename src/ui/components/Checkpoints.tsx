@@ -82,14 +82,14 @@ export function Checkpoints() {
               <td className="row">
                 <button type="button" disabled={busy} data-testid="resume" title="the Steps setting, or that many steps more once the checkpoint has reached it"
                   onClick={() => void resume(c.id, continueTarget(c.step, steps))}>Resume to {continueTarget(c.step, steps)}</button>
-                <button type="button" data-testid="export" onClick={() => void save(c.id)}>Export</button>
-                <button type="button" data-testid="export-onnx" disabled={onnx.id !== null} title="the model as ONNX (opset 17) for onnxruntime: docs/onnx.md"
+                <button type="button" className="secondary" data-testid="export" onClick={() => void save(c.id)}>Export</button>
+                <button type="button" className="secondary" data-testid="export-onnx" disabled={onnx.id !== null} title="the model as ONNX (opset 17) for onnxruntime: docs/onnx.md"
                   onClick={() => void saveOnnx(c.id)}>{onnx.id === c.id ? 'Exporting…' : 'Export ONNX'}</button>
                 {(c.kind === 'flm' || c.kind === 'fmlm') && (
                   <a className="button" data-testid="open-sample" href={`?view=sample&model=${encodeURIComponent(`stored:${c.id}`)}`}
                     onClick={(e) => { if (!busy) return; e.preventDefault(); void openSample(e.currentTarget.href); }}>Sample</a>
                 )}
-                <button type="button" disabled={busy} onClick={() => { if (confirm(`Delete "${c.name}"?`)) void remove(c.id); }}>Delete</button>
+                <button type="button" className="secondary" disabled={busy} onClick={() => { if (confirm(`Delete "${c.name}"?`)) void remove(c.id); }}>Delete</button>
               </td>
             </tr>
           ))}

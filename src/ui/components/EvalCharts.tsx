@@ -4,11 +4,18 @@ import 'uplot/dist/uPlot.min.css';
 
 import type { EvalRow } from '../../eval/sweep.ts';
 import { fmtSignedPercent } from '../../util/format.ts';
+import { chartTheme, type ChartTheme } from './chartTheme.ts';
 import { followWidth } from './followWidth.ts';
 
 type EvalRowView = EvalRow;
 
-const COLORS: Record<string, string> = { flm: '#1f6feb', fmlm: '#cf222e', data: '#8c959f' };
+/** A model kind's line, from the chart tokens: the FLM the first series, the FMLM the fourth, any other the second; the real text is the reference line. */
+function strokeOf(kind: string, theme: ChartTheme): string {
+  if (kind === 'flm') return theme.series[0];
+  if (kind === 'fmlm') return theme.series[3];
+  if (kind === 'data') return theme.series[2];
+  return theme.series[1];
+}
 
 /** What a chart plots of each row: generative perplexity (log scale) or entropy (linear). */
 interface Metric { of: (r: EvalRowView) => number; label: string; log: boolean }
@@ -32,15 +39,17 @@ function RowChart({ rows, x, label, metric = PPL, testid }: { rows: EvalRowView[
     if (!xs.length) return;
     const series: (number | null)[][] = kinds.map((k) => xs.map((v) => { const r = points.find((p) => p.model === k && x(p) === v); return r ? metric.of(r) : null; }));
     const aligned = [xs, ...series, ...(data ? [xs.map(() => metric.of(data))] : [])] as uPlot.AlignedData;
+    const theme = chartTheme(el.current);
+    const axis = { stroke: theme.axis, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid } };
     const plot = new uPlot({
       width: Math.max(200, el.current.clientWidth),
       height: 260,
       scales: { x: { time: false, distr: 3, log: 2 }, y: metric.log ? { distr: 3, log: 10 } : {} },
-      axes: [{ label }, { label: metric.label, size: 60 }],
+      axes: [{ ...axis, label }, { ...axis, label: metric.label, size: 60 }],
       series: [
         {},
-        ...kinds.map((k) => ({ label: k.toUpperCase(), stroke: COLORS[k] ?? '#6e40c9', width: 2, points: { show: true, size: 7 }, spanGaps: true })),
-        ...(data ? [{ label: 'real text', stroke: COLORS.data, dash: [6, 4], width: 1.5, points: { show: false } }] : []),
+        ...kinds.map((k) => ({ label: k.toUpperCase(), stroke: strokeOf(k, theme), width: 2, points: { show: true, size: 7 }, spanGaps: true })),
+        ...(data ? [{ label: 'real text', stroke: strokeOf('data', theme), dash: [6, 4], width: 1.5, points: { show: false } }] : []),
       ],
     }, aligned, el.current);
     const unfollow = followWidth(el.current, plot, 200, 260);

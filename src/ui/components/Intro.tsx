@@ -29,8 +29,10 @@ export function Intro({ view, children }: { view: string; children: ReactNode })
     <details className="intro" open={open} data-testid="intro" data-view={view}
       onToggle={(e) => toggle((e.currentTarget as HTMLDetailsElement).open)}>
       <summary>What am I looking at?</summary>
-      {children}
-      <button type="button" data-testid="intro-dismiss" onClick={() => toggle(false)}>Got it, fold this away</button>
+      <div className="intro-body">
+        {children}
+        <button type="button" data-testid="intro-dismiss" onClick={() => toggle(false)}>Got it, fold this away</button>
+      </div>
     </details>
   );
 }

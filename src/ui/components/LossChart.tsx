@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LossPoint } from '../../io/checkpoint.ts';
 import { STEP_INCRS, stepLabels, tickLabels } from '../chartTicks.ts';
+import { chartTheme } from './chartTheme.ts';
 import { followWidth } from './followWidth.ts';
 import { Term } from './Term.tsx';
 
@@ -41,20 +42,22 @@ function LossPlot({ history, unigram, valLabel = 'validation CE', unit = 'nats' 
 
   useEffect(() => {
     if (!el.current) return;
+    const theme = chartTheme(el.current);
+    const axis = { stroke: theme.axis, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid } };
     const opts: uPlot.Options = {
       width: Math.max(200, el.current.clientWidth),
       height: 240,
       scales: { x: { time: false } },
       // Whole steps on x; y labels with the decimals that tell the ticks apart.
       axes: [
-        { label: 'step', incrs: STEP_INCRS, values: (_u, splits) => stepLabels(splits) },
-        { label: unit, size: 70, values: (_u, splits) => tickLabels(splits) },
+        { ...axis, label: 'step', incrs: STEP_INCRS, values: (_u, splits) => stepLabels(splits) },
+        { ...axis, label: unit, size: 70, values: (_u, splits) => tickLabels(splits) },
       ],
       series: [
         {},
-        { label: 'train loss', stroke: '#1f6feb', width: 1.5 },
-        { label: valLabel, stroke: '#d4a72c', width: 2, points: { show: true }, spanGaps: true },
-        { label: 'unigram entropy', stroke: '#8c959f', dash: [6, 4], width: 1, show: unigram !== null },
+        { label: 'train loss', stroke: theme.series[0], width: 1.5 },
+        { label: valLabel, stroke: theme.series[1], width: 2, points: { show: true }, spanGaps: true },
+        { label: 'unigram entropy', stroke: theme.series[2], dash: [6, 4], width: 1, show: unigram !== null },
       ],
     };
     plot.current = new uPlot(opts, data(), el.current);

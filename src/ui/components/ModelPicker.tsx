@@ -1,6 +1,7 @@
 /** Choosing a model of one kind (FLM, flow map, FMLM, judge) among the bundled ones and those stored in this browser. */
 import { useEffect, useMemo } from 'react';
 import type { ModelEntry, ModelKind, StoredModelSource } from '../../../workers/protocol.ts';
+import { modelLabel } from '../labels.ts';
 import { useModelList } from '../modelsStore.ts';
 import { useTrain } from '../trainStore.ts';
 
@@ -9,7 +10,7 @@ export interface Choice { key: string; label: string; source: StoredModelSource 
 export const keyOf = (s: StoredModelSource) => (s.kind === 'bundled' ? `bundled:${s.file}` : `stored:${s.id}`);
 
 const choice = (m: ModelEntry): Choice => ({
-  key: keyOf(m.source), source: m.source, label: `${m.name} (${m.source.kind === 'bundled' ? 'bundled' : m.detail})`,
+  key: keyOf(m.source), source: m.source, label: modelLabel(m.name, m.source.kind === 'bundled' ? 'bundled' : m.detail),
 });
 
 /** The models of one kind the user can pick; listed again whenever the stored checkpoints change. */

@@ -26,7 +26,7 @@ export function RunProgress({ actions, valLabel = 'val CE', continueTo }: {
     <div className="group">
       <div className="row">
         {actions}
-        <button type="button" data-testid="pause" disabled={status !== 'training'} onClick={() => void pause()}>Pause</button>
+        <button type="button" className="secondary" data-testid="pause" disabled={status !== 'training'} onClick={() => void pause()}>Pause</button>
         {run.checkpointId && (status === 'paused' || status === 'done') && (
           <button type="button" data-testid="continue" onClick={() => void resume(run.checkpointId!, to)}>Continue to {to} steps</button>
         )}
@@ -47,10 +47,10 @@ export function RunProgress({ actions, valLabel = 'val CE', continueTo }: {
       <details className="faults">
         <summary>Fault injection (see how the studio recovers)</summary>
         <div className="row">
-          <button type="button" data-testid="fault-device-loss" disabled={status !== 'training'} onClick={() => void injectFault('device-loss')}>
+          <button type="button" className="secondary" data-testid="fault-device-loss" disabled={status !== 'training'} onClick={() => void injectFault('device-loss')}>
             Lose the GPU device
           </button>
-          <button type="button" data-testid="fault-nan" disabled={status !== 'training'} onClick={() => void injectFault('nan-weights')}>
+          <button type="button" className="secondary" data-testid="fault-nan" disabled={status !== 'training'} onClick={() => void injectFault('nan-weights')}>
             Poison the weights with NaN
           </button>
         </div>

@@ -7,7 +7,8 @@ import type { EvalProgress, EvalRow } from '../../eval/sweep.ts';
 import type { EvalEvent, EvalRequest, SavedEval, StoredModelSource } from '../../../workers/protocol.ts';
 import { parseSteps } from './sample.ts';
 
-export type EvalStatus = 'idle' | 'running' | 'stopping' | 'done' | 'error';
+/** 'stopped': the user stopped the sweep (not an error); the rows so far are shown, not saved. */
+export type EvalStatus = 'idle' | 'running' | 'stopping' | 'stopped' | 'done' | 'error';
 
 export interface EvalRunState {
   status: EvalStatus;
@@ -39,7 +40,8 @@ export function reduceEval(s: EvalRunState, a: EvalAction): EvalRunState {
     case 'refused':
       return { ...s, status: s.status === 'running' || s.status === 'stopping' ? 'error' : s.status, message: a.message, progress: null };
     case 'saved':
-      return s.status === 'running' ? s : { ...s, result: a.result, rows: a.result?.rows ?? [] };
+      // Over a stopped sweep's rows: those are gone, and with them the note that they were stopped.
+      return s.status === 'running' ? s : { ...s, status: s.status === 'stopped' ? 'idle' : s.status, result: a.result, rows: a.result?.rows ?? [] };
     case 'started':
       return s;
     case 'progress': {
@@ -49,13 +51,32 @@ export function reduceEval(s: EvalRunState, a: EvalAction): EvalRunState {
     case 'done':
       return { ...s, result: a.result, rows: a.result.rows, status: 'done', progress: null };
     case 'stopped':
-      return { ...s, status: 'idle', progress: null, message: 'Stopped; the rows so far are shown (not saved).' };
+      return { ...s, status: 'stopped', progress: null, message: null };
     case 'error':
       return { ...s, status: 'error', message: a.message, progress: null };
   }
 }
 
 export interface EvalSettings { samples: number; seed: number; stepsFlm: string; stepsFmlm: string }
+
+/**
+ * The settings a saved result was computed with (its step counts read from
+ * its rows), for the form beside it; a model the result has no rows of keeps
+ * the step counts of `current`.
+ */
+export function resultSettings(r: SavedEval, current: EvalSettings): EvalSettings {
+  const steps = (kind: 'flm' | 'fmlm', keep: string) => {
+    const n = r.rows.filter((x) => x.model !== 'data' && (x.model === 'flm') === (kind === 'flm') && x.steps !== null).map((x) => x.steps);
+    return n.length ? n.join(', ') : keep;
+  };
+  return { samples: r.samples, seed: r.seed, stepsFlm: steps('flm', current.stepsFlm), stepsFmlm: steps('fmlm', current.stepsFmlm) };
+}
+
+/** Whether the form's settings are those of the result shown (step lists compared as numbers). */
+export function sameSettings(a: EvalSettings, b: EvalSettings): boolean {
+  const list = (t: string) => JSON.stringify(parseSteps(t));
+  return a.samples === b.samples && a.seed === b.seed && list(a.stepsFlm) === list(b.stepsFlm) && list(a.stepsFmlm) === list(b.stepsFmlm);
+}
 
 /** The request for a sweep of these models with these settings, or why it cannot be sent. */
 export function checkEvalRequest(

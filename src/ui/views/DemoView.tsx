@@ -44,7 +44,7 @@ function SizeQuestion() {
         <button type="button" className="big" data-testid="demo-confirm-yes" onClick={() => void answerSize(true)}>
           Download{confirm.size ? ` ${mb(confirm.size)} MB` : ' anyway'}
         </button>
-        <button type="button" data-testid="demo-confirm-no" onClick={() => void answerSize(false)}>Cancel</button>
+        <button type="button" className="secondary" data-testid="demo-confirm-no" onClick={() => void answerSize(false)}>Cancel</button>
       </div>
     </div>
   );
@@ -54,7 +54,7 @@ function BackendInfo() {
   const model = useDemo((s) => s.model);
   if (!model) return null;
   return (
-    <>
+    <div className="demo-backend-line">
       <p className="stats demo-backend" data-testid="demo-backend" data-kind={model.backendKind}>
         {BACKEND_LABEL[model.backendKind]} · {model.backend}
       </p>
@@ -65,7 +65,7 @@ function BackendInfo() {
           its tokens on the same backend.
         </p>
       )}
-    </>
+    </div>
   );
 }
 
@@ -85,7 +85,7 @@ function ShareLink() {
   };
   return (
     <div className="row share">
-      <button type="button" data-testid="copy-link" onClick={() => void copy()}>Copy link</button>
+      <button type="button" className="secondary" data-testid="copy-link" onClick={() => void copy()}>Copy link</button>
       <input type="url" readOnly value={url} data-testid="share-link" aria-label="share link" onFocus={(e) => e.target.select()} />
       {copied && <span className="status" data-testid="copy-status">{copied}</span>}
     </div>
@@ -118,7 +118,7 @@ function Controls() {
       </button>
       <NumberField label="Seed " testid="demo-seed" value={link.seed} disabled={busy}
         rule={{ name: 'Seed', integer: true, min: 0, max: 2 ** 31 - 1 }} onValue={(seed) => set({ seed })} />
-      <button type="button" data-testid="demo-replay" disabled={!model || busy} onClick={() => void generate()}>Generate this seed</button>
+      <button type="button" className="secondary" data-testid="demo-replay" disabled={!model || busy} onClick={() => void generate()}>Generate this seed</button>
       <label>{kind} steps{' '}
         <select data-testid="demo-steps" value={link.steps} disabled={busy} onChange={(e) => set({ steps: Number(e.target.value) })}>
           {menuWith([1, 2, 4, 8], link.steps).map((n) => <option key={n} value={n}>{n}</option>)}
@@ -183,39 +183,43 @@ function Comparison() {
       {compare && (
         <div className="demo-compare" data-testid="demo-compare-result" data-tokens={JSON.stringify(compare.tokens)}>
           <h3>FLM teacher · {compare.steps} steps, same noise <span className="stats">({compare.msPerSample.toFixed(0)} ms per sample)</span></h3>
-          {model && run && (
-            <>
-              <table className="demo-cost" data-testid="demo-cost">
-                <caption className="sr-only">Cost of one sample on each side</caption>
-                <thead><tr><th scope="col">sampler</th><th scope="col">steps</th><th scope="col">network evaluations</th><th scope="col">time per sample</th></tr></thead>
-                <tbody>
-                  <tr data-testid="demo-cost-student">
-                    <th scope="row">{kind}</th><td>{run.steps}</td><td>{networkEvaluations(model.kind, run.steps)}</td><td>{ms(studentMs)} ms</td>
-                  </tr>
-                  <tr data-testid="demo-cost-teacher">
-                    <th scope="row">FLM teacher</th><td>{compare.steps}</td><td>{networkEvaluations('flm', compare.steps)}</td><td>{ms(compare.msPerSample)} ms</td>
-                  </tr>
-                </tbody>
-              </table>
-              <p className="stats" data-testid="demo-diff-summary" data-differing={differing} data-total={total}>
-                <strong>{kind}: {networkEvaluations(model.kind, run.steps)} network evaluation{networkEvaluations(model.kind, run.steps) === 1 ? '' : 's'};
-                  FLM: {compare.steps}.</strong>{' '}
-                {differing === 0 ? `The same tokens at all ${total} positions.` : `${total - differing} of ${total} positions the same (${((100 * (total - differing)) / total).toFixed(0)} %), ${differing} marked.`}
-              </p>
-              <p className="legend" data-testid="demo-diff-legend">
-                <mark className="diff">marked</mark> a position where the two samples have different tokens; unmarked: the same token.
-                <span aria-hidden="true"> · is a space, ↵ a line break.</span>
-              </p>
-            </>
-          )}
-          {compare.texts.map((t, i) => (diffs[i] ? (
-            <div key={i} className="diff-pair" data-testid="demo-diff">
-              <p className="diff-side">{kind} · {run!.steps} step{run!.steps === 1 ? '' : 's'}</p>
-              <Marked cells={diffs[i].a} testid="demo-diff-student" />
-              <p className="diff-side">FLM · {compare.steps} steps</p>
-              <Marked cells={diffs[i].b} testid="demo-diff-teacher" />
+          <div className="demo-compare-body">
+            {model && run && (
+              <div className="demo-compare-cost">
+                <table className="demo-cost" data-testid="demo-cost">
+                  <caption className="sr-only">Cost of one sample on each side</caption>
+                  <thead><tr><th scope="col">sampler</th><th scope="col">steps</th><th scope="col">network evaluations</th><th scope="col">time per sample</th></tr></thead>
+                  <tbody>
+                    <tr data-testid="demo-cost-student">
+                      <th scope="row">{kind}</th><td>{run.steps}</td><td>{networkEvaluations(model.kind, run.steps)}</td><td>{ms(studentMs)} ms</td>
+                    </tr>
+                    <tr data-testid="demo-cost-teacher">
+                      <th scope="row">FLM teacher</th><td>{compare.steps}</td><td>{networkEvaluations('flm', compare.steps)}</td><td>{ms(compare.msPerSample)} ms</td>
+                    </tr>
+                  </tbody>
+                </table>
+                <p className="stats" data-testid="demo-diff-summary" data-differing={differing} data-total={total}>
+                  <strong>{kind}: {networkEvaluations(model.kind, run.steps)} network evaluation{networkEvaluations(model.kind, run.steps) === 1 ? '' : 's'};
+                    FLM: {compare.steps}.</strong>{' '}
+                  {differing === 0 ? `The same tokens at all ${total} positions.` : `${total - differing} of ${total} positions the same (${((100 * (total - differing)) / total).toFixed(0)} %), ${differing} marked.`}
+                </p>
+                <p className="legend" data-testid="demo-diff-legend">
+                  <mark className="diff">marked</mark> a position where the two samples have different tokens; unmarked: the same token.
+                  <span aria-hidden="true"> · is a space, ↵ a line break.</span>
+                </p>
+              </div>
+            )}
+            <div className="demo-compare-texts">
+              {compare.texts.map((t, i) => (diffs[i] ? (
+                <div key={i} className="diff-pair" data-testid="demo-diff">
+                  <p className="diff-side">{kind} · {run!.steps} step{run!.steps === 1 ? '' : 's'}</p>
+                  <Marked cells={diffs[i].a} testid="demo-diff-student" />
+                  <p className="diff-side">FLM · {compare.steps} steps</p>
+                  <Marked cells={diffs[i].b} testid="demo-diff-teacher" />
+                </div>
+              ) : <pre key={i} className="demo-text">{visibleWhitespace(t)}</pre>))}
             </div>
-          ) : <pre key={i} className="demo-text">{visibleWhitespace(t)}</pre>))}
+          </div>
         </div>
       )}
     </>
@@ -236,8 +240,8 @@ function AnotherModel() {
       <div className="row">
         <input type="url" placeholder="https://…/model.safetensors" value={url} data-testid="demo-model-url" onChange={(e) => setUrl(e.target.value)} />
         <button type="button" data-testid="demo-open-url" disabled={busy || !url} onClick={() => void open(url.trim())}>Open</button>
-        <button type="button" disabled={busy} onClick={() => void open('fmlm-micro-char')}>Bundled FMLM</button>
-        <button type="button" disabled={busy} onClick={() => void open('flm-micro-char')}>Bundled FLM</button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void open('fmlm-micro-char')}>Bundled FMLM</button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void open('flm-micro-char')}>Bundled FLM</button>
       </div>
       {model && (
         <p className="stats" data-testid="demo-model">

@@ -70,20 +70,22 @@ export function DistillView() {
         the frozen <Term k="FLM" /> teacher. Stage 2 trains a student δ (the <Term k="FMLM" />), initialised from the FLM,
         to match that map with one network: its <Term k="one-step">one step</Term> from noise (t = 0 → 1) is a whole sequence.
       </p>
-      <fieldset className="group" disabled={busy}>
-        <legend>Stage 1: the flow map g</legend>
-        <div className="row">
-          <Picker label="FLM teacher" testid="distill-teacher" choices={flms} value={f} onChange={setF} />
-          <NumberField label="Steps " testid="distill-steps-1" value={steps1} rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps1} />
-        </div>
-      </fieldset>
-      <fieldset className="group" disabled={busy}>
-        <legend>Stage 2: the one-step FMLM δ (needs a stage-1 flow map of the same teacher)</legend>
-        <div className="row">
-          <Picker label="Stage-1 flow map" testid="distill-flowmap" choices={flowmaps} value={g} onChange={setG} />
-          <NumberField label="Steps " testid="distill-steps-2" value={steps2} rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps2} />
-        </div>
-      </fieldset>
+      <div className="columns">
+        <fieldset className="group" disabled={busy}>
+          <legend>Stage 1: the flow map g</legend>
+          <div className="row">
+            <Picker label="FLM teacher" testid="distill-teacher" choices={flms} value={f} onChange={setF} />
+            <NumberField label="Steps " testid="distill-steps-1" value={steps1} rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps1} />
+          </div>
+        </fieldset>
+        <fieldset className="group" disabled={busy}>
+          <legend>Stage 2: the one-step FMLM δ (needs a stage-1 flow map of the same teacher)</legend>
+          <div className="row">
+            <Picker label="Stage-1 flow map" testid="distill-flowmap" choices={flowmaps} value={g} onChange={setG} />
+            <NumberField label="Steps " testid="distill-steps-2" value={steps2} rule={{ name: 'Steps', integer: true, min: 1 }} onValue={setSteps2} />
+          </div>
+        </fieldset>
+      </div>
       <RunProgress
         valLabel="val error"
         continueTo={(run: RunState) => continueTarget(run.step, run.kind === 'fmlm' ? steps2 : steps1)}

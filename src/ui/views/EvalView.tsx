@@ -3,8 +3,10 @@ import { useShallow } from 'zustand/react/shallow';
 import { fmtTime } from '../../util/format.ts';
 import { EvalCharts, EvalTable } from '../components/EvalCharts.tsx';
 import { Picker, useModels, type Choice } from '../components/ModelPicker.tsx';
+import { NumberField } from '../components/NumberField.tsx';
 import { download } from '../download.ts';
 import { useEval } from '../evalStore.ts';
+import { resultSettings, sameSettings } from '../reducers/eval.ts';
 import { Term } from '../components/Term.tsx';
 
 const sourceOf = (choices: Choice[], key: string) => choices.find((c) => c.key === key)?.source ?? null;
@@ -15,8 +17,10 @@ function Settings({ busy }: { busy: boolean }) {
   })));
   return (
     <div className="row">
-      <label>Samples per row <input type="number" data-testid="eval-samples" min={1} max={1024} value={samples} disabled={busy} onChange={(e) => set({ samples: Number(e.target.value) })} /></label>
-      <label>Seed <input type="number" data-testid="eval-seed" min={0} value={seed} disabled={busy} onChange={(e) => set({ seed: Number(e.target.value) })} /></label>
+      <NumberField label="Samples per row " testid="eval-samples" value={samples} disabled={busy}
+        rule={{ name: 'Samples per row', integer: true, min: 1, max: 1024 }} onValue={(v) => set({ samples: v })} />
+      <NumberField label="Seed " testid="eval-seed" value={seed} disabled={busy}
+        rule={{ name: 'Seed', integer: true, min: 0, max: 2 ** 32 - 1 }} onValue={(v) => set({ seed: v })} />
       <label>FLM steps <input data-testid="eval-flm-steps" size={36} value={stepsFlm} disabled={busy} onChange={(e) => set({ stepsFlm: e.target.value })} /></label>
       <label>FMLM steps <input data-testid="eval-fmlm-steps" size={12} value={stepsFmlm} disabled={busy} onChange={(e) => set({ stepsFmlm: e.target.value })} /></label>
     </div>
@@ -35,6 +39,23 @@ function Progress() {
         {p.done}/{p.samples} samples · {fmtTime(elapsed)} elapsed
       </p>
     </div>
+  );
+}
+
+/** When the form no longer holds the settings the shown result was computed with: which they were. */
+function OtherSettings() {
+  const { result, samples, seed, stepsFlm, stepsFmlm } = useEval(useShallow((s) => ({
+    result: s.result, samples: s.samples, seed: s.seed, stepsFlm: s.stepsFlm, stepsFmlm: s.stepsFmlm,
+  })));
+  if (!result) return null;
+  const form = { samples, seed, stepsFlm, stepsFmlm };
+  const its = resultSettings(result, form);
+  if (sameSettings(form, its)) return null;
+  return (
+    <p className="stats" role="status" data-testid="eval-other-settings">
+      The result below was computed with other settings: {its.samples} samples per row, seed {its.seed}
+      {result.models.flm && <>, FLM steps {its.stepsFlm}</>}{result.models.fmlm && <>, FMLM steps {its.stepsFmlm}</>}. Evaluate to compute the settings above.
+    </p>
   );
 }
 
@@ -114,6 +135,8 @@ export function EvalView() {
       </div>
       <Progress />
       {message && <p className="error" role="alert" data-testid="eval-error">{message}</p>}
+      {status === 'stopped' && <p className="stats" role="status" data-testid="eval-stopped">Stopped. The rows so far are shown below (a stopped sweep is not saved).</p>}
+      <OtherSettings />
       <Results />
     </section>
   );

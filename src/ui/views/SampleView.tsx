@@ -1,16 +1,20 @@
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { BackendSelect } from '../components/BackendSelect.tsx';
+import { NumberField } from '../components/NumberField.tsx';
 import { download } from '../download.ts';
-import { stepsLabel } from '../labels.ts';
+import { modelLabel, stepsLabel } from '../labels.ts';
 import { fileText, MODEL_FILE_ACCEPT, progressText, runtimeText } from '../reducers/sample.ts';
 import { keyOf, useSample } from '../sampleStore.ts';
 import { Compare } from '../visualizer/Compare.tsx';
+import { keepInExport } from '../visualizer/exportFilter.ts';
+import { FlipTimeline } from '../visualizer/FlipTimeline.tsx';
 import { FrameText } from '../visualizer/FrameText.tsx';
 import { Heatmap } from '../visualizer/Heatmap.tsx';
 import { PositionChart } from '../visualizer/PositionChart.tsx';
 import { Scrubber } from '../visualizer/Scrubber.tsx';
 import { Superposition } from '../visualizer/Superposition.tsx';
+import { TopkMass } from '../visualizer/TopkMass.tsx';
 
 /** Reading the model being opened: a `.ckpt`'s weights, a file, a download, the tokenizer. */
 function LoadProgressBar() {
@@ -62,15 +66,15 @@ function ModelFile() {
 }
 
 function Controls() {
-  const { model, settings, status, models, modelKey, backend, runtime, recordedRuntime, comparing, run, message, notice } = useSample(useShallow((s) => ({
+  const { model, settings, status, models, modelKey, backend, runtime, recordedRuntime, comparing, run, message, notice, warmingUp, warmUpMs } = useSample(useShallow((s) => ({
     model: s.model, settings: s.settings, status: s.status, models: s.models, modelKey: s.modelKey, backend: s.backend,
     runtime: s.runtime, recordedRuntime: s.recordedRuntime, comparing: s.comparing, run: s.run, message: s.message, notice: s.notice,
+    warmingUp: s.warmingUp, warmUpMs: s.warmUpMs,
   })));
   const { load, setBackend, setRuntime, setSettings, generate, loseDevice } = useSample(useShallow((s) => ({
     load: s.load, setBackend: s.setBackend, setRuntime: s.setRuntime, setSettings: s.setSettings, generate: s.generate, loseDevice: s.loseDevice,
   })));
   const busy = status === 'sampling' || status === 'loading' || comparing;
-  const num = (v: string) => (v === '' ? NaN : Number(v));
   return (
     <fieldset className="group" disabled={busy}>
       <legend>Model and settings</legend>
@@ -78,7 +82,7 @@ function Controls() {
         <label>Model{' '}
           <select data-testid="model" value={modelKey ?? ''} onChange={(e) => void load(e.target.value)}>
             {!models.some((m) => keyOf(m.source) === modelKey) && <option value={modelKey ?? ''}>{model?.name ?? '—'}</option>}
-            {models.map((m) => <option key={keyOf(m.source)} value={keyOf(m.source)}>{m.name} ({m.detail})</option>)}
+            {models.map((m) => <option key={keyOf(m.source)} value={keyOf(m.source)}>{modelLabel(m.name, m.detail)}</option>)}
           </select>
         </label>
         <label className="file">Open a checkpoint (.safetensors, or an official .ckpt)…{' '}
@@ -103,18 +107,25 @@ function Controls() {
       <LoadProgressBar />
       <ModelFile />
       <div className="row">
-        <label>{stepsLabel(model)} <input data-testid="sample-steps" type="number" min={1} max={1024} value={settings.steps} onChange={(e) => setSettings({ steps: num(e.target.value) })} /></label>
-        <label>Seed <input data-testid="seed" type="number" min={0} value={settings.seed} onChange={(e) => setSettings({ seed: num(e.target.value) })} /></label>
+        {/* Only valid numbers reach the settings (NumberField): a cleared box says why at once and the setting keeps its last good value. */}
+        <NumberField label={`${stepsLabel(model)} `} testid="sample-steps" value={settings.steps}
+          rule={{ name: stepsLabel(model), integer: true, min: 1, max: 1024 }} onValue={(steps) => setSettings({ steps })} />
+        <NumberField label="Seed " testid="seed" value={settings.seed}
+          rule={{ name: 'Seed', integer: true, min: 0, max: 2 ** 32 - 1 }} onValue={(seed) => setSettings({ seed })} />
         <button type="button" data-testid="random-seed" title="pick a random seed" onClick={() => setSettings({ seed: Math.floor(Math.random() * 2 ** 31) })}>Random seed</button>
-        <label>Samples <input data-testid="count" type="number" min={1} max={64} value={settings.count} onChange={(e) => setSettings({ count: num(e.target.value) })} /></label>
-        <label>Top-k <input data-testid="topk" type="number" min={1} max={model?.vocab ?? 64} value={settings.k} onChange={(e) => setSettings({ k: num(e.target.value) })} /></label>
+        <NumberField label="Samples " testid="count" value={settings.count}
+          rule={{ name: 'Samples', integer: true, min: 1, max: 64 }} onValue={(count) => setSettings({ count })} />
+        <NumberField label="Top-k " testid="topk" value={settings.k}
+          rule={{ name: 'Top-k', integer: true, min: 1, max: model?.vocab ?? 64 }} onValue={(k) => setSettings({ k })} />
         <button type="button" data-testid="generate" disabled={!model || busy} onClick={() => void generate()}>Generate</button>
         <span className="status" data-testid="sample-status">{status}</span>
+        {warmingUp && <span className="status" data-testid="sample-warming-up">warming up (compiling for these settings)…</span>}
       </div>
       {run && (
-        <p className="stats" data-testid="sample-latency">
+        <p className="stats" data-testid="sample-latency" data-ms-per-step={run.msPerStep} data-warm-up-ms={warmUpMs ?? ''}>
           {run.count} × {model?.length} tokens, {run.steps} steps: {run.msTotal.toFixed(0)} ms ({run.msPerStep.toFixed(1)} ms/step,{' '}
           {(run.msTotal / run.count).toFixed(0)} ms/sample, including frame summaries)
+          {warmUpMs !== null && <>; before it, a one-step warm-up compiled for these settings in {warmUpMs.toFixed(0)} ms (not counted)</>}
         </p>
       )}
       {run && (
@@ -151,7 +162,8 @@ function Exports({ view }: { view: React.RefObject<HTMLDivElement | null> }) {
     try {
       setError(null);
       const { toPng } = await import('html-to-image');
-      const url = await toPng(view.current!, { backgroundColor: '#ffffff', pixelRatio: 1 });
+      // The figures and their captions only: the export leaves out the buttons, menus and fields.
+      const url = await toPng(view.current!, { backgroundColor: '#ffffff', pixelRatio: 1, filter: keepInExport });
       download(`denoising-seed${seed}-N${steps}-frame${frame}.png`, await (await fetch(url)).blob());
     } catch (e) {
       setError(`PNG export failed: ${(e as Error).message}`);
@@ -211,6 +223,8 @@ function Visualizer() {
         <Superposition pieces={model.pieces} length={L} />
         {position !== null && <PositionChart key={`${sample}:${position}`} frames={frames} row={sample * L + position} pieces={model.pieces} position={position} />}
         <Heatmap length={L} vocab={model.vocab} />
+        <FlipTimeline pieces={model.pieces} length={L} />
+        <TopkMass length={L} />
       </div>
     </>
   );

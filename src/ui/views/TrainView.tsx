@@ -29,27 +29,29 @@ function CorpusPicker() {
       setErr({ about: url, text: `Could not load ${url}: ${(e as Error).message}` });
     }
   };
+  // Folded by default: the corpus is chosen once, the run's controls and chart are what the view is watched for.
   return (
-    <fieldset disabled={isBusy(status)} className="group">
-      <legend>Corpus</legend>
-      <p>Training text: <strong data-testid="corpus-label">{corpusLabel}</strong></p>
-      <div className="row">
-        <button type="button" onClick={() => { setErr(null); setCorpus({ kind: 'bundled', id: 'brown' }, 'Brown corpus (bundled)'); }}>Use the bundled Brown corpus</button>
-        <label className="file">Open a text file… <input type="file" accept=".txt,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} /></label>
-      </div>
-      <div className="drop" onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); void onFile(e.dataTransfer.files[0]); }}>
-        or drop a text file here
-      </div>
-      <div className="row">
-        <textarea placeholder="…or paste text" value={paste} onChange={(e) => setPaste(e.target.value)} rows={3} />
-        <button type="button" disabled={!paste} onClick={() => useBytes('pasted text', new TextEncoder().encode(paste).buffer as ArrayBuffer)}>Use pasted text</button>
-      </div>
-      <div className="row">
-        <input type="url" placeholder="https://…/text.txt" value={url} onChange={(e) => setUrl(e.target.value)} />
-        <button type="button" disabled={!url} onClick={() => void fromUrl()}>Load URL</button>
-      </div>
-      {err && <p className="error" role="alert">{err}</p>}
-    </fieldset>
+    <details className="group corpus">
+      <summary>Corpus: <span className="summary-value" data-testid="corpus-label">{corpusLabel}</span></summary>
+      <fieldset disabled={isBusy(status)} className="bare">
+        <div className="row">
+          <button type="button" onClick={() => { setErr(null); setCorpus({ kind: 'bundled', id: 'brown' }, 'Brown corpus (bundled)'); }}>Use the bundled Brown corpus</button>
+          <label className="file">Open a text file… <input type="file" accept=".txt,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} /></label>
+        </div>
+        <div className="drop" onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); void onFile(e.dataTransfer.files[0]); }}>
+          or drop a text file here
+        </div>
+        <div className="row">
+          <textarea placeholder="…or paste text" value={paste} onChange={(e) => setPaste(e.target.value)} rows={3} />
+          <button type="button" className="secondary" disabled={!paste} onClick={() => useBytes('pasted text', new TextEncoder().encode(paste).buffer as ArrayBuffer)}>Use pasted text</button>
+        </div>
+        <div className="row">
+          <input type="url" placeholder="https://…/text.txt" value={url} onChange={(e) => setUrl(e.target.value)} />
+          <button type="button" className="secondary" disabled={!url} onClick={() => void fromUrl()}>Load URL</button>
+        </div>
+        {err && <p className="error" role="alert">{err}</p>}
+      </fieldset>
+    </details>
   );
 }
 
@@ -143,17 +145,25 @@ function SamplePreview() {
   );
 }
 
-/** The training view: corpus, model, progress, loss curve, sample preview and checkpoints. */
+/**
+ * The training view: on a laptop the model and corpus on the left, the run's
+ * controls, progress and loss curve on the right (all above the fold at
+ * 1440×900); the sample preview and the checkpoints below.
+ */
 export function TrainView() {
   return (
     <section className="panel" aria-labelledby="train-title">
       <h2 id="train-title">Train an FLM</h2>
-      <div className="columns">
-        <CorpusPicker />
-        <ModelBox />
+      <div className="split">
+        <div className="train-settings">
+          <ModelBox />
+          <CorpusPicker />
+        </div>
+        <div className="train-run">
+          <RunProgress actions={<TrainButton />} />
+          <TrainChart />
+        </div>
       </div>
-      <RunProgress actions={<TrainButton />} />
-      <TrainChart />
       <SamplePreview />
       <Checkpoints />
     </section>

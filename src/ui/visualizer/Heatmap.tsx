@@ -1,11 +1,8 @@
 import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useSample } from '../sampleStore.ts';
-import { ramp } from './colors.ts';
+import { RAMP_GRADIENT, ramp } from './colors.ts';
 import { axisTicks, scaleEnds, tickEvery } from './heatmapAxes.ts';
-
-/** The colour scale as a CSS gradient (the ramp sampled at 11 stops). */
-const GRADIENT = `linear-gradient(to right, ${Array.from({ length: 11 }, (_, i) => ramp(i / 10)).join(', ')})`;
 
 /**
  * Positions × frames for one sample: the prediction's entropy (scaled by
@@ -73,7 +70,7 @@ export function Heatmap({ length, vocab }: { length: number; vocab: number }) {
       </div>
       <div className="heatmap-scale" data-testid="heatmap-scale">
         <span>{ends.low}</span>
-        <span className="bar" style={{ background: GRADIENT }} aria-hidden="true" />
+        <span className="bar" style={{ background: RAMP_GRADIENT }} aria-hidden="true" />
         <span>{ends.high}</span>
         <span className="title">{ends.title}</span>
       </div>

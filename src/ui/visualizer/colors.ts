@@ -10,3 +10,6 @@ export function ramp(v: number): string {
   const c = STOPS[i].map((a, j) => Math.round(a + (STOPS[i + 1][j] - a) * f));
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
+
+/** The ramp as a CSS gradient (sampled at 11 stops), for a colour scale's bar. */
+export const RAMP_GRADIENT = `linear-gradient(to right, ${Array.from({ length: 11 }, (_, i) => ramp(i / 10)).join(', ')})`;

@@ -26,3 +26,17 @@ export function scaleEnds(mode: 'entropy' | 'final'): { low: string; high: strin
     ? { low: '0: certain', high: '1: uniform', title: 'entropy of the prediction / ln V' }
     : { low: '0', high: '1', title: 'probability of the finally chosen token' };
 }
+
+/** The top-k mass heatmap's colour scale. */
+export function massScaleEnds(k: number): { low: string; high: string; title: string } {
+  return { low: '0', high: `1: all of p in the top-${k}`, title: `probability mass of the prediction's top-${k} candidates` };
+}
+
+/** Pixels per position in the panels with positions down the side: up to 10, about 480 px in all, at least 2. */
+export const rowHeight = (positions: number): number => Math.max(2, Math.min(10, Math.floor(480 / Math.max(1, positions))));
+
+/**
+ * How a label centred on a tick at `at` (a fraction of the axis) is aligned:
+ * near an end it starts or ends at the tick instead, so it stays inside the axis.
+ */
+export const labelAlign = (at: number): 'start' | 'end' | undefined => (at < 0.08 ? 'start' : at > 0.92 ? 'end' : undefined);
