@@ -1,7 +1,8 @@
 import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useSample } from '../sampleStore.ts';
-import { RAMP_GRADIENT, ramp } from './colors.ts';
+import { ramp } from './colors.ts';
+import { ScaleLegend } from './ScaleLegend.tsx';
 import { axisTicks, scaleEnds, tickEvery } from './heatmapAxes.ts';
 
 /**
@@ -68,12 +69,7 @@ export function Heatmap({ length, vocab }: { length: number; vocab: number }) {
           role="img" aria-label={`heatmap of ${frames.length} frames by ${length} positions: ${ends.title}`}
         />
       </div>
-      <div className="heatmap-scale" data-testid="heatmap-scale">
-        <span>{ends.low}</span>
-        <span className="bar" style={{ background: RAMP_GRADIENT }} aria-hidden="true" />
-        <span>{ends.high}</span>
-        <span className="title">{ends.title}</span>
-      </div>
+      <ScaleLegend ends={ends} className="heatmap-scale" testId="heatmap-scale" />
       <figcaption>
         rows: frames (t = 0 at the top), columns: positions; colour: {heatMode === 'entropy'
           ? 'entropy of the prediction / ln V (dark: certain, yellow: uniform)'

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useSample } from '../sampleStore.ts';
-import { RAMP_GRADIENT, ramp } from './colors.ts';
+import { ramp } from './colors.ts';
+import { ScaleLegend } from './ScaleLegend.tsx';
 import { fmtT } from './flipTimeline.ts';
 import { axisTicks, labelAlign, massScaleEnds, rowHeight, tickEvery } from './heatmapAxes.ts';
 import { meanByFrame, topkMass } from './topkMass.ts';
@@ -76,12 +77,7 @@ export function TopkMass({ length }: { length: number }) {
           {xs.map((i) => <span key={i} className={labelAlign((i + 0.5) / n)} style={{ left: `${((i + 0.5) / n) * 100}%` }}>t {fmtT(frames[i].t)}</span>)}
         </div>
       </div>
-      <div className="tpanel-scale" data-testid="topk-mass-scale">
-        <span>{ends.low}</span>
-        <span className="bar" style={{ background: RAMP_GRADIENT }} aria-hidden="true" />
-        <span>{ends.high}</span>
-        <span className="title">{ends.title}</span>
-      </div>
+      <ScaleLegend ends={ends} className="tpanel-scale" testId="topk-mass-scale" />
       <figcaption>
         rows: positions, columns: frames (t = {fmtT(frames[0].t)} at the left; the last column is the final state, itself a distribution);
         colour: Σ of the prediction's {m.k} largest probabilities (dark: spread over many tokens, yellow: all in the top-{m.k}).
