@@ -4,6 +4,7 @@ import { visiblePiece } from '../../util/format.ts';
 import { useSample } from '../sampleStore.ts';
 import { describeFlips, flipTimeline, fmtT, summarizeFlips, type PositionFlips } from './flipTimeline.ts';
 import { axisTicks, labelAlign, rowHeight, tickEvery } from './heatmapAxes.ts';
+import { PositionAxis } from './PositionAxis.tsx';
 import './panels.css';
 
 /** The plot's width in viewBox units (stretched to the page's width) and its margin on either side. */
@@ -56,11 +57,7 @@ export function FlipTimeline({ pieces, length }: { pieces: string[]; length: num
         {words}{sampling && ' (so far: sampling)'}
       </p>
       <div className="tpanel-grid">
-        <span className="tpanel-corner" aria-hidden="true">pos.</span>
-        <span aria-hidden="true" />
-        <div className="tpanel-y" style={{ height: H }} aria-hidden="true">
-          {ys.map((p) => <span key={p} style={{ top: p * rh + rh / 2 }}>{p}</span>)}
-        </div>
+        <PositionAxis ticks={ys} rowHeight={rh} height={H} />
         <svg
           className="tpanel-plot" data-testid="flip-timeline" data-positions={length} data-frames={frames.length}
           viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" style={{ height: H }} onClick={onClick}

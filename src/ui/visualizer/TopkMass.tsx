@@ -5,6 +5,7 @@ import { ramp } from './colors.ts';
 import { ScaleLegend } from './ScaleLegend.tsx';
 import { fmtT } from './flipTimeline.ts';
 import { axisTicks, labelAlign, massScaleEnds, rowHeight, tickEvery } from './heatmapAxes.ts';
+import { PositionAxis } from './PositionAxis.tsx';
 import { meanByFrame, topkMass } from './topkMass.ts';
 import './panels.css';
 
@@ -57,11 +58,7 @@ export function TopkMass({ length }: { length: number }) {
       <h3 id="topk-mass-title">Top-{m.k} probability mass per position and t (sample {sample})</h3>
       <p className="summary stats" data-testid="topk-mass-summary">{words}</p>
       <div className="tpanel-grid">
-        <span className="tpanel-corner" aria-hidden="true">pos.</span>
-        <span aria-hidden="true" />
-        <div className="tpanel-y" style={{ height: H }} aria-hidden="true">
-          {ys.map((p) => <span key={p} style={{ top: p * rh + rh / 2 }}>{p}</span>)}
-        </div>
+        <PositionAxis ticks={ys} rowHeight={rh} height={H} />
         {/* The canvas is stretched to the page's width; the frame's and the position's outlines lie over it (a stroke on it would stretch too). */}
         <div className="tpanel-canvas">
           <canvas
