@@ -13,7 +13,7 @@
  * forwarding table, and a new op is one entry in `Ops`, `OP_NAMES` and each
  * backend's kernels.
  */
-import type { Ops, Tensor } from './backend.ts';
+import type { DType, Ops, Tensor } from './backend.ts';
 
 /** Every op of the contract, in its declaration order (checked exhaustive below). */
 export const OP_NAMES = [
@@ -39,15 +39,21 @@ export const U32_ARGUMENTS: Readonly<Partial<Record<keyof Ops, readonly number[]
   crossEntropy: [2], crossEntropyBackward: [2], flmNoising: [2],
 };
 
-/** How a backend's kernels see the contract's tensors. */
+/**
+ * How a backend's kernels see the contract's tensors. The adapter has
+ * checked the dtype; the binder throws a TypeError for a tensor of another
+ * backend (`what` names the op and argument).
+ */
 export interface TensorBinder<F, U> {
-  /**
-   * The kernels' form of an f32 tensor; throws a TypeError for a tensor of
-   * another backend or of another dtype (`what` names the op and argument).
-   */
+  /** The kernels' form of an f32 tensor. */
   f32(t: Tensor, what: string): F;
-  /** The kernels' form of a u32 tensor (the same checks). */
+  /** The kernels' form of a u32 tensor. */
   u32(t: Tensor, what: string): U;
+}
+
+/** Throws a TypeError naming `what` when `t` is not of `dtype`. */
+export function checkDtype(t: Tensor, dtype: DType, what: string): void {
+  if (t.dtype !== dtype) throw new TypeError(`${what}: expected a${dtype === 'u32' ? '' : 'n'} ${dtype} tensor, got ${t.label} (${t.dtype})`);
 }
 
 /** Whether a value is a tensor (of any backend): it has the contract's three fields. */
@@ -74,11 +80,15 @@ export function adaptOps<F, U>(kernels: Ops<F, U>, binder: TensorBinder<F, U>): 
   for (const name of OP_NAMES) {
     const kernel: Kernel = kernels[name];
     const u32 = U32_ARGUMENTS[name] ?? [];
+    const bindTensor = (t: Tensor, dtype: DType, what: string): F | U => {
+      checkDtype(t, dtype, what);
+      return dtype === 'u32' ? binder.u32(t, what) : binder.f32(t, what);
+    };
     const bindArg = (a: unknown, i: number): unknown => {
-      if (isTensor(a)) return u32.includes(i) ? binder.u32(a, `${name} argument ${i + 1}`) : binder.f32(a, `${name} argument ${i + 1}`);
+      if (isTensor(a)) return bindTensor(a, u32.includes(i) ? 'u32' : 'f32', `${name} argument ${i + 1}`);
       if (isTensorObject(a)) {
-        const o: Record<string, F | null> = {};
-        for (const [k, v] of Object.entries(a)) o[k] = v === null ? null : binder.f32(v, `${name} ${k}`);
+        const o: Record<string, F | U | null> = {};
+        for (const [k, v] of Object.entries(a)) o[k] = v === null ? null : bindTensor(v, 'f32', `${name} ${k}`);
         return o;
       }
       return a;

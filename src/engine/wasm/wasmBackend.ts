@@ -20,7 +20,7 @@ import {
   scalar, type AttentionParams, type Backend, type DType, type GateParams, type LnModulateParams, type Ops, type Program,
   type Scalar, type Tensor,
 } from '../backend.ts';
-import { adaptOps } from '../adapter.ts';
+import { adaptOps, checkDtype } from '../adapter.ts';
 import { seedKey } from '../host/philox.ts';
 import { ropeInvFreq } from '../host/rope.ts';
 import { adamwCoefficients } from '../reference/adamw.ts';
@@ -133,8 +133,8 @@ export class WasmBackend implements Backend {
       (this.partitions > 1 ? `, ${this.partitions} partitions per kernel` : '');
     this.ensureScratch(kernels.matmulScratchBytes());
     this.ops = adaptOps(this.kernels(), {
-      f32: (t, what) => this.bound(t, 'f32', what),
-      u32: (t, what) => this.bound(t, 'u32', what),
+      f32: (t) => this.own(t),
+      u32: (t) => this.own(t),
     });
   }
 
@@ -224,13 +224,6 @@ export class WasmBackend implements Backend {
 
   private array(w: WasmTensor, offset: number, n: number): Float32Array | Uint32Array {
     return w.dtype === 'f32' ? new Float32Array(this.memory.buffer, w.ptr + offset * 4, n) : new Uint32Array(this.memory.buffer, w.ptr + offset * 4, n);
-  }
-
-  /** A tensor of this backend of the given dtype (the adapter's binder). */
-  private bound(t: Tensor, dtype: DType, what: string): WasmTensor {
-    const w = this.own(t);
-    if (w.dtype !== dtype) throw new TypeError(`${what}: expected a${dtype === 'u32' ? '' : 'n'} ${dtype} tensor, got ${w.label} (${w.dtype})`);
-    return w;
   }
 
   /** Address of a tensor holding at least n elements. */
@@ -507,7 +500,8 @@ export class WasmBackend implements Backend {
 
   /** Philox words of stream (seed, counter) (for tests: bit-identical to the host generator). */
   philoxWords(out: Tensor, n: number, seed: Scalar, counter: Scalar): void {
-    const o = this.at(this.bound(out, 'u32', 'philoxWords out'), n, 'philoxWords out');
+    checkDtype(out, 'u32', 'philoxWords out');
+    const o = this.at(this.own(out), n, 'philoxWords out');
     this.dispatch(Math.ceil(n / 4), (lo, hi) => {
       const [k0, k1] = seedKey(scalar(seed));
       this.k.philoxWords(o, n, scalar(counter) >>> 0, k0, k1, lo, hi);
