@@ -15,6 +15,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stepsOption } from '../src/cli/args.ts';
 import { createBackend, isBackendChoice, type BackendChoice } from '../src/cli/backend.ts';
 import { loadCorpusText } from '../src/cli/train.ts';
 import { splitTrainVal } from '../src/data/corpus.ts';
@@ -36,11 +37,6 @@ const { values } = parseArgs({
   },
 });
 const count = Number(values.count), seed = Number(values.seed);
-const stepList = (s: string, what: string): number[] => {
-  const out = s.split(',').map(Number);
-  if (!out.length || out.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${what}: steps must be positive integers, got "${s}"`);
-  return out;
-};
 if (!isBackendChoice(values.backend!)) throw new Error(`--backend: auto, wasm, webgpu or cpu, got "${values.backend}"`);
 const load = (path: string): Checkpoint => decodeCheckpoint(new Uint8Array(readFileSync(path)));
 const optional = (path: string | undefined): Checkpoint | null => (!path || path === 'none' ? null : load(path));
@@ -56,8 +52,8 @@ const rows: Row[] = [];
 
 const backend = await createBackend(values.backend as BackendChoice, values.threads ? { threads: Number(values.threads) } : {});
 const cases: { label: string; ckpt: Checkpoint; teacher?: Checkpoint; steps: number[] }[] = [
-  { label: 'FLM (Euler)', ckpt: flm, steps: stepList(values['flm-steps']!, 'flm-steps') },
-  ...(fmlm ? [{ label: 'FMLM (one network)', ckpt: fmlm, steps: stepList(values['fmlm-steps']!, 'fmlm-steps') }] : []),
+  { label: 'FLM (Euler)', ckpt: flm, steps: stepsOption(values['flm-steps']!, 'flm-steps') },
+  ...(fmlm ? [{ label: 'FMLM (one network)', ckpt: fmlm, steps: stepsOption(values['fmlm-steps']!, 'fmlm-steps') }] : []),
   ...(flowmap ? [{ label: 'flow map + FLM (two networks)', ckpt: flowmap, teacher: flm, steps: [1] }] : []),
 ];
 let chars = 0, texts = 0;

@@ -39,6 +39,11 @@ export function intOption(v: string | undefined, name: string, min: number, max:
   return n;
 }
 
+/** A comma-separated list of step counts (`--steps-flm 1,2,4`), each a whole number from 1 to OPTION_LIMITS.evalSteps. */
+export function stepsOption(v: string, name: string): number[] {
+  return v.split(',').map((x) => intOption(x.trim(), name, 1, OPTION_LIMITS.evalSteps)!);
+}
+
 /** A real option: `min` inclusive, `max` exclusive (as a probability), or above 0 when `positive`. */
 export function realOption(v: string | undefined, name: string, range: { positive?: boolean; min?: number; below?: number }): number | undefined {
   if (v === undefined) return undefined;
@@ -192,8 +197,7 @@ export function parseCommandLine(argv: string[]): Command {
     if (!models.length) throw new UsageError('eval needs --models <file…>');
     const judge = need(values.judge, 'eval needs --judge <file>');
     const L = OPTION_LIMITS;
-    const list = (v: string | undefined, name: string): number[] | undefined =>
-      v === undefined ? undefined : v.split(',').map((x) => intOption(x.trim(), name, 1, L.evalSteps)!);
+    const list = (v: string | undefined, name: string): number[] | undefined => (v === undefined ? undefined : stepsOption(v, name));
     return {
       command,
       options: {
