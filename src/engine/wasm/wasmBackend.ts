@@ -284,7 +284,7 @@ export class WasmBackend implements Backend {
   /** Each op as calls of the compiled kernels over unit ranges, on this backend's tensors (adapted to `Ops` by adaptOps). */
   private kernels(): Ops<WasmTensor> {
     const k = this.k, c = this.c;
-    const f = this.at.bind(this), u = f;
+    const f = this.at.bind(this); // a tensor's address, checked to hold n elements (its dtype the adapter checked)
     const scratch = () => this.scratchPtr;
     const mod = (p: LnModulateParams | GateParams, t: WasmTensor, what: string) =>
       f(t, Math.ceil(p.rows / p.rowsPerItem) * p.modStride, what);
@@ -398,12 +398,12 @@ export class WasmBackend implements Backend {
         this.dispatch(nr, (lo, hi) => k.logSoftmax(o, px, cols, lo, hi));
       },
       crossEntropy: (ce, logits, targets, nr, cols) => {
-        const o = f(ce, nr, 'crossEntropy ce'), pl = f(logits, rows(nr, cols), 'crossEntropy logits'), pt = u(targets, nr, 'crossEntropy targets');
+        const o = f(ce, nr, 'crossEntropy ce'), pl = f(logits, rows(nr, cols), 'crossEntropy logits'), pt = f(targets, nr, 'crossEntropy targets');
         this.dispatch(nr, (lo, hi) => k.crossEntropy(o, pl, pt, cols, lo, hi));
       },
       crossEntropyBackward: (dl, logits, targets, dce, nr, cols) => {
         const o = f(dl, rows(nr, cols), 'crossEntropyBackward dlogits'), pl = f(logits, rows(nr, cols), 'crossEntropyBackward logits');
-        const pt = u(targets, nr, 'crossEntropyBackward targets'), pd = f(dce, nr, 'crossEntropyBackward dce');
+        const pt = f(targets, nr, 'crossEntropyBackward targets'), pd = f(dce, nr, 'crossEntropyBackward dce');
         this.dispatch(nr, (lo, hi) => k.crossEntropyBackward(o, pl, pt, pd, cols, lo, hi));
       },
       weightedLoss: ({ perToken, loss, dce, dw, ce, w }, batch, length) => {
@@ -421,7 +421,7 @@ export class WasmBackend implements Backend {
       },
       flmNoising: (x, eps, targets, gamma, batch, length, vocab) => {
         const n = batch * length * vocab;
-        const px = f(x, n, 'flmNoising x'), pe = f(eps, n, 'flmNoising eps'), pt = u(targets, batch * length, 'flmNoising targets');
+        const px = f(x, n, 'flmNoising x'), pe = f(eps, n, 'flmNoising eps'), pt = f(targets, batch * length, 'flmNoising targets');
         const pg = f(gamma, batch, 'flmNoising gamma');
         this.dispatch(batch * length, (lo, hi) => k.flmNoising(px, pe, pt, pg, length, vocab, lo, hi));
       },
