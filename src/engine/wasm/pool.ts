@@ -26,12 +26,14 @@ export type SpawnWorker = (source: string) => WorkerHandle;
 // scratch address per worker.
 const GEN = 0, DONE = 1, FN = 2, NARGS = 3, LO = 4, HI = 5, SCRATCH_ARG = 6, STOP = 7, READY = 8, ERROR = 9, SCRATCH0 = 10;
 const MAX_ARGS = 32;
+/** Longest error message a worker passes back. */
+const MSG_CHARS = 500;
 
 /** The worker's script: no imports, so it runs the same in Node (eval) and in a browser (blob URL). */
 const WORKER_SOURCE = `'use strict';
 const GEN = ${GEN}, DONE = ${DONE}, FN = ${FN}, NARGS = ${NARGS}, LO = ${LO}, HI = ${HI}, SCRATCH_ARG = ${SCRATCH_ARG}, STOP = ${STOP}, READY = ${READY}, ERROR = ${ERROR}, SCRATCH0 = ${SCRATCH0};
 function start(d) {
-  const ctrl = new Int32Array(d.ctrl), args = new Float64Array(d.args);
+  const ctrl = new Int32Array(d.ctrl), args = new Float64Array(d.args), msg = new Uint16Array(d.msg);
   WebAssembly.instantiate(d.module, { env: { memory: d.memory } }).then((inst) => {
     const fns = d.names.map((n) => inst.exports[n]);
     const arrays = [];
@@ -55,7 +57,12 @@ function start(d) {
           fns[ctrl[FN]].apply(null, a);
         }
       } catch (e) {
-        Atomics.store(ctrl, ERROR, 1);
+        // The first failing worker writes its message (UTF-16 code units, length first).
+        if (Atomics.compareExchange(ctrl, ERROR, 0, 1) === 0) {
+          const text = String(e && e.message ? e.message : e).slice(0, ${MSG_CHARS});
+          msg[0] = text.length;
+          for (let i = 0; i < text.length; i++) msg[i + 1] = text.charCodeAt(i);
+        }
       }
       Atomics.add(ctrl, DONE, 1);
       Atomics.notify(ctrl, DONE);
@@ -69,26 +76,29 @@ else self.onmessage = (e) => start(e.data);
 export class KernelPool {
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
+  private readonly msg: Uint16Array;
   private readonly parts: number;
   private readonly index = new Map(FUNCTIONS.map((name, i) => [name, i]));
   private stopped = false;
 
-  private constructor(private readonly handles: WorkerHandle[], ctrl: SharedArrayBuffer, args: SharedArrayBuffer) {
+  private constructor(private readonly handles: WorkerHandle[], ctrl: SharedArrayBuffer, args: SharedArrayBuffer, msg: SharedArrayBuffer) {
     this.ctrl = new Int32Array(ctrl);
     this.args = new Float64Array(args);
+    this.msg = new Uint16Array(msg);
     this.parts = handles.length + 1;
   }
 
   /** Start `workers` workers over `memory` (shared) running `module` (the shared-memory build). */
   static async create(spawn: SpawnWorker, workers: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelPool> {
     const ctrl = new SharedArrayBuffer(4 * (SCRATCH0 + workers)), args = new SharedArrayBuffer(8 * MAX_ARGS);
+    const msg = new SharedArrayBuffer(2 * (MSG_CHARS + 1));
     const handles: WorkerHandle[] = [];
     for (let w = 0; w < workers; w++) {
       const h = spawn(WORKER_SOURCE);
-      h.postMessage({ module, memory, ctrl, args, part: w + 1, parts: workers + 1, names: FUNCTIONS });
+      h.postMessage({ module, memory, ctrl, args, msg, part: w + 1, parts: workers + 1, names: FUNCTIONS });
       handles.push(h);
     }
-    const pool = new KernelPool(handles, ctrl, args);
+    const pool = new KernelPool(handles, ctrl, args, msg);
     const t0 = Date.now();
     while (Atomics.load(pool.ctrl, READY) < workers) {
       if (Date.now() - t0 > 30_000) { pool.terminate(); throw new Error('wasm worker pool: workers did not start'); }
@@ -135,7 +145,11 @@ export class KernelPool {
     const workers = this.handles.length;
     for (let d = Atomics.load(c, DONE); d < workers; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d);
     if (failure) throw failure;
-    if (Atomics.exchange(c, ERROR, 0)) throw new Error(`wasm worker pool: ${name} failed in a worker`);
+    if (Atomics.load(c, ERROR)) {
+      const m = this.msg, text = String.fromCharCode(...m.slice(1, 1 + Math.min(m[0], MSG_CHARS)));
+      Atomics.store(c, ERROR, 0);
+      throw new Error(`wasm worker pool: ${name} failed in a worker: ${text}`);
+    }
   }
 
   terminate(): void {

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from '../../../src/engine/wasm/wasmBackend.ts';
 import { nodeSpawn } from '../../../src/engine/wasm/nodeWorkers.ts';
+import { kernelsModule } from '../../../src/engine/wasm/kernels.ts';
+import { KernelPool } from '../../../src/engine/wasm/pool.ts';
 import { CharTokenizer } from '../../../src/data/charTokenizer.ts';
 import { splitTrainVal } from '../../../src/data/corpus.ts';
 import { defaultConfig } from '../../../src/model/config.ts';
@@ -55,6 +57,19 @@ describe('wasm worker pool: the bits of one thread', () => {
       b.destroy();
       expect(r.losses, `${threads} threads`).toEqual(base.losses);
       expect(r.params, `${threads} threads`).toEqual(base.params);
+    }
+  });
+
+  it("a worker's failure reaches the caller with the worker's own message, and the pool goes on", async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+    const pool = await KernelPool.create(nodeSpawn, 2, await kernelsModule(true), memory);
+    try {
+      const outside = 1 << 30; // far past the one page of memory: the workers' part traps
+      expect(() => pool.run('globalNormSqPartials', [0, outside, 1 << 22], 3, 0, 3, -1, () => {}))
+        .toThrow(/globalNormSqPartials failed in a worker: .*out of bounds/);
+      expect(() => pool.run('globalNormSqPartials', [0, 1024, 64], 3, 0, 3, -1, () => {})).not.toThrow();
+    } finally {
+      pool.terminate();
     }
   });
 });
