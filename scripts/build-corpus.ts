@@ -17,8 +17,10 @@
  *
  * writes only public/corpus/brown-full.txt: all 500 files of the corpus (all
  * fifteen genres, about 6 MB) in the same plain-text form, the corpus of the
- * `base` models; and its note public/corpus/LICENSE-brown-full.txt. The
- * excerpt, its descriptor and the BPE tokenizer are left as they are.
+ * `base` models; its note public/corpus/LICENSE-brown-full.txt; and
+ * public/corpus/brown-full-bpe-4096.json, a 4,096-token byte-level BPE
+ * trained on it (a few minutes). The excerpt, its descriptor and the small
+ * BPE tokenizer are left as they are.
  */
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,6 +30,9 @@ import { trainByteLevelBpe } from '../src/data/bpeTrainer.ts';
 
 /** Vocabulary of the bundled byte-level BPE tokenizer (256 bytes + merges). */
 const BPE_VOCAB = 512;
+
+/** Vocabulary of the whole corpus's BPE tokenizer, used by the `base` models. */
+const FULL_BPE_VOCAB = 4096;
 
 /** Stop adding source files once the output is at least this large. */
 export const TARGET_BYTES = 1_500_000;
@@ -172,6 +177,10 @@ function writeFull(root: string, srcDir: string, files: string[], version: strin
     ].join('\n'),
   );
   console.log(`wrote ${new TextEncoder().encode(text).length} bytes from ${used.length} files to ${join(outDir, 'brown-full.txt')}`);
+
+  const bpe = trainByteLevelBpe(text, FULL_BPE_VOCAB);
+  writeFileSync(join(outDir, `brown-full-bpe-${FULL_BPE_VOCAB}.json`), `${JSON.stringify(bpe)}\n`);
+  console.log(`wrote brown-full-bpe-${FULL_BPE_VOCAB}.json: byte-level BPE with ${Object.keys(bpe.model.vocab).length} tokens`);
 }
 
 function main(): void {

@@ -140,6 +140,8 @@ export type Command =
   | { command: 'convert'; input: string; output: string }
   | { command: 'export-onnx'; input: string; output: string; f16: boolean; weights: 'sampling' | 'raw' };
 
+const isJsonPath = (s: string): s is `${string}.json` => s.endsWith('.json');
+
 /** The command line `argv` (without node and the script), parsed and checked; throws UsageError. */
 export function parseCommandLine(argv: string[]): Command {
   const [command, ...rest] = argv;
@@ -155,11 +157,14 @@ export function parseCommandLine(argv: string[]): Command {
       ...RUN_OPTIONS, corpus: { type: 'string', default: 'brown' }, preset: { type: 'string', default: 'micro' },
       tokenizer: { type: 'string', default: 'char' }, dropout: { type: 'string' },
     });
-    if (values.tokenizer !== 'char' && values.tokenizer !== 'bpe') throw new UsageError(`--tokenizer must be char or bpe, not ${values.tokenizer}`);
+    const tokenizer = values.tokenizer!;
+    if (tokenizer !== 'char' && tokenizer !== 'bpe' && !isJsonPath(tokenizer)) {
+      throw new UsageError(`--tokenizer must be char, bpe or a tokenizer.json file, not ${tokenizer}`);
+    }
     return {
       command,
       options: {
-        ...runOptions(values, 'train'), corpus: values.corpus!, preset: presetOption(values.preset), tokenizer: values.tokenizer,
+        ...runOptions(values, 'train'), corpus: values.corpus!, preset: presetOption(values.preset), tokenizer,
         dropout: realOption(values.dropout, 'dropout', { min: 0, below: 1 }),
       },
     };

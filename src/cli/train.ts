@@ -6,11 +6,11 @@
  * {"steps", "first_loss", "last_loss", "val_ce", "tokens_per_s", ...}.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { CharTokenizer } from '../data/charTokenizer.ts';
-import { tokenizerFromJSON, type TextTokenizer, type TokenizerKind } from '../data/tokenizer.ts';
+import { parseTokenizerJSON, tokenizerFromJSON, type TextTokenizer, type TokenizerKind } from '../data/tokenizer.ts';
 import { checkSameCorpus, corpusDigest, decodeCorpusBytes, DEFAULT_MAX_CORPUS_BYTES } from '../data/corpus.ts';
 import { CheckpointError, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
 import type { CorpusRef, TrainConfig } from '../io/meta.ts';
@@ -45,8 +45,12 @@ export interface RunOptions {
 export interface TrainOptions extends RunOptions {
   corpus: string;
   preset: PresetName;
-  /** Character-level (built from the corpus) or the bundled byte-level BPE. */
-  tokenizer?: TokenizerKind;
+  /**
+   * Character-level (built from the corpus), the bundled byte-level BPE, or
+   * a byte-level BPE tokenizer.json file (public/corpus/brown-full-bpe-4096.json
+   * for the base models).
+   */
+  tokenizer?: TokenizerKind | `${string}.json`;
   dropout?: number;
 }
 
@@ -108,6 +112,27 @@ export function recordedCorpus(ref: CorpusRef | undefined, whose: string): strin
 /** The byte-level BPE tokenizer.json bundled with the corpus (public/corpus/brown-bpe.json). */
 export function bundledBpe(): BpeTokenizer {
   return BpeTokenizer.fromTokenizerJson(JSON.parse(readFileSync(join(ROOT, 'public', 'corpus', 'brown-bpe.json'), 'utf8')), 'brown-bpe');
+}
+
+/** Largest tokenizer.json that `--tokenizer <file>` reads. */
+const MAX_TOKENIZER_BYTES = 64 << 20;
+
+/** A byte-level BPE tokenizer.json file given with --tokenizer, read bounded and checked. */
+export function bpeFile(path: string): BpeTokenizer {
+  const text = new TextDecoder().decode(readRegular(path, 'tokenizer', MAX_TOKENIZER_BYTES));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RefusedError(`${path} is not JSON: ${(e as Error).message}`);
+  }
+  try {
+    const parsed = parseTokenizerJSON({ type: 'bpe', name: basename(path, '.json'), tokenizer: json });
+    if (parsed.type !== 'bpe') throw new Error('it is not a BPE model');
+    return BpeTokenizer.fromJSON(parsed);
+  } catch (e) {
+    throw new RefusedError(`${path} is not a byte-level BPE tokenizer.json: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -279,7 +304,9 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const corpus = loadCorpusText(o.corpus);
   const tokenizer: TextTokenizer = resume?.meta.tokenizer
     ? tokenizerFromJSON(resume.meta.tokenizer)
-    : o.tokenizer === 'bpe' ? bundledBpe() : CharTokenizer.fromText(corpus.text);
+    : o.tokenizer === 'bpe' ? bundledBpe()
+    : o.tokenizer && o.tokenizer !== 'char' ? bpeFile(o.tokenizer)
+    : CharTokenizer.fromText(corpus.text);
   if (resume) checkTokenizer(tokenizer, resume.config, o.resume!);
   const sha256 = await corpusDigest(corpus.text);
   if (resume) checkSameCorpus(resume.meta.data?.sha256, sha256, `"${o.corpus}"`);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { trainByteLevelBpe } from '../../src/data/bpeTrainer.ts';
 import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -51,9 +52,26 @@ describe('npm run flm -- train', () => {
     expect(last(r.stdout).first_loss).toBeCloseTo(Math.log(512), 4);
   });
 
+  it('trains with a byte-level BPE tokenizer.json file, and refuses a file that is not one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flm-train-'));
+    const text = readFileSync(join(root, 'public/corpus/brown.txt'), 'utf8').slice(0, 100_000);
+    writeFileSync(join(dir, 'words-300.json'), JSON.stringify(trainByteLevelBpe(text, 300)));
+    const r = flm(['train', '--tokenizer', join(dir, 'words-300.json'), '--preset', 'micro', '--backend', 'cpu', '--batch', '2', '--steps', '1', '--eval-every', '0', '--out', join(dir, 'bpe.safetensors')]);
+    expect(r.status, r.stderr).toBe(0);
+    const c = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'bpe.safetensors'))));
+    expect(c.config.vocab).toBe(300);
+    expect(c.meta.tokenizer).toMatchObject({ type: 'bpe', name: 'words-300' });
+
+    writeFileSync(join(dir, 'wordpiece.json'), JSON.stringify({ version: '1.0', model: { type: 'WordPiece', vocab: { a: 0 } } }));
+    const wp = flm(['train', '--tokenizer', join(dir, 'wordpiece.json'), '--backend', 'cpu', '--steps', '1', '--out', join(dir, 'wp.safetensors')]);
+    expect(wp.status).toBe(2);
+    expect(wp.stderr).toContain('is not a byte-level BPE tokenizer.json');
+    expect(existsSync(join(dir, 'wp.safetensors'))).toBe(false);
+  });
+
   it('says what is wrong with bad arguments', () => {
     expect(flm(['train', '--steps', '2']).stderr).toContain('--out');
-    expect(flm(['train', '--steps', '2', '--out', '/tmp/x.safetensors', '--tokenizer', 'words']).stderr).toContain('--tokenizer must be char or bpe');
+    expect(flm(['train', '--steps', '2', '--out', '/tmp/x.safetensors', '--tokenizer', 'words']).stderr).toContain('--tokenizer must be char, bpe or a tokenizer.json file');
     const missing = flm(['train', '--steps', '1', '--out', '/tmp/x.safetensors', '--corpus', '/nonexistent.txt', '--backend', 'cpu']);
     expect(missing.status).toBe(2); // refused before any work
     expect(missing.stderr).toContain('no bundled corpus or file named');

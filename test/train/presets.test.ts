@@ -10,12 +10,12 @@ describe('presets', () => {
     expect(() => presetConfig('huge' as never, 10)).toThrow(/unknown preset "huge" \(choose micro, small, base\)/);
   });
 
-  it('base: 3.6M parameters with the bundled BPE, and at least 128 characters of text per sequence', () => {
-    const json = JSON.parse(readFileSync(new URL('../../public/corpus/brown-bpe.json', import.meta.url), 'utf8'));
-    const bpe = BpeTokenizer.fromTokenizerJson(json, 'brown-bpe');
+  it('base: 5.0M parameters with the 4,096-token BPE of the whole corpus, and at least 128 characters of text per sequence', () => {
+    const json = JSON.parse(readFileSync(new URL('../../public/corpus/brown-full-bpe-4096.json', import.meta.url), 'utf8'));
+    const bpe = BpeTokenizer.fromTokenizerJson(json, 'brown-full-bpe-4096');
     const cfg = presetConfig('base', bpe.vocabSize);
-    expect(cfg).toMatchObject({ vocab: 512, length: 64, hidden: 192, heads: 6, blocks: 6, cond: 96 });
-    expect(parameterCount(cfg)).toBe(3_601_280);
+    expect(cfg).toMatchObject({ vocab: 4096, length: 40, hidden: 192, heads: 6, blocks: 6, cond: 96 });
+    expect(parameterCount(cfg)).toBe(4_981_120);
     const text = readFileSync(new URL('../../public/corpus/brown.txt', import.meta.url), 'utf8').slice(0, 100_000);
     expect((text.length / bpe.encode(text).length) * cfg.length).toBeGreaterThanOrEqual(128);
     expect(presetTrain('base', 10)).toMatchObject({ batch: 32, steps: 10, lr: 1e-3, warmup: 200, dropout: 0 });
