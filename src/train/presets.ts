@@ -36,7 +36,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   },
   base: {
     name: 'base',
-    description: 'L 40, D 192, 6 heads, 6 blocks, batch 32 (5.0M parameters with the 4,096-token BPE of the whole corpus: 40 tokens ≈ 138 characters): hours on a CPU (WebAssembly backend)',
+    description: 'L 40, D 192, 6 heads, 6 blocks, batch 32 (5.0M parameters with the 4,096-token BPE of the whole corpus: 40 tokens ≈ 139 characters): hours on a CPU (WebAssembly backend)',
     config: { length: 40, hidden: 192, heads: 6, blocks: 6, cond: 96, twoTime: false, lossWeighting: false, softcap: 50, mlpRatio: 4 },
     batch: 32,
     train: { lr: 1e-3, warmup: 200, emaDecay: 0.9995, evalEvery: 200, evalBatches: 8, dropout: 0 },
