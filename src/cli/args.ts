@@ -138,6 +138,7 @@ export type Command =
   | { command: 'sample'; options: SampleOptions }
   | { command: 'inspect'; file: string }
   | { command: 'convert'; input: string; output: string }
+  | { command: 'bundle'; input: string; output: string; dtype: 'F32' | 'F16' | 'BF16' }
   | { command: 'export-onnx'; input: string; output: string; f16: boolean; weights: 'sampling' | 'raw' };
 
 const isJsonPath = (s: string): s is `${string}.json` => s.endsWith('.json');
@@ -246,6 +247,14 @@ export function parseCommandLine(argv: string[]): Command {
     const [input, output, ...more] = positionals;
     if (!input || !output || more.length) throw new UsageError('convert needs <in.ckpt> <out.safetensors>');
     return { command, input, output };
+  }
+  if (command === 'bundle') {
+    const { values, positionals } = parse(rest, { dtype: { type: 'string', default: 'f16' } }, true);
+    const [input, output, ...more] = positionals;
+    if (!input || !output || more.length) throw new UsageError('bundle needs <checkpoint> <out.safetensors>');
+    const dtype = ({ f16: 'F16', bf16: 'BF16', f32: 'F32' } as const)[values.dtype as 'f16' | 'bf16' | 'f32'];
+    if (!dtype) throw new UsageError(`--dtype must be f16, bf16 or f32, not ${values.dtype}`);
+    return { command, input, output, dtype };
   }
   if (command === 'export-onnx') {
     const { values, positionals } = parse(rest, { f16: { type: 'boolean', default: false }, weights: { type: 'string', default: 'sampling' } }, true);

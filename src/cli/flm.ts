@@ -9,6 +9,7 @@ import { distillCommand } from './distill.ts';
 import { trainCommand } from './train.ts';
 import { trainJudgeCommand } from './trainJudge.ts';
 import { evalCommand } from './evaluate.ts';
+import { bundleCommand } from './bundle.ts';
 import { convertCommand } from './convert.ts';
 import { exportOnnxCommand } from './exportOnnx.ts';
 import { ModelFileError } from './modelFile.ts';
@@ -70,6 +71,10 @@ commands:
   convert <in.ckpt> <out.safetensors>    an official PyTorch Lightning checkpoint as a studio checkpoint
                                          (weights, EMA, config); last line: one JSON object; a damaged
                                          file: the reason on one line and exit code 2
+  bundle <checkpoint> <out.safetensors> [--dtype f16|bf16|f32]
+                                         the sampling (EMA) weights only, as float16 (default), bfloat16 or
+                                         float32, with the config, tokenizer and loss history: a model to bundle
+                                         or share (every loader widens it); last line: one JSON object
   export-onnx <checkpoint> <out.onnx> [--f16] [--weights sampling|raw]
                                          the checkpoint's DiT (.safetensors or .ckpt) as an ONNX model, opset 17:
                                          xt [batch, L, V], t [batch] (and t_prime) → logits [batch, L, V]; the
@@ -124,6 +129,9 @@ async function main(argv: string[]): Promise<number> {
       }
     case 'convert':
       console.log(JSON.stringify(convertCommand(c.input, c.output)));
+      return 0;
+    case 'bundle':
+      console.log(JSON.stringify(bundleCommand(c.input, c.output, c.dtype)));
       return 0;
     case 'export-onnx':
       console.log(JSON.stringify(exportOnnxCommand(c.input, c.output, { f16: c.f16, weights: c.weights })));

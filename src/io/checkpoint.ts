@@ -7,6 +7,7 @@
  * `flm_studio` metadata entry. An official checkpoint (weights and config
  * only) decodes too, with a default meta. Runs in pages, workers and Node.
  */
+import { toBfloat16Array, toHalfArray } from '../engine/host/half.ts';
 import { ropeInvFreq } from '../engine/host/rope.ts';
 import { configFromMetadata, configToMetadata, type DiTConfig } from '../model/config.ts';
 import { paramLayout, type ParamLayout, type ParamSpec } from '../model/layout.ts';
@@ -76,8 +77,26 @@ function checkFinite(flat: Float32Array, layout: ParamLayout, g: Group): void {
   }
 }
 
-/** Serialise a checkpoint into `.safetensors` bytes; refuses non-finite values (CheckpointError 'non-finite'). */
-export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+/** How a checkpoint's weights are stored: float32, or float16 / bfloat16 for bundled models (the reader widens them). */
+export type WeightDtype = 'F32' | 'F16' | 'BF16';
+
+/** One tensor's data in `dtype`; a finite weight that float16 cannot hold is refused (CheckpointError 'non-finite'). */
+function storedAs(data: Float32Array, dtype: WeightDtype, name: string): Float32Array | Uint16Array {
+  if (dtype === 'F32') return data;
+  if (dtype === 'BF16') return toBfloat16Array(data);
+  try {
+    return toHalfArray(data, `tensor ${name}`, 'store the weights as bfloat16 or float32');
+  } catch (e) {
+    throw new CheckpointError('non-finite', `Not saved: ${(e as Error).message}.`, { cause: e });
+  }
+}
+
+/**
+ * Serialise a checkpoint into `.safetensors` bytes, its weights as `dtype`
+ * (default float32; the rotary frequencies stay float32); refuses
+ * non-finite values (CheckpointError 'non-finite').
+ */
+export function encodeCheckpoint(c: Checkpoint, dtype: WeightDtype = 'F32'): Uint8Array {
   const layout = paramLayout(c.config);
   const tensors = new Map<string, StTensor>();
   for (const g of ['params', 'ema', 'adamM', 'adamV'] as const) {
@@ -92,7 +111,8 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     }
     checkFinite(flat, layout, g);
     for (const s of layout.specs) {
-      tensors.set(PREFIX[g] + s.name, { dtype: 'F32', shape: s.shape.slice(), data: flat.subarray(s.offset, s.offset + s.size) });
+      const name = PREFIX[g] + s.name;
+      tensors.set(name, { dtype, shape: s.shape.slice(), data: storedAs(flat.subarray(s.offset, s.offset + s.size), dtype, name) });
     }
   }
   const d = c.config.hidden / c.config.heads;

@@ -49,3 +49,35 @@ export function fromHalfBits(h: number): number {
 export function roundToHalf(x: number): number {
   return fromHalfBits(toHalfBits(x));
 }
+
+/**
+ * Every value as binary16 bits; throws a RangeError naming `what` and the
+ * first finite value that overflows float16, ending with `remedy`.
+ */
+export function toHalfArray(x: Float32Array, what: string, remedy: string): Uint16Array {
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const h = toHalfBits(x[i]);
+    if ((h & 0x7c00) === 0x7c00 && Number.isFinite(x[i])) {
+      throw new RangeError(`${what}[${i}] = ${x[i]} does not fit in float16 (|x| ≤ 65504): ${remedy}`);
+    }
+    out[i] = h;
+  }
+  return out;
+}
+
+/** The bfloat16 bits nearest to x: the top half of its float32 bits, rounded to nearest, ties to even (NaN kept NaN). */
+export function toBfloat16Bits(x: number): number {
+  f32[0] = x;
+  const b = u32[0];
+  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff)) return (b >>> 16) | 0x40;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Every value as bfloat16 bits (float32's range: a finite weight stays finite unless it is within half an ulp of float32's largest). */
+export function toBfloat16Array(x: Float32Array): Uint16Array {
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = toBfloat16Bits(x[i]);
+  return out;
+}
+

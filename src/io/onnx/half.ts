@@ -3,19 +3,11 @@
  * the engine's host math (engine/host/half.ts), the same the WebGPU backend's
  * float16 weights use.
  */
-import { roundToHalf, toHalfBits } from '../../engine/host/half.ts';
+import { roundToHalf, toHalfArray as hostHalfArray } from '../../engine/host/half.ts';
 
 /** Every value as binary16 bits; throws naming `what` when a finite value overflows float16. */
 export function toHalfArray(x: Float32Array, what: string): Uint16Array {
-  const out = new Uint16Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const h = toHalfBits(x[i]);
-    if ((h & 0x7c00) === 0x7c00 && Number.isFinite(x[i])) {
-      throw new RangeError(`${what}[${i}] = ${x[i]} does not fit in float16 (|x| ≤ 65504): export it in float32`);
-    }
-    out[i] = h;
-  }
-  return out;
+  return hostHalfArray(x, what, 'export it in float32');
 }
 
 /** x rounded to float16 and back, element by element (what an `--f16` export computes with). */
