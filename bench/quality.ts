@@ -8,7 +8,10 @@
  * (character-bigram NLL, share of known words, share of spaces; the
  * validation text itself as the reference row, in windows as long as the
  * samples' mean length in characters), latency per sample, and sample 0's
- * text. The corpus comes from the command line (a bundled id or a file),
+ * text. Two floors sit beside them: samples of the same count and length
+ * drawn from the token unigram and bigram counts of the training text, in
+ * the FLM's tokenizer (with a larger vocabulary even unigram text holds
+ * many known words). The corpus comes from the command line (a bundled id or a file),
  * never from a checkpoint. `none` skips the FMLM or the flow map. Prints a
  * table; writes JSON (bench/results/quality.json).
  */
@@ -19,7 +22,9 @@ import { stepsOption } from '../src/cli/args.ts';
 import { createBackend, isBackendChoice, type BackendChoice } from '../src/cli/backend.ts';
 import { loadCorpusText } from '../src/cli/train.ts';
 import { splitTrainVal } from '../src/data/corpus.ts';
+import { tokenizerFromJSON } from '../src/data/tokenizer.ts';
 import { CharBigram, corpusWords, textStats, type TextStats } from '../src/eval/textStats.ts';
+import { TokenNgram } from '../src/eval/tokenNgram.ts';
 import { decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { SamplingSession } from '../src/sampling/session.ts';
 
@@ -71,7 +76,18 @@ for (const c of cases) {
 // The reference: validation text in windows as long as the samples (L characters for a character model).
 const W = Math.max(1, Math.round(chars / texts));
 const valWindows = Array.from({ length: count }, (_, i) => split.val.slice(i * W, (i + 1) * W));
-rows.unshift({ sampler: 'validation text (reference)', steps: 0, ms_per_sample: 0, sample0: valWindows[0], ...textStats(valWindows, bigram, words) });
+// The floors: token unigram and bigram samples in the FLM's tokenizer, counted on the training text.
+if (!flm.meta.tokenizer) throw new Error(`${values.flm} records no tokenizer: the floors need one`);
+const tokenizer = tokenizerFromJSON(flm.meta.tokenizer);
+const ngram = TokenNgram.fit(tokenizer.encode(split.train), tokenizer.vocabSize);
+const floors = [
+  { sampler: 'token unigram (floor)', texts: ngram.sampleUnigram(count, L, seed).map((s) => tokenizer.decode(s)) },
+  { sampler: 'token bigram (floor)', texts: ngram.sampleBigram(count, L, seed).map((s) => tokenizer.decode(s)) },
+];
+rows.unshift(
+  { sampler: 'validation text (reference)', steps: 0, ms_per_sample: 0, sample0: valWindows[0], ...textStats(valWindows, bigram, words) },
+  ...floors.map((f) => ({ sampler: f.sampler, steps: 0, ms_per_sample: 0, sample0: f.texts[0], ...textStats(f.texts, bigram, words) })),
+);
 backend.destroy();
 
 const show = (s: string) => s.replace(/ /g, '·').replace(/\n/g, '↵');

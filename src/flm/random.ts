@@ -15,6 +15,7 @@ export const STREAM = {
   init: 5,
   batches: 6,
   distillTimes: 7,
+  baselines: 8,
 } as const;
 
 export class CounterRng {
