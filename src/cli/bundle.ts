@@ -10,8 +10,8 @@
 import { resolve } from 'node:path';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type WeightDtype } from '../io/checkpoint.ts';
 import { paramLayout } from '../model/layout.ts';
-import { RefusedError, sameFile, writeFileAtomic } from './files.ts';
-import { loadModelFile, ModelFileError } from './modelFile.ts';
+import { RefusedError, sameFile } from './files.ts';
+import { loadModelFile, ModelFileError, writeModelFile } from './modelFile.ts';
 
 export interface BundleSummary {
   in: string;
@@ -46,12 +46,7 @@ export function bundleCommand(input: string, output: string, dtype: WeightDtype)
     err = Math.max(err, Math.abs(stored[i] - weights[i]));
     max = Math.max(max, Math.abs(weights[i]));
   }
-  try {
-    writeFileAtomic(output, bytes);
-  } catch (e) {
-    if (e instanceof RefusedError) throw e;
-    throw new ModelFileError(`cannot write ${output}: ${(e as Error).message}`, null, false, { cause: e });
-  }
+  writeModelFile(output, bytes);
   return {
     in: input, out: output, kind: c.meta.kind, step: c.meta.step, params: paramLayout(c.config).count,
     weights: c.ema ? 'ema' : 'params', dtype, bytes: bytes.length, max_abs_err: err, max_abs: max,

@@ -12,8 +12,8 @@ import { resolve } from 'node:path';
 import { encodeCheckpoint } from '../io/checkpoint.ts';
 import type { LightningInfo } from '../io/ckpt/index.ts';
 import { paramLayout } from '../model/layout.ts';
-import { RefusedError, sameFile, writeFileAtomic } from './files.ts';
-import { loadModelFile, ModelFileError, type ModelFileFormat } from './modelFile.ts';
+import { sameFile } from './files.ts';
+import { loadModelFile, ModelFileError, writeModelFile, type ModelFileFormat } from './modelFile.ts';
 
 export interface ConvertSummary {
   in: string;
@@ -68,12 +68,7 @@ export function convertCommand(input: string, output: string): ConvertSummary {
   const c = file.checkpoint;
   let bytes = encodeCheckpoint(c);
   if (file.official) bytes = withMetadata(bytes, originMetadata(file.official));
-  try {
-    writeFileAtomic(output, bytes);
-  } catch (e) {
-    if (e instanceof RefusedError) throw e;
-    throw new ModelFileError(`cannot write ${output}: ${(e as Error).message}`, null, false, { cause: e });
-  }
+  writeModelFile(output, bytes);
   return {
     in: input, out: output, from: file.format, kind: c.meta.kind, params: paramLayout(c.config).count,
     weights: c.ema ? 'ema' : 'state_dict', tokenizer: file.official?.tokenizerName ?? null, bytes: bytes.length,

@@ -17,7 +17,7 @@ import { basename, extname } from 'node:path';
 import { CheckpointError, decodeCheckpoint, MAX_CHECKPOINT_BYTES, type Checkpoint } from '../io/checkpoint.ts';
 import { CkptError, looksLikeCkpt, readLightningCkpt, type ByteSource, type LightningInfo } from '../io/ckpt/index.ts';
 import { MAX_HEADER_BYTES, readSafetensors } from '../io/safetensors.ts';
-import { describeFileType, readExactly } from './files.ts';
+import { describeFileType, readExactly, RefusedError, writeFileAtomic } from './files.ts';
 
 export type ModelFileFormat = 'safetensors' | 'ckpt';
 
@@ -170,4 +170,14 @@ function summariseKeys(keys: string[]): string {
     groups.set(g, (groups.get(g) ?? 0) + 1);
   }
   return [...groups].map(([g, n]) => `${g} ${n}`).join(', ');
+}
+
+/** Write a model file atomically; a failure other than a refusal becomes a ModelFileError naming the path. */
+export function writeModelFile(path: string, bytes: Uint8Array): void {
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (e) {
+    if (e instanceof RefusedError) throw e;
+    throw new ModelFileError(`cannot write ${path}: ${(e as Error).message}`, null, false, { cause: e });
+  }
 }
