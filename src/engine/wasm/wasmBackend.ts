@@ -133,8 +133,8 @@ export class WasmBackend implements Backend {
       (this.partitions > 1 ? `, ${this.partitions} partitions per kernel` : '');
     this.ensureScratch(kernels.matmulScratchBytes());
     this.ops = adaptOps(this.kernels(), {
-      f32: (t) => this.own(t),
-      u32: (t) => this.own(t),
+      f32: (t, what) => this.own(t, what),
+      u32: (t, what) => this.own(t, what),
     });
   }
 
@@ -160,24 +160,24 @@ export class WasmBackend implements Backend {
   }
 
   view(t: Tensor, offset: number, size: number, label?: string): Tensor {
-    const w = this.own(t);
+    const w = this.own(t, 'view');
     if (offset < 0 || size < 0 || offset + size > w.size) throw new RangeError(`view [${offset}, ${offset + size}) outside ${w.label} of ${w.size}`);
     return new WasmTensor(this, w.ptr + offset * 4, size, w.dtype, label ?? `${w.label}[${offset}:]`, false);
   }
 
   write(t: Tensor, data: Float32Array | Uint32Array, offset = 0): void {
-    const w = this.own(t);
+    const w = this.own(t, 'write');
     if (offset < 0 || offset + data.length > w.size) throw new RangeError(`write of ${data.length} at ${offset} outside ${w.label} of ${w.size}`);
     this.array(w, offset, data.length).set(data);
   }
 
   async read(t: Tensor): Promise<Float32Array> {
-    const w = this.own(t);
+    const w = this.own(t, 'read');
     return Float32Array.from(this.array(w, 0, w.size));
   }
 
   async readU32(t: Tensor): Promise<Uint32Array> {
-    const w = this.own(t);
+    const w = this.own(t, 'readU32');
     return Uint32Array.from(this.array(w, 0, w.size));
   }
 
@@ -202,7 +202,7 @@ export class WasmBackend implements Backend {
   async sync(): Promise<void> {}
 
   release(t: Tensor): void {
-    const w = this.own(t);
+    const w = this.own(t, 'release');
     if (w.owner) this.heap.release(w.ptr);
   }
 
@@ -217,8 +217,9 @@ export class WasmBackend implements Backend {
     if (this.destroyed) throw new Error('wasm backend destroyed');
   }
 
-  private own(t: Tensor): WasmTensor {
-    if (!(t instanceof WasmTensor) || t.backend !== this) throw new TypeError(`${t.label} is not a tensor of this wasm backend`);
+  /** `t` as this backend's tensor; `what` (the op and argument, or the method) begins the error. */
+  private own(t: Tensor, what?: string): WasmTensor {
+    if (!(t instanceof WasmTensor) || t.backend !== this) throw new TypeError(`${what ? `${what}: ` : ''}${t.label} is not a tensor of this wasm backend`);
     return t;
   }
 
