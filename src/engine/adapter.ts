@@ -72,6 +72,16 @@ function isTensorObject(x: unknown): x is Record<string, Tensor | null> {
   return any;
 }
 
+/** Every tensor an op's arguments bind, as the adapter binds them: positional tensors and those of named-argument objects. */
+export function tensorArguments(args: readonly unknown[]): Tensor[] {
+  const out: Tensor[] = [];
+  for (const a of args) {
+    if (isTensor(a)) out.push(a);
+    else if (isTensorObject(a)) for (const v of Object.values(a)) if (v !== null) out.push(v);
+  }
+  return out;
+}
+
 type Kernel = (...args: never[]) => unknown;
 
 /** The contract's `Ops` over a backend's kernels. */

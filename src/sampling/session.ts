@@ -9,7 +9,7 @@
  * checkpoint, seed, N and backend give the same tokens in the studio and
  * headless.
  */
-import { isTensor } from '../engine/adapter.ts';
+import { tensorArguments } from '../engine/adapter.ts';
 import { alignUp, type Backend, type DType, type Ops, type Program, type Tensor } from '../engine/backend.ts';
 import { entropy as deviceEntropy, topK as deviceTopK } from '../engine/kernels/frameSummary.ts';
 import type { GpuPiecedTensor } from '../engine/webgpu/context.ts';
@@ -520,15 +520,12 @@ class PlanBackend implements Backend {
   readonly ops: Ops;
 
   constructor() {
-    // Every tensor an op binds: its positional tensors and those of its named-argument object.
-    const tensorsOf = (a: unknown): Tensor[] => isTensor(a) ? [a]
-      : typeof a === 'object' && a !== null ? Object.values(a).filter(isTensor) : [];
     this.ops = new Proxy({} as Ops, {
       get: (_, op: string) => op === 'gradNormScratchSize'
         ? (n: number) => n
         : (...args: unknown[]) => {
             if (CHUNKED_OPS.has(op as keyof Ops)) return;
-            for (const t of args.flatMap(tensorsOf)) this.bindings.push({ op, label: t.label, bytes: t.size * 4 });
+            for (const t of tensorArguments(args)) this.bindings.push({ op, label: t.label, bytes: t.size * 4 });
           },
     });
   }

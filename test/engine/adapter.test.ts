@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adaptOps, isTensor, OP_NAMES, U32_ARGUMENTS, withContext, type KernelsWithContext } from '../../src/engine/adapter.ts';
+import { adaptOps, isTensor, OP_NAMES, tensorArguments, U32_ARGUMENTS, withContext, type KernelsWithContext } from '../../src/engine/adapter.ts';
 import type { Ops, Tensor } from '../../src/engine/backend.ts';
 import { CpuBackend } from '../../src/engine/cpu/cpuBackend.ts';
 import { WasmBackend } from '../../src/engine/wasm/wasmBackend.ts';
@@ -67,6 +67,12 @@ describe('the generic ops adapter', () => {
     expect(isTensor(new Fake('x'))).toBe(true);
     expect(isTensor({ rows: 1, dim: 2 })).toBe(false);
     expect(isTensor(null)).toBe(false);
+  });
+
+  it('lists the tensors an op binds, positional and named, as the adapter binds them (the memory planner counts them)', () => {
+    const [a, b, c] = [new Fake('a'), new Fake('b'), new Fake('c', 'u32')];
+    expect(tensorArguments([a, { o: b, bias: null, k: c }, 5, { batch: 1, heads: 2 }]).map((t) => t.label)).toEqual(['a', 'b', 'c']);
+    expect(tensorArguments([{ rows: 3 }, null, 'x'])).toEqual([]);
   });
 
   it('refuses, on the real backends, a tensor of another backend or of the wrong dtype', async () => {
