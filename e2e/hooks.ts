@@ -16,15 +16,20 @@ export interface Tab { browser: Browser; context: BrowserContext; page: Page; er
 
 /**
  * Call inside a describe block: before its tests, launch Chromium (`webgpu`
- * as in `launch`), open a context with `options` and a page in it, and watch
- * the page's errors; after them, close the browser. The fields are set once
- * the block's beforeAll has run, so read them inside tests and hooks.
+ * as in `launch`), open a context with `options`, run `setup` on it (init
+ * scripts, request listeners), then open a page in it and watch the page's
+ * errors; after them, close the browser. The fields are set once the
+ * block's beforeAll has run, so read them inside tests and hooks.
  */
-export function openPage(options: BrowserContextOptions = {}, opts: { webgpu?: boolean } = {}): Tab {
+export function openPage(
+  options: BrowserContextOptions = {},
+  opts: { webgpu?: boolean; setup?: (context: BrowserContext) => Promise<unknown> | void } = {},
+): Tab {
   const tab = {} as Tab;
   beforeAll(async () => {
-    tab.browser = await launch(opts);
+    tab.browser = await launch({ webgpu: opts.webgpu });
     tab.context = await tab.browser.newContext(options);
+    await opts.setup?.(tab.context);
     tab.page = await tab.context.newPage();
     tab.errors = watchErrors(tab.page);
   });

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import { ONNX_META, readOnnxMetadata } from '../src/io/onnx/index.ts';
 import type { TrajectoryJSON } from '../src/sampling/trajectory.ts';
-import { ARTIFACTS, launch, watchErrors } from './browser.ts';
+import { ARTIFACTS, watchErrors } from './browser.ts';
+import { openPage } from './hooks.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 
@@ -16,28 +16,18 @@ const root = new URL('../', import.meta.url).pathname;
  * the same tokens and the same frames.
  */
 describe('ONNX export and sampling with onnxruntime-web in headless Chromium', () => {
-  let browser: Browser;
-  let page: Page;
-  let errors: string[];
   /** Every URL the studio asked for (page, workers), to check where onnxruntime's .wasm comes from. */
   const requested: string[] = [];
   /** The FMLM's one-step tokens with the studio's network (seed 21), for the offline run. */
   let fmlmTokens: number[][] | undefined;
-  beforeAll(async () => {
-    browser = await launch({ webgpu: false });
-    const ctx = await browser.newContext({ acceptDownloads: true });
-    ctx.on('request', (r) => { requested.push(r.url()); });
-    page = await ctx.newPage();
-    errors = watchErrors(page);
-  });
-  afterAll(async () => { await browser?.close(); });
+  const tab = openPage({ acceptDownloads: true }, { webgpu: false, setup: (ctx) => { ctx.on('request', (r) => { requested.push(r.url()); }); } });
 
   it('Export ONNX on a stored checkpoint downloads a model that onnxruntime-node opens and runs', async () => {
-    await page.goto(`${inject('baseURL')}?view=train`);
-    await page.getByTestId('import').setInputFiles(`${root}public/models/fmlm-micro-char.safetensors`);
-    const row = page.locator('[data-testid="checkpoint-row"][data-kind="fmlm"]');
+    await tab.page.goto(`${inject('baseURL')}?view=train`);
+    await tab.page.getByTestId('import').setInputFiles(`${root}public/models/fmlm-micro-char.safetensors`);
+    const row = tab.page.locator('[data-testid="checkpoint-row"][data-kind="fmlm"]');
     await row.first().waitFor({ timeout: 60_000 });
-    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), row.first().getByTestId('export-onnx').click()]);
+    const [d] = await Promise.all([tab.page.waitForEvent('download', { timeout: 120_000 }), row.first().getByTestId('export-onnx').click()]);
     expect(d.suggestedFilename()).toMatch(/\.onnx$/);
     const bytes = new Uint8Array(readFileSync((await d.path())!));
     const cfg = JSON.parse(readOnnxMetadata(bytes)[ONNX_META.config]!) as { vocab: number; length: number; twoTime: boolean };
@@ -57,30 +47,30 @@ describe('ONNX export and sampling with onnxruntime-web in headless Chromium', (
   });
 
   const generate = async () => {
-    await page.getByTestId('generate').click();
-    await page.getByTestId('sample-status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
-    const err = await page.getByTestId('sample-error').textContent({ timeout: 500 }).catch(() => null);
-    expect(await page.getByTestId('sample-status').textContent(), err ?? '').toBe('done');
+    await tab.page.getByTestId('generate').click();
+    await tab.page.getByTestId('sample-status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+    const err = await tab.page.getByTestId('sample-error').textContent({ timeout: 500 }).catch(() => null);
+    expect(await tab.page.getByTestId('sample-status').textContent(), err ?? '').toBe('done');
   };
   const exportJson = async (): Promise<TrajectoryJSON> => {
-    const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const [d] = await Promise.all([tab.page.waitForEvent('download'), tab.page.getByTestId('export-json').click()]);
     return JSON.parse(readFileSync((await d.path())!, 'utf8')) as TrajectoryJSON;
   };
 
   const cases: [string, string, number][] = [['FMLM', 'fmlm-micro-char.safetensors', 1], ['FLM', 'flm-micro-char.safetensors', 3]];
   for (const [name, file, steps] of cases) {
     it(`${name}, ${steps} step${steps > 1 ? 's' : ''}: the studio's network and onnxruntime-web give the same frames and tokens`, async () => {
-      await page.goto(`${inject('baseURL')}?view=sample&model=bundled:${file}&steps=${steps}&seed=21&count=2&k=4&backend=cpu`);
-      await page.getByTestId('model-info').waitFor({ timeout: 120_000 });
-      await page.getByTestId('sample-runtime').selectOption('studio');
+      await tab.page.goto(`${inject('baseURL')}?view=sample&model=bundled:${file}&steps=${steps}&seed=21&count=2&k=4&backend=cpu`);
+      await tab.page.getByTestId('model-info').waitFor({ timeout: 120_000 });
+      await tab.page.getByTestId('sample-runtime').selectOption('studio');
       await generate();
       const studio = await exportJson();
-      const studioInfo = await page.getByTestId('sample-runtime-info').textContent();
+      const studioInfo = await tab.page.getByTestId('sample-runtime-info').textContent();
 
-      await page.getByTestId('sample-runtime').selectOption('onnx');
-      expect(new URL(page.url()).searchParams.get('runtime')).toBe('onnx');
+      await tab.page.getByTestId('sample-runtime').selectOption('onnx');
+      expect(new URL(tab.page.url()).searchParams.get('runtime')).toBe('onnx');
       await generate();
-      const info = page.getByTestId('sample-runtime-info');
+      const info = tab.page.getByTestId('sample-runtime-info');
       expect(await info.getAttribute('data-runtime')).toBe('onnx');
       const onnxInfo = (await info.textContent())!;
       expect(onnxInfo).toMatch(/onnxruntime-web [\d.]+ \(wasm, \d+ threads?\)/);
@@ -103,7 +93,7 @@ describe('ONNX export and sampling with onnxruntime-web in headless Chromium', (
       expect(worst).toBeLessThan(1e-4);
       if (name === 'FMLM') fmlmTokens = studio.tokens;
       console.log(`${name} ${steps} step(s): frames' top-k probabilities max |Δ| ${worst.toExponential(1)}\n  studio: ${studioInfo}\n  onnx:   ${onnxInfo}`);
-      await page.screenshot({ path: `${ARTIFACTS}onnx-sample-${name.toLowerCase()}.png`, fullPage: true });
+      await tab.page.screenshot({ path: `${ARTIFACTS}onnx-sample-${name.toLowerCase()}.png`, fullPage: true });
     });
   }
 
@@ -115,7 +105,7 @@ describe('ONNX export and sampling with onnxruntime-web in headless Chromium', (
     for (const u of wasm) expect(new URL(u).origin).toBe(origin);
     expect(requested.filter((u) => !u.startsWith(origin) && !/^(data|blob):/.test(u))).toEqual([]);
 
-    const ctx = await browser.newContext({ acceptDownloads: true });
+    const ctx = await tab.browser.newContext({ acceptDownloads: true });
     const p = await ctx.newPage();
     const offlineErrors = watchErrors(p);
     await p.goto(`${inject('baseURL')}?view=sample&model=bundled:fmlm-micro-char.safetensors&steps=1&seed=21&count=2&k=4&runtime=onnx`);
@@ -140,6 +130,6 @@ describe('ONNX export and sampling with onnxruntime-web in headless Chromium', (
   });
 
   it('no page errors', () => {
-    expect(errors).toEqual([]);
+    expect(tab.errors).toEqual([]);
   });
 });
