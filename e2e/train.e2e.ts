@@ -76,4 +76,19 @@ describe('training in headless Chromium', () => {
     expect(await tab.page.getByTestId('run-stats').textContent()).toContain('vocab 512');
     expect(tab.errors).toEqual([]);
   });
+
+  it('trains on the whole Brown corpus with its 4,096-token BPE (the base models\' tokenizer)', async () => {
+    await tab.page.goto(`${inject('baseURL')}?view=train`);
+    await tab.page.locator('details.corpus summary').click();
+    await tab.page.getByTestId('corpus-brown-full').click();
+    expect(await tab.page.getByTestId('corpus-label').textContent()).toBe('whole Brown corpus (bundled)');
+    await tab.page.getByTestId('tokenizer').selectOption('bpe-4096');
+    await tab.page.getByTestId('steps').fill('1');
+    await tab.page.getByTestId('train').click();
+    await tab.page.getByTestId('status').filter({ hasText: /^(done|error)$/ }).waitFor({ timeout: 300_000 });
+    const err = await tab.page.getByTestId('train-error').textContent({ timeout: 500 }).catch(() => null);
+    expect(await tab.page.getByTestId('status').textContent(), err ?? '').toBe('done');
+    expect(await tab.page.getByTestId('run-stats').textContent()).toContain('vocab 4096');
+    expect(tab.errors).toEqual([]);
+  });
 });

@@ -124,8 +124,8 @@ export interface TrainRequest {
   /** 'auto': WebGPU on a real GPU, the CPU backend on CPU-emulated adapters. */
   backend?: BackendPreference;
   corpus: CorpusSource;
-  /** 'char': characters of the corpus; 'bpe': the bundled byte-level BPE tokenizer.json. */
-  tokenizer?: 'char' | 'bpe';
+  /** 'char': characters of the corpus; 'bpe' / 'bpe-4096': a bundled byte-level BPE tokenizer.json (BUNDLED_BPE). */
+  tokenizer?: TokenizerKind;
   model: ModelChoice;
   /** Total optimiser steps of the run. */
   steps: number;
@@ -270,6 +270,7 @@ export interface CheckpointTestApi {
 
 import type { FrameSummary } from '../src/sampling/frames.ts';
 import type { TokenizerChoice, TokenizerOrigin } from '../src/data/tokenizerSources.ts';
+import type { TokenizerKind } from '../src/data/tokenizer.ts';
 import type { SampleRun, SampleSettings } from '../src/sampling/session.ts';
 import type { SamplerKind } from '../src/io/meta.ts';
 import type { TrajectoryMeta } from '../src/sampling/trajectory.ts';

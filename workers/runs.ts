@@ -12,7 +12,7 @@
 import { BpeTokenizer } from '../src/data/bpeTokenizer.ts';
 import { CharTokenizer } from '../src/data/charTokenizer.ts';
 import { checkSameCorpus, corpusDigest } from '../src/data/corpus.ts';
-import { tokenizerFromJSON, type TextTokenizer } from '../src/data/tokenizer.ts';
+import { BUNDLED_BPE, tokenizerFromJSON, type TextTokenizer, type TokenizerKind } from '../src/data/tokenizer.ts';
 import { distillTrainConfig, type DistillTeachers } from '../src/distill/trainer.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint.ts';
 import { CheckpointBusyError, CheckpointStore, type CheckpointClaim } from '../src/io/checkpointStore.ts';
@@ -204,11 +204,12 @@ interface StudioRun {
   run: RunMeta & { saveEvery: number; sampleEvery: number; target: number };
 }
 
-async function makeTokenizer(kind: 'char' | 'bpe' | undefined, text: string): Promise<TextTokenizer> {
-  if (kind !== 'bpe') return CharTokenizer.fromText(text);
-  const res = await fetch(publicUrl('corpus/brown-bpe.json'));
-  if (!res.ok) throw new Error(`could not load the bundled BPE tokenizer (${res.status})`);
-  return BpeTokenizer.fromTokenizerJson(await res.json(), 'brown-bpe');
+async function makeTokenizer(kind: TokenizerKind | undefined, text: string): Promise<TextTokenizer> {
+  if (kind === undefined || kind === 'char') return CharTokenizer.fromText(text);
+  const file = BUNDLED_BPE[kind];
+  const res = await fetch(publicUrl(`corpus/${file}`));
+  if (!res.ok) throw new Error(`could not load the bundled BPE tokenizer ${file} (${res.status})`);
+  return BpeTokenizer.fromTokenizerJson(await res.json(), file.replace(/\.json$/, ''));
 }
 
 /** How a checkpoint names its corpus: the bundled one by id, the user's text by its name. */

@@ -6,6 +6,7 @@
  * vocabulary) is checked where the model is known.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isBundledBpe } from '../data/tokenizer.ts';
 import { PRESETS, type PresetName } from '../train/presets.ts';
 import { BACKEND_CHOICES, isBackendChoice, type BackendChoice } from './backend.ts';
 import { OPTION_LIMITS } from './limits.ts';
@@ -159,8 +160,8 @@ export function parseCommandLine(argv: string[]): Command {
       tokenizer: { type: 'string', default: 'char' }, dropout: { type: 'string' },
     });
     const tokenizer = values.tokenizer!;
-    if (tokenizer !== 'char' && tokenizer !== 'bpe' && !isJsonPath(tokenizer)) {
-      throw new UsageError(`--tokenizer must be char, bpe or a tokenizer.json file, not ${tokenizer}`);
+    if (tokenizer !== 'char' && !isBundledBpe(tokenizer) && !isJsonPath(tokenizer)) {
+      throw new UsageError(`--tokenizer must be char, bpe, bpe-4096 or a tokenizer.json file, not ${tokenizer}`);
     }
     return {
       command,

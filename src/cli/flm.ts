@@ -31,7 +31,7 @@ commands:
                                          (dit_*.safetensors, time_map.json, X.ckpt with
                                          X.expected.safetensors, …); prints a table and,
                                          last, one JSON line; exits 1 if a tolerance is exceeded
-  train --corpus <brown|file> --preset <micro|small|base> [--tokenizer char|bpe|<tokenizer.json>] --steps N --out <file.safetensors>
+  train --corpus <brown|file> --preset <micro|small|base> [--tokenizer char|bpe|bpe-4096|<tokenizer.json>] --steps N --out <file.safetensors>
         [--resume <file>] [--seed S] [--backend auto|wasm|webgpu|cpu] [--threads n] [--batch B] [--lr x] [--warmup n]
         [--eval-every n] [--save-every n] [--dropout p]
                                          train an FLM headless; last line: one JSON object

@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpeTokenizer } from '../data/bpeTokenizer.ts';
 import { CharTokenizer } from '../data/charTokenizer.ts';
-import { parseTokenizerJSON, tokenizerFromJSON, type TextTokenizer, type TokenizerKind } from '../data/tokenizer.ts';
+import { BUNDLED_BPE, isBundledBpe, parseTokenizerJSON, tokenizerFromJSON, type TextTokenizer, type TokenizerKind } from '../data/tokenizer.ts';
 import { checkSameCorpus, corpusDigest, decodeCorpusBytes, DEFAULT_MAX_CORPUS_BYTES } from '../data/corpus.ts';
 import { CheckpointError, encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
 import type { CorpusRef, TrainConfig } from '../io/meta.ts';
@@ -46,9 +46,9 @@ export interface TrainOptions extends RunOptions {
   corpus: string;
   preset: PresetName;
   /**
-   * Character-level (built from the corpus), the bundled byte-level BPE, or
-   * a byte-level BPE tokenizer.json file (public/corpus/brown-full-bpe-4096.json
-   * for the base models).
+   * Character-level (built from the corpus), a bundled byte-level BPE
+   * (`bpe`: 512 tokens; `bpe-4096`: the whole corpus's, for the base
+   * models), or a byte-level BPE tokenizer.json file.
    */
   tokenizer?: TokenizerKind | `${string}.json`;
   dropout?: number;
@@ -109,9 +109,10 @@ export function recordedCorpus(ref: CorpusRef | undefined, whose: string): strin
   return ref.id;
 }
 
-/** The byte-level BPE tokenizer.json bundled with the corpus (public/corpus/brown-bpe.json). */
-export function bundledBpe(): BpeTokenizer {
-  return BpeTokenizer.fromTokenizerJson(JSON.parse(readFileSync(join(ROOT, 'public', 'corpus', 'brown-bpe.json'), 'utf8')), 'brown-bpe');
+/** A bundled byte-level BPE tokenizer.json (public/corpus/, BUNDLED_BPE), named by its file. */
+export function bundledBpe(kind: keyof typeof BUNDLED_BPE = 'bpe'): BpeTokenizer {
+  const file = BUNDLED_BPE[kind];
+  return BpeTokenizer.fromTokenizerJson(JSON.parse(readFileSync(join(ROOT, 'public', 'corpus', file), 'utf8')), basename(file, '.json'));
 }
 
 /** Largest tokenizer.json that `--tokenizer <file>` reads. */
@@ -304,7 +305,7 @@ export async function trainCommand(o: TrainOptions, log: (s: string) => void): P
   const corpus = loadCorpusText(o.corpus);
   const tokenizer: TextTokenizer = resume?.meta.tokenizer
     ? tokenizerFromJSON(resume.meta.tokenizer)
-    : o.tokenizer === 'bpe' ? bundledBpe()
+    : o.tokenizer && isBundledBpe(o.tokenizer) ? bundledBpe(o.tokenizer)
     : o.tokenizer && o.tokenizer !== 'char' ? bpeFile(o.tokenizer)
     : CharTokenizer.fromText(corpus.text);
   if (resume) checkTokenizer(tokenizer, resume.config, o.resume!);

@@ -15,7 +15,19 @@ export interface NamedTokenizerJSON { type: 'hub'; name: string }
 
 export type TextTokenizer = CharTokenizer | BpeTokenizer | HfTokenizer;
 export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON | HfTokenizerJSON | NamedTokenizerJSON;
-export type TokenizerKind = 'char' | 'bpe';
+
+/**
+ * The bundled byte-level BPE tokenizers (Hugging Face tokenizer.json files
+ * in public/corpus/, written by `npm run corpus`), by the name a run asks for
+ * them with: `bpe`, 512 tokens trained on the Brown excerpt; `bpe-4096`,
+ * 4,096 tokens trained on the whole corpus (the `base` models').
+ */
+export const BUNDLED_BPE = { bpe: 'brown-bpe.json', 'bpe-4096': 'brown-full-bpe-4096.json' } as const;
+
+/** How a new run tokenizes: the corpus's characters, or a bundled BPE. */
+export type TokenizerKind = 'char' | keyof typeof BUNDLED_BPE;
+
+export const isBundledBpe = (k: string): k is keyof typeof BUNDLED_BPE => Object.hasOwn(BUNDLED_BPE, k);
 
 /** Whether a checkpoint's tokenizer is only named (to be resolved before it can decode). */
 export const isNamedTokenizer = (j: TokenizerJSON | undefined | null): j is NamedTokenizerJSON => j?.type === 'hub';

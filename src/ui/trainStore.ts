@@ -7,6 +7,7 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { CheckpointInfo } from '../io/checkpointStore.ts';
+import type { TokenizerKind } from '../data/tokenizer.ts';
 import type {
   BackendPreference, CorpusSource, DistillRequest, ModelChoice, ModelEstimate, PresetInfo, TrainEvent,
 } from '../../workers/protocol.ts';
@@ -25,7 +26,7 @@ interface TrainState extends TrainRun {
   model: ModelChoice;
   steps: number;
   backend: BackendPreference;
-  tokenizer: 'char' | 'bpe';
+  tokenizer: TokenizerKind;
   checkpoints: CheckpointInfo[];
   /** The named model sizes (from the training worker). */
   presets: PresetInfo[];
@@ -35,7 +36,7 @@ interface TrainState extends TrainRun {
   setModel(m: ModelChoice): void;
   setSteps(n: number): void;
   setBackend(b: BackendPreference): void;
-  setTokenizer(t: 'char' | 'bpe'): void;
+  setTokenizer(t: TokenizerKind): void;
   /** Ask the worker for the presets and the chosen model's estimate. */
   loadPresets(): Promise<void>;
   start(): Promise<void>;

@@ -71,7 +71,7 @@ describe('npm run flm -- train', () => {
 
   it('says what is wrong with bad arguments', () => {
     expect(flm(['train', '--steps', '2']).stderr).toContain('--out');
-    expect(flm(['train', '--steps', '2', '--out', '/tmp/x.safetensors', '--tokenizer', 'words']).stderr).toContain('--tokenizer must be char, bpe or a tokenizer.json file');
+    expect(flm(['train', '--steps', '2', '--out', '/tmp/x.safetensors', '--tokenizer', 'words']).stderr).toContain('--tokenizer must be char, bpe, bpe-4096 or a tokenizer.json file');
     const missing = flm(['train', '--steps', '1', '--out', '/tmp/x.safetensors', '--corpus', '/nonexistent.txt', '--backend', 'cpu']);
     expect(missing.status).toBe(2); // refused before any work
     expect(missing.stderr).toContain('no bundled corpus or file named');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BpeTokenizer } from '../../src/data/bpeTokenizer.ts';
+import { bundledBpe } from '../../src/cli/train.ts';
 import { parameterCount, presetConfig, presetTrain, PRESETS } from '../../src/train/presets.ts';
 
 describe('presets', () => {
@@ -11,8 +11,8 @@ describe('presets', () => {
   });
 
   it('base: 5.0M parameters with the 4,096-token BPE of the whole corpus, and at least 128 characters of text per sequence', () => {
-    const json = JSON.parse(readFileSync(new URL('../../public/corpus/brown-full-bpe-4096.json', import.meta.url), 'utf8'));
-    const bpe = BpeTokenizer.fromTokenizerJson(json, 'brown-full-bpe-4096');
+    const bpe = bundledBpe('bpe-4096'); // what `flm train --tokenizer bpe-4096` uses
+    expect(bpe.toJSON().name).toBe('brown-full-bpe-4096');
     const cfg = presetConfig('base', bpe.vocabSize);
     expect(cfg).toMatchObject({ vocab: 4096, length: 40, hidden: 192, heads: 6, blocks: 6, cond: 96 });
     expect(parameterCount(cfg)).toBe(4_981_120);

@@ -35,7 +35,10 @@ function CorpusPicker() {
       <summary>Corpus: <span className="summary-value" data-testid="corpus-label">{corpusLabel}</span></summary>
       <fieldset disabled={isBusy(status)} className="bare">
         <div className="row">
-          <button type="button" onClick={() => { setErr(null); setCorpus({ kind: 'bundled', id: 'brown' }, 'Brown corpus (bundled)'); }}>Use the bundled Brown corpus</button>
+          <button type="button" onClick={() => { setErr(null); setCorpus({ kind: 'bundled', id: 'brown' }, 'Brown corpus (bundled)'); }}>Use the Brown excerpt (1.5 MB)</button>
+          <button type="button" data-testid="corpus-brown-full" onClick={() => { setErr(null); setCorpus({ kind: 'bundled', id: 'brown-full' }, 'whole Brown corpus (bundled)'); }}>
+            Use the whole Brown corpus (5.7 MB, all fifteen genres)
+          </button>
           <label className="file">Open a text file… <input type="file" accept=".txt,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} /></label>
         </div>
         <div className="drop" onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); void onFile(e.dataTransfer.files[0]); }}>
@@ -112,6 +115,7 @@ function ModelBox() {
         <select data-testid="tokenizer" value={tokenizer} onChange={(e) => setTokenizer(e.target.value as typeof tokenizer)}>
           <option value="char">characters of the corpus</option>
           <option value="bpe">byte-level BPE (512 tokens, bundled tokenizer.json)</option>
+          <option value="bpe-4096">byte-level BPE (4,096 tokens of the whole Brown corpus: the base models')</option>
         </select>
       </label>
       <label className="field"><span className="name">Backend</span>
