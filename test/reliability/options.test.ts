@@ -39,7 +39,7 @@ const BAD: [string[], RegExp][] = [
   [['train', '--steps', '2', '--warmup', '1.5', ...RUN], /--warmup must be a whole number/],
   [['train', '--steps', '2', '--eval-every', '-5', ...RUN], /--eval-every must be a whole number from 0/],
   [['train', '--steps', '2', '--save-every', '0.5', ...RUN], /--save-every must be a whole number/],
-  [['train', '--steps', '2', '--tokenizer', 'words', ...RUN], /--tokenizer must be char or bpe/],
+  [['train', '--steps', '2', '--tokenizer', 'words', ...RUN], /--tokenizer must be char, bpe, bpe-4096 or a tokenizer.json file/],
   [['train', '--steps', '2', '--backend', 'tpu', '--out', 'x'], /--backend must be auto or webgpu or wasm or cpu/],
   [['train', '--steps', '2', '--stesp', '5', ...RUN], /Unknown option '--stesp'/],
   [['train', '--steps', '2'], /train needs --out/],
