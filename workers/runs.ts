@@ -206,10 +206,10 @@ interface StudioRun {
 
 async function makeTokenizer(kind: TokenizerKind | undefined, text: string): Promise<TextTokenizer> {
   if (kind === undefined || kind === 'char') return CharTokenizer.fromText(text);
-  const file = BUNDLED_BPE[kind];
-  const res = await fetch(publicUrl(`corpus/${file}`));
-  if (!res.ok) throw new Error(`could not load the bundled BPE tokenizer ${file} (${res.status})`);
-  return BpeTokenizer.fromTokenizerJson(await res.json(), file.replace(/\.json$/, ''));
+  const name = BUNDLED_BPE[kind];
+  const res = await fetch(publicUrl(`corpus/${name}.json`));
+  if (!res.ok) throw new Error(`could not load the bundled BPE tokenizer ${name}.json (${res.status})`);
+  return BpeTokenizer.fromTokenizerJson(await res.json(), name);
 }
 
 /** How a checkpoint names its corpus: the bundled one by id, the user's text by its name. */

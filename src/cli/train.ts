@@ -109,10 +109,10 @@ export function recordedCorpus(ref: CorpusRef | undefined, whose: string): strin
   return ref.id;
 }
 
-/** A bundled byte-level BPE tokenizer.json (public/corpus/, BUNDLED_BPE), named by its file. */
+/** A bundled byte-level BPE tokenizer (public/corpus/<name>.json, BUNDLED_BPE). */
 export function bundledBpe(kind: keyof typeof BUNDLED_BPE = 'bpe'): BpeTokenizer {
-  const file = BUNDLED_BPE[kind];
-  return BpeTokenizer.fromTokenizerJson(JSON.parse(readFileSync(join(ROOT, 'public', 'corpus', file), 'utf8')), basename(file, '.json'));
+  const name = BUNDLED_BPE[kind];
+  return BpeTokenizer.fromTokenizerJson(JSON.parse(readFileSync(join(ROOT, 'public', 'corpus', `${name}.json`), 'utf8')), name);
 }
 
 /** Largest tokenizer.json that `--tokenizer <file>` reads. */

@@ -18,11 +18,12 @@ export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON | HfTokenizerJS
 
 /**
  * The bundled byte-level BPE tokenizers (Hugging Face tokenizer.json files
- * in public/corpus/, written by `npm run corpus`), by the name a run asks for
- * them with: `bpe`, 512 tokens trained on the Brown excerpt; `bpe-4096`,
- * 4,096 tokens trained on the whole corpus (the `base` models').
+ * public/corpus/<name>.json, written by `npm run corpus`), by the kind a run
+ * asks for them with, to the name they are saved under: `bpe`, 512 tokens
+ * trained on the Brown excerpt; `bpe-4096`, 4,096 tokens trained on the whole
+ * corpus (the `base` models').
  */
-export const BUNDLED_BPE = { bpe: 'brown-bpe.json', 'bpe-4096': 'brown-full-bpe-4096.json' } as const;
+export const BUNDLED_BPE = { bpe: 'brown-bpe', 'bpe-4096': 'brown-full-bpe-4096' } as const;
 
 /** How a new run tokenizes: the corpus's characters, or a bundled BPE. */
 export type TokenizerKind = 'char' | keyof typeof BUNDLED_BPE;
