@@ -7,11 +7,10 @@
  * bundled model samples, distils and evaluates, and fine-tuning from it
  * starts fresh moments. Every reader widens the weights to float32.
  */
-import { resolve } from 'node:path';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type WeightDtype } from '../io/checkpoint.ts';
 import { paramLayout } from '../model/layout.ts';
-import { RefusedError, sameFile } from './files.ts';
-import { loadModelFile, ModelFileError, writeModelFile } from './modelFile.ts';
+import { RefusedError, refuseOutputIsInput } from './files.ts';
+import { loadModelFile, writeModelFile } from './modelFile.ts';
 
 export interface BundleSummary {
   in: string;
@@ -29,7 +28,7 @@ export interface BundleSummary {
 }
 
 export function bundleCommand(input: string, output: string, dtype: WeightDtype): BundleSummary {
-  if (resolve(input) === resolve(output) || sameFile(input, output)) throw new ModelFileError(`bundle: the output ${output} is the input itself`, null);
+  refuseOutputIsInput('bundle', input, output);
   const c = loadModelFile(input).checkpoint;
   const weights = c.ema ?? c.params;
   let bytes: Uint8Array;

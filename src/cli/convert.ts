@@ -8,12 +8,11 @@
  * is written next to its destination and renamed into place, so a crash
  * leaves no half-written checkpoint.
  */
-import { resolve } from 'node:path';
 import { encodeCheckpoint } from '../io/checkpoint.ts';
 import type { LightningInfo } from '../io/ckpt/index.ts';
 import { paramLayout } from '../model/layout.ts';
-import { sameFile } from './files.ts';
-import { loadModelFile, ModelFileError, writeModelFile, type ModelFileFormat } from './modelFile.ts';
+import { refuseOutputIsInput } from './files.ts';
+import { loadModelFile, writeModelFile, type ModelFileFormat } from './modelFile.ts';
 
 export interface ConvertSummary {
   in: string;
@@ -63,7 +62,7 @@ function withMetadata(bytes: Uint8Array, extra: Record<string, string>): Uint8Ar
 }
 
 export function convertCommand(input: string, output: string): ConvertSummary {
-  if (resolve(input) === resolve(output) || sameFile(input, output)) throw new ModelFileError(`convert: the output ${output} is the input itself`, null);
+  refuseOutputIsInput('convert', input, output);
   const file = loadModelFile(input);
   const c = file.checkpoint;
   let bytes = encodeCheckpoint(c);

@@ -6,8 +6,7 @@
  * the tokenizer and the time map's γ(t) table; the last line printed is one
  * JSON object.
  */
-import { resolve } from 'node:path';
-import { RefusedError, sameFile, writeFileAtomic } from './files.ts';
+import { refuseOutputIsInput, writeFileAtomic } from './files.ts';
 import { TimeMap } from '../flm/timeMap.ts';
 import type { Checkpoint } from '../io/checkpoint.ts';
 import {
@@ -30,7 +29,7 @@ export interface ExportOnnxSummary {
 }
 
 export function exportOnnxCommand(input: string, output: string, opts: { f16?: boolean; weights?: 'sampling' | 'raw' } = {}): ExportOnnxSummary {
-  if (resolve(input) === resolve(output) || sameFile(input, output)) throw new RefusedError(`export-onnx: the output ${output} is the input itself`);
+  refuseOutputIsInput('export-onnx', input, output);
   const { checkpoint: ckpt } = loadModelFile(input);
   const r = exportCheckpoint(ckpt, opts);
   // Written whole or not at all, and never over a folder, a FIFO or a device.

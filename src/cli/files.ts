@@ -154,6 +154,11 @@ export function sameFile(a: string, b: string): boolean {
   return writeTarget(a) === writeTarget(b);
 }
 
+/** Refuse (RefusedError, exit 2) a file-to-file command whose output would be its input. */
+export function refuseOutputIsInput(command: string, input: string, output: string): void {
+  if (sameFile(input, output)) throw new RefusedError(`${command}: the output ${output} is the input itself`);
+}
+
 /**
  * Remove `<target>.tmp-<pid>` (a half-written save) and `<target>.lock.<pid>`
  * (a lock being taken) files whose process is dead: a killed run's leftovers.
