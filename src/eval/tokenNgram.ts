@@ -6,8 +6,9 @@
  * even unigram samples score more known words); `bench:quality` prints
  * both beside the models.
  *
- * Sequence i of a draw uses the counter-based stream (seed, baselines, i):
- * the same seed gives the same text.
+ * Sequence i of a unigram draw uses the counter-based stream (seed,
+ * baselines, i), and of a bigram draw of `count` sequences (seed, baselines,
+ * count + i): the same seed and count give the same text.
  */
 import { CounterRng, STREAM } from '../flm/random.ts';
 

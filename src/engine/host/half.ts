@@ -80,4 +80,3 @@ export function toBfloat16Array(x: Float32Array): Uint16Array {
   for (let i = 0; i < x.length; i++) out[i] = toBfloat16Bits(x[i]);
   return out;
 }
-
